@@ -1,0 +1,104 @@
+import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import Fastify, { type FastifyInstance } from 'fastify';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import {
+  jsonSchemaTransform,
+  serializerCompiler,
+  validatorCompiler,
+  type ZodTypeProvider,
+} from 'fastify-type-provider-zod';
+import type { Logger } from 'pino';
+import { registerHealthRoutes } from './health/health-routes.js';
+import { createMetrics } from './lib/metrics.js';
+import { registerProblemHandler } from './lib/problem-handler.js';
+import { requireAccessDeclarations } from './lib/route-access.js';
+import type { TlsMaterial } from './pki/instance-pki.js';
+import type { Runtime } from './runtime.js';
+
+/** Body limit of the device API (PROTOCOL.md: bodies are small). */
+export const DEVICE_BODY_LIMIT = 64 * 1024;
+const MANAGEMENT_BODY_LIMIT = 1024 * 1024;
+
+/** Accepts a caller's request id when it is a plain token; otherwise makes one. */
+function requestId(req: { headers: Record<string, string | string[] | undefined> }): string {
+  const given = req.headers['x-request-id'];
+  return typeof given === 'string' && /^[A-Za-z0-9._-]{1,64}$/.test(given) ? given : randomUUID();
+}
+
+function baseApp(log: Logger, https: object, bodyLimit: number): FastifyInstance {
+  const app = Fastify({
+    loggerInstance: log,
+    https,
+    bodyLimit,
+    genReqId: requestId,
+    trustProxy: false,
+    return503OnClosing: true,
+  }).withTypeProvider<ZodTypeProvider>();
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  // Routes type their schemas with withTypeProvider<ZodTypeProvider>() where they declare them.
+  const plain = app as unknown as FastifyInstance;
+  plain.addHook('onSend', async (req, reply) => {
+    void reply.header('x-request-id', req.id);
+  });
+  requireAccessDeclarations(plain);
+  registerProblemHandler(plain);
+  return plain;
+}
+
+export interface Apps {
+  management: FastifyInstance;
+  device: FastifyInstance;
+}
+
+/**
+ * Composes the two listeners: management (API, docs, console) and device (device API, EST).
+ * Each domain registers its own routes here, on the listener of its audience.
+ */
+export async function createApps(runtime: Runtime, tls: TlsMaterial, log: Logger): Promise<Apps> {
+  const { config } = runtime;
+  const metrics = createMetrics();
+
+  const managementTls =
+    config.managementTlsCertFile && config.managementTlsKeyFile
+      ? {
+          cert: readFileSync(config.managementTlsCertFile),
+          key: readFileSync(config.managementTlsKeyFile),
+        }
+      : { cert: tls.chainPem, key: tls.keyPem };
+  const management = baseApp(
+    log.child({ listener: 'management' }),
+    managementTls,
+    MANAGEMENT_BODY_LIMIT,
+  );
+  metrics.instrument(management, 'management');
+  await management.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'Trustlink management API',
+        version: '1',
+        description:
+          'Everything the console does, for automation. Errors are RFC 9457 problem details.',
+      },
+      servers: [{ url: `https://${config.publicHostname}:${config.managementPort}` }],
+    },
+    transform: jsonSchemaTransform,
+  });
+  await management.register(swaggerUi, { routePrefix: '/api/docs' });
+  registerHealthRoutes(management, runtime, metrics);
+
+  // The device port asks for a client certificate but lets each route decide: EST bootstrap
+  // and challenge proofs work without one, and self-signed bootstrap certificates are valid.
+  const device = baseApp(
+    log.child({ listener: 'device' }),
+    { cert: tls.chainPem, key: tls.keyPem, requestCert: true, rejectUnauthorized: false },
+    DEVICE_BODY_LIMIT,
+  );
+  metrics.instrument(device, 'device');
+  registerHealthRoutes(device, runtime);
+
+  return { management, device };
+}

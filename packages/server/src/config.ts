@@ -1,0 +1,228 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { z } from 'zod';
+
+/**
+ * Every option of `trustlink serve`, in one place. Each has a TRUSTLINK_* variable, a key for
+ * the optional JSON config file, a default and a description; docs/configuration.md is
+ * generated from this list, and CI checks it is current.
+ */
+export const CONFIG_OPTIONS = {
+  dataDir: {
+    env: 'TRUSTLINK_DATA_DIR',
+    schema: z.string().min(1),
+    default: './data',
+    description:
+      'Directory that holds the state of this server: the SQLite database (unless a PostgreSQL URL is set) and, later, firmware blobs. Created on first start.',
+  },
+  databaseUrl: {
+    env: 'TRUSTLINK_DATABASE_URL',
+    alsoEnv: 'DATABASE_URL',
+    schema: z
+      .string()
+      .min(1)
+      .refine((v) => /^(sqlite:|postgres:\/\/|postgresql:\/\/)/.test(v), {
+        message: 'must start with sqlite:, postgres:// or postgresql://',
+      })
+      .optional(),
+    default: undefined,
+    description:
+      'Database to keep state in: `postgres://user:pass@host:5432/db` for PostgreSQL, or `sqlite:<path>` for a SQLite file. Unset: `sqlite:<dataDir>/trustlink.db`. `DATABASE_URL` is read when this is unset.',
+  },
+  masterKeyFile: {
+    env: 'TRUSTLINK_MASTER_KEY_FILE',
+    schema: z.string().min(1),
+    default: './secrets/master.key',
+    description:
+      'File holding the master key that encrypts private keys and secrets at rest. Created with mode 0600 on first start. Keep it apart from the data directory (and its backups): the data alone then reveals nothing.',
+  },
+  masterKey: {
+    env: 'TRUSTLINK_MASTER_KEY',
+    schema: z
+      .string()
+      .refine((v) => Buffer.from(v, 'base64').length === 32, {
+        message: 'must be 32 bytes in base64 (e.g. `openssl rand -base64 32`)',
+      })
+      .optional(),
+    default: undefined,
+    secret: true,
+    description:
+      'The master key itself, base64 of 32 random bytes, for deployments that inject secrets through the environment. When set, the master key file is not read or written.',
+  },
+  bindAddress: {
+    env: 'TRUSTLINK_BIND_ADDRESS',
+    schema: z.string().min(1),
+    default: '0.0.0.0',
+    description: 'Address the management and device ports listen on.',
+  },
+  managementPort: {
+    env: 'TRUSTLINK_MANAGEMENT_PORT',
+    schema: z.coerce.number().int().min(0).max(65535),
+    default: 8443,
+    description:
+      'TLS port of the management API (`/api/v1`), its OpenAPI document and the console.',
+  },
+  devicePort: {
+    env: 'TRUSTLINK_DEVICE_PORT',
+    schema: z.coerce.number().int().min(0).max(65535),
+    default: 8444,
+    description:
+      'TLS port of the device API (`/device/v1`) and EST. Requests a client certificate; each route decides what it accepts.',
+  },
+  publicHostname: {
+    env: 'TRUSTLINK_PUBLIC_HOSTNAME',
+    schema: z
+      .string()
+      .min(1)
+      .regex(/^[A-Za-z0-9.-]+$/, 'must be a DNS name or an IPv4 address'),
+    default: 'localhost',
+    description:
+      'Name devices and users reach this server by. Used in printed URLs and in the TLS certificates of the endpoints.',
+  },
+  tlsSubjectAltNames: {
+    env: 'TRUSTLINK_TLS_SANS',
+    schema: z
+      .string()
+      .regex(
+        /^[A-Za-z0-9.:,\s-]*$/,
+        'must be a comma-separated list of DNS names and IP addresses',
+      ),
+    default: '',
+    description:
+      'Extra DNS names and IP addresses, comma-separated, for the endpoint TLS certificates. `localhost`, `127.0.0.1` and `::1` are always included.',
+  },
+  managementTlsCertFile: {
+    env: 'TRUSTLINK_MANAGEMENT_TLS_CERT_FILE',
+    schema: z.string().min(1).optional(),
+    default: undefined,
+    description:
+      'PEM certificate chain for the management port, if you bring your own (e.g. from a public CA). Unset: the instance PKI issues one. Needs `managementTlsKeyFile`.',
+  },
+  managementTlsKeyFile: {
+    env: 'TRUSTLINK_MANAGEMENT_TLS_KEY_FILE',
+    schema: z.string().min(1).optional(),
+    default: undefined,
+    description: 'PEM private key matching `managementTlsCertFile`.',
+  },
+  setupLinkTtlMinutes: {
+    env: 'TRUSTLINK_SETUP_LINK_TTL_MINUTES',
+    schema: z.coerce
+      .number()
+      .int()
+      .min(1)
+      .max(7 * 24 * 60),
+    default: 60,
+    description:
+      'How long the one-time setup link printed at start stays valid while the instance has no administrator.',
+  },
+  logLevel: {
+    env: 'TRUSTLINK_LOG_LEVEL',
+    schema: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
+    default: 'info',
+    description: 'Minimum level of the JSON log lines written to standard output.',
+  },
+} as const;
+
+type Options = typeof CONFIG_OPTIONS;
+export type ConfigKey = keyof Options;
+export type Config = Readonly<{
+  [K in ConfigKey]: Options[K]['default'] extends undefined
+    ? z.infer<Options[K]['schema']>
+    : Exclude<z.infer<Options[K]['schema']>, undefined>;
+}> & { readonly configFile?: string };
+
+/** A configuration problem, phrased for one line of output naming the option. */
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+const CONFIG_FILE_ENV = 'TRUSTLINK_CONFIG_FILE';
+
+/**
+ * Reads the configuration once: defaults, then the JSON file (TRUSTLINK_CONFIG_FILE or
+ * `configFile`), then TRUSTLINK_* variables. The result is frozen.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv, configFile?: string): Config {
+  const file = configFile ?? env[CONFIG_FILE_ENV];
+  const fromFile = file ? readConfigFile(file) : {};
+  const out: Record<string, unknown> = {};
+  for (const [key, opt] of Object.entries(CONFIG_OPTIONS) as [ConfigKey, Options[ConfigKey]][]) {
+    const envValue =
+      env[opt.env] ?? ('alsoEnv' in opt ? env[opt.alsoEnv as string] : undefined) ?? undefined;
+    const raw =
+      envValue !== undefined && envValue !== '' ? envValue : (fromFile[key] ?? opt.default);
+    const source = envValue ? opt.env : key in fromFile ? `${key} in ${file}` : 'default';
+    if (raw === undefined) {
+      out[key] = undefined;
+      continue;
+    }
+    const parsed = (opt.schema as z.ZodType).safeParse(raw);
+    if (!parsed.success) {
+      const msg = parsed.error.issues[0]?.message ?? 'invalid value';
+      throw new ConfigError(`configuration: ${source} (${key}): ${msg}`);
+    }
+    out[key] = parsed.data;
+  }
+  if (Boolean(out.managementTlsCertFile) !== Boolean(out.managementTlsKeyFile)) {
+    throw new ConfigError(
+      'configuration: TRUSTLINK_MANAGEMENT_TLS_CERT_FILE and TRUSTLINK_MANAGEMENT_TLS_KEY_FILE must be set together',
+    );
+  }
+  if (file) out.configFile = file;
+  return Object.freeze(out) as Config;
+}
+
+function readConfigFile(file: string): Record<string, unknown> {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new ConfigError(
+      `configuration: cannot read ${CONFIG_FILE_ENV} ${file}: ${(err as Error).message}`,
+    );
+  }
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch (err) {
+    throw new ConfigError(`configuration: ${file} is not valid JSON: ${(err as Error).message}`);
+  }
+  if (typeof data !== 'object' || data === null || Array.isArray(data)) {
+    throw new ConfigError(`configuration: ${file} must hold a JSON object`);
+  }
+  for (const key of Object.keys(data)) {
+    if (!(key in CONFIG_OPTIONS)) {
+      throw new ConfigError(`configuration: ${file}: unknown option "${key}"`);
+    }
+  }
+  return data as Record<string, unknown>;
+}
+
+/** The database URL in force: the configured one, or the SQLite file in the data directory. */
+export function effectiveDatabaseUrl(config: Config): string {
+  return config.databaseUrl ?? `sqlite:${path.join(config.dataDir, 'trustlink.db')}`;
+}
+
+/** Renders docs/configuration.md from CONFIG_OPTIONS. */
+export function renderConfigDocs(): string {
+  const lines = [
+    '# Configuration',
+    '',
+    '<!-- Generated by `npm run docs:config` from packages/server/src/config.ts. Do not edit by hand. -->',
+    '',
+    '`trustlink serve` reads its configuration once at start: defaults, then an optional JSON file,',
+    `then environment variables (which win). Name the file with \`${CONFIG_FILE_ENV}\` or`,
+    '`trustlink serve --config <file>`; its keys are the names in the first column. A bad value stops',
+    'the server with one line naming the option.',
+    '',
+    '| option (file key) | variable | default | meaning |',
+    '| --- | --- | --- | --- |',
+  ];
+  for (const [key, opt] of Object.entries(CONFIG_OPTIONS)) {
+    const envs = 'alsoEnv' in opt ? `\`${opt.env}\` (or \`${opt.alsoEnv}\`)` : `\`${opt.env}\``;
+    const def = opt.default === undefined || opt.default === '' ? '(unset)' : `\`${opt.default}\``;
+    const secret = 'secret' in opt && opt.secret ? ' Secret: never logged.' : '';
+    lines.push(`| \`${key}\` | ${envs} | ${def} | ${opt.description}${secret} |`);
+  }
+  return lines.join('\n') + '\n';
+}

@@ -1,0 +1,128 @@
+import { accessSync, constants, existsSync, statSync } from 'node:fs';
+import path from 'node:path';
+import SQLite from 'better-sqlite3';
+import { Kysely, PostgresDialect, SqliteDialect, type Transaction } from 'kysely';
+import pg from 'pg';
+import { ConfigError } from '../config.js';
+import type { Database } from './schema.js';
+
+export type DialectName = 'sqlite' | 'postgres';
+
+/** An open database: the Kysely handle and what kind it is. */
+export interface Db {
+  readonly kysely: Kysely<Database>;
+  readonly dialect: DialectName;
+  /** A description safe to log (no password). */
+  readonly description: string;
+  /** For SQLite: the file, which is new if it did not exist before this process opened it. */
+  readonly sqliteFile?: string;
+  close(): Promise<void>;
+}
+
+/** Either the root handle or an open transaction; repositories accept both. */
+export type Executor = Kysely<Database> | Transaction<Database>;
+
+/**
+ * pg hands int8 (counts) back as strings and timestamptz as Date; the rest of the code sees
+ * numbers and ISO-8601 strings on both dialects, so results compare equal across them.
+ */
+const pgTypes = {
+  getTypeParser(oid: number, format?: 'text' | 'binary') {
+    if (oid === 20) return (v: string) => Number(v);
+    if (oid === 1184 || oid === 1114) return (v: string) => new Date(v).toISOString();
+    return pg.types.getTypeParser(oid, format as 'text');
+  },
+} as unknown as pg.CustomTypesConfig;
+
+/** Checks a SQLite file path can be used, without creating anything. */
+function checkSqlitePath(file: string): void {
+  const dir = path.dirname(file);
+  if (existsSync(file)) {
+    try {
+      accessSync(file, constants.R_OK | constants.W_OK);
+    } catch {
+      throw new ConfigError(`database: cannot read and write ${file} (check its owner and mode)`);
+    }
+    return;
+  }
+  if (existsSync(dir)) {
+    if (!statSync(dir).isDirectory()) throw new ConfigError(`database: ${dir} is not a directory`);
+    try {
+      accessSync(dir, constants.R_OK | constants.W_OK | constants.X_OK);
+    } catch {
+      throw new ConfigError(
+        `database: cannot write to directory ${dir} (check its owner and mode)`,
+      );
+    }
+  }
+}
+
+/** Parses a database URL into what is needed to open it; unknown schemes are a config error. */
+export function parseDatabaseUrl(url: string): { dialect: DialectName; target: string } {
+  if (url.startsWith('sqlite:')) {
+    const file = url.slice('sqlite:'.length).replace(/^\/\/(?=\/)/, '');
+    if (!file)
+      throw new ConfigError(
+        'database: sqlite: URL needs a file path, e.g. sqlite:./data/trustlink.db',
+      );
+    return { dialect: 'sqlite', target: file };
+  }
+  if (/^postgres(ql)?:\/\//.test(url)) return { dialect: 'postgres', target: url };
+  const scheme = url.split(':')[0] ?? url;
+  throw new ConfigError(
+    `database: unsupported URL scheme "${scheme}:" (use postgres://... or sqlite:<file>)`,
+  );
+}
+
+/** Redacts the password of a PostgreSQL URL for logs and messages. */
+export function redactUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    return u.toString();
+  } catch {
+    return url.replace(/:[^:@/]+@/, ':***@');
+  }
+}
+
+/**
+ * Opens the database named by the URL. SQLite: checks the path first and creates the file's
+ * directory only when `createDirs` is set, so a bad configuration changes nothing on disk.
+ */
+export async function openDatabase(url: string, opts: { createDirs?: boolean } = {}): Promise<Db> {
+  const { dialect, target } = parseDatabaseUrl(url);
+  if (dialect === 'sqlite') {
+    checkSqlitePath(target);
+    if (!existsSync(path.dirname(target)) && !opts.createDirs) {
+      throw new ConfigError(`database: directory ${path.dirname(target)} does not exist`);
+    }
+    const sqlite = new SQLite(target);
+    // WAL lets readers run beside the single writer; busy_timeout waits instead of failing.
+    sqlite.pragma('journal_mode = WAL');
+    sqlite.pragma('synchronous = NORMAL');
+    sqlite.pragma('foreign_keys = ON');
+    sqlite.pragma('busy_timeout = 5000');
+    const kysely = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+    return {
+      kysely,
+      dialect,
+      description: `sqlite:${target}`,
+      sqliteFile: target,
+      close: () => kysely.destroy(),
+    };
+  }
+  const pool = new pg.Pool({ connectionString: target, max: 10, types: pgTypes });
+  // An idle client that loses its connection must not crash the process.
+  pool.on('error', () => undefined);
+  try {
+    const client = await pool.connect();
+    client.release();
+  } catch (err) {
+    await pool.end().catch(() => undefined);
+    throw new ConfigError(
+      `database: cannot connect to ${redactUrl(target)}: ${(err as Error).message}`,
+    );
+  }
+  const kysely = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  return { kysely, dialect, description: redactUrl(target), close: () => kysely.destroy() };
+}

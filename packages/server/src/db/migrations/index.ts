@@ -1,0 +1,16 @@
+import type { Kysely } from 'kysely';
+import type { DialectName } from '../database.js';
+import * as foundation from './20261125_2130_foundation.js';
+
+export interface PortableMigration {
+  up(db: Kysely<unknown>, dialect: DialectName): Promise<void>;
+  down(db: Kysely<unknown>, dialect: DialectName): Promise<void>;
+}
+
+/**
+ * Every migration, in order. Names are timestamps so branches merge in a stable order; a new
+ * migration is added at the end and never edited once landed.
+ */
+export const MIGRATIONS: Record<string, PortableMigration> = {
+  '20261125_2130_foundation': foundation,
+};

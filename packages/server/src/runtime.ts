@@ -1,0 +1,189 @@
+import { accessSync, constants, existsSync, mkdirSync, rmSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { randomUUID } from 'node:crypto';
+import type { Logger } from 'pino';
+import { ConfigError, effectiveDatabaseUrl, type Config } from './config.js';
+import { openDatabase, parseDatabaseUrl, type Db } from './db/database.js';
+import { isEmptyDatabase, migrateToLatest } from './db/migrator.js';
+import { createInstanceRepo, type InstanceRecord } from './instances/instance-repo.js';
+import { createKeyRepo } from './keystore/keystore-repo.js';
+import { createKeyStore } from './keystore/keystore-service.js';
+import type { KeyStore } from './keystore/keystore-types.js';
+import { createSoftwareBackend } from './keystore/software-backend.js';
+import { createCaRepo } from './pki/ca-repo.js';
+import { createInstancePki, type InstancePki } from './pki/instance-pki.js';
+import { verifyMasterKeyCheck, writeMasterKeyCheck } from './secrets/master-key-check.js';
+import {
+  generateMasterKey,
+  makeRing,
+  masterKeyFileExists,
+  readMasterKeyFile,
+  removeMasterKeyFile,
+  toMasterKey,
+  writeMasterKeyFile,
+  type MasterKeyRing,
+} from './secrets/master-key.js';
+import { createSecretBox, type SecretBox } from './secrets/secret-box.js';
+import { createSetupService, type SetupService } from './setup/setup-service.js';
+
+export const DEFAULT_INSTANCE_NAME = 'default';
+
+/** Everything a running server holds: opened once at start, closed once at stop. */
+export interface Runtime {
+  config: Config;
+  db: Db;
+  box: SecretBox;
+  keystore: KeyStore;
+  pki: InstancePki;
+  setup: SetupService;
+  instance: InstanceRecord;
+  /** True when this start created the instance. */
+  created: boolean;
+  now: () => Date;
+  close(): Promise<void>;
+}
+
+/** Checks the data directory is usable without creating it (a bad config changes nothing). */
+function checkDataDir(dir: string): void {
+  if (existsSync(dir)) {
+    if (!statSync(dir).isDirectory())
+      throw new ConfigError(`data directory: ${dir} is not a directory`);
+    try {
+      accessSync(dir, constants.R_OK | constants.W_OK | constants.X_OK);
+    } catch {
+      throw new ConfigError(
+        `data directory: cannot read and write ${dir} (check its owner and mode)`,
+      );
+    }
+    return;
+  }
+  let parent = path.dirname(path.resolve(dir));
+  while (!existsSync(parent)) parent = path.dirname(parent);
+  try {
+    accessSync(parent, constants.W_OK | constants.X_OK);
+  } catch {
+    throw new ConfigError(`data directory: ${dir} does not exist and ${parent} is not writable`);
+  }
+}
+
+/** The master key as configured, or undefined when the key file does not exist yet. */
+function configuredRing(config: Config): MasterKeyRing | undefined {
+  if (config.masterKey)
+    return makeRing([toMasterKey(Buffer.from(config.masterKey, 'base64'))], 'TRUSTLINK_MASTER_KEY');
+  if (masterKeyFileExists(config.masterKeyFile)) return readMasterKeyFile(config.masterKeyFile);
+  return undefined;
+}
+
+/**
+ * Opens (or on first start, creates) the instance: database, master key, key store, root CA.
+ * Everything that can be checked is checked before anything is written; if creating a new
+ * instance fails half-way, what this call created is removed again.
+ */
+export async function openRuntime(
+  config: Config,
+  log: Logger,
+  opts: { now?: () => Date } = {},
+): Promise<Runtime> {
+  const now = opts.now ?? (() => new Date());
+  const url = effectiveDatabaseUrl(config);
+  const { dialect, target } = parseDatabaseUrl(url);
+  checkDataDir(config.dataDir);
+  let ring = configuredRing(config);
+
+  const created: string[] = [];
+  const dataDirExisted = existsSync(config.dataDir);
+  const sqliteExisted = dialect === 'sqlite' && existsSync(target);
+  if (dialect === 'sqlite' && !existsSync(path.dirname(target))) {
+    // The database file lives in a directory that will be created; check it like the data dir.
+    checkDataDir(path.dirname(target));
+  }
+  const db = await openDatabase(url, { createDirs: false }).catch(async (err) => {
+    if (err instanceof ConfigError && dialect === 'sqlite' && /does not exist/.test(err.message)) {
+      mkdirSync(path.dirname(target), { recursive: true, mode: 0o700 });
+      if (!dataDirExisted) created.push('dataDir');
+      return openDatabase(url);
+    }
+    throw err;
+  });
+
+  const cleanupNew = async () => {
+    await db.close().catch(() => undefined);
+    if (dialect === 'sqlite' && !sqliteExisted) {
+      for (const f of [target, `${target}-wal`, `${target}-shm`]) rmSync(f, { force: true });
+      if (created.includes('dataDir')) rmSync(config.dataDir, { recursive: true, force: true });
+    }
+    if (created.includes('masterKeyFile')) removeMasterKeyFile(config.masterKeyFile);
+  };
+
+  try {
+    const fresh = await isEmptyDatabase(db);
+    if (!fresh && !ring) {
+      throw new ConfigError(
+        `master key: ${config.masterKeyFile} does not exist, but ${db.description} holds data sealed with a master key; restore the key file or set TRUSTLINK_MASTER_KEY (a new key is never generated over existing data)`,
+      );
+    }
+    if (!ring) {
+      const key = generateMasterKey();
+      writeMasterKeyFile(config.masterKeyFile, [key]);
+      created.push('masterKeyFile');
+      ring = makeRing([key], config.masterKeyFile);
+      log.info({ file: config.masterKeyFile, keyId: key.id }, 'created master key file');
+    }
+    let currentRing = ring;
+    const box = createSecretBox(
+      () => currentRing,
+      () => {
+        if (!config.masterKey) currentRing = readMasterKeyFile(config.masterKeyFile);
+      },
+    );
+    if (!fresh) {
+      const check = await verifyMasterKeyCheck(db.kysely, box);
+      if (!check.ok) throw new ConfigError(`master key: ${check.reason}`);
+    }
+    if (!existsSync(config.dataDir)) {
+      mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
+      created.push('dataDir');
+    }
+    const applied = await migrateToLatest(db);
+    if (applied.length) log.info({ migrations: applied }, 'database schema migrated');
+
+    const software = createSoftwareBackend(box);
+    const keystore = createKeyStore({ repo: createKeyRepo(db.kysely), software, now });
+    const pki = createInstancePki({ keystore, caRepo: createCaRepo(db.kysely), now });
+    const instances = createInstanceRepo(db.kysely);
+
+    let instance = await instances.findByName(DEFAULT_INSTANCE_NAME);
+    const isNew = !instance;
+    if (!instance) {
+      instance = {
+        id: randomUUID(),
+        name: DEFAULT_INSTANCE_NAME,
+        createdAt: now().toISOString(),
+        claimedAt: null,
+      };
+      await instances.insert(instance);
+      await writeMasterKeyCheck(db.kysely, box, now().toISOString());
+      const root = await pki.createRoot(instance.id, instance.name);
+      log.info(
+        { instance: instance.id, rootSerial: root.serial },
+        'created instance and its OEM root CA',
+      );
+    }
+    const runtime: Runtime = {
+      config,
+      db,
+      box,
+      keystore,
+      pki,
+      setup: createSetupService(db.kysely, now),
+      instance,
+      created: isNew,
+      now,
+      close: () => db.close(),
+    };
+    return runtime;
+  } catch (err) {
+    await cleanupNew();
+    throw err;
+  }
+}

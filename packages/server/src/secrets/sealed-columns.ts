@@ -1,0 +1,16 @@
+/**
+ * Every column that holds a value sealed under the master key. Master-key rotation re-seals
+ * exactly these; a domain that adds a secret column adds it here in the same change.
+ */
+export interface SealedColumn {
+  table: string;
+  column: string;
+  /** Columns that identify a row; the seal's `row` is their values joined with '/'. */
+  key: string[];
+  /** Only rows where this column has this value are sealed (others hold plain handles). */
+  only?: { column: string; value: string };
+}
+
+export const SEALED_COLUMNS: SealedColumn[] = [
+  { table: 'keys', column: 'handle', key: ['id'], only: { column: 'backend', value: 'software' } },
+];

@@ -1,0 +1,96 @@
+import net from 'node:net';
+import pino, { type Logger } from 'pino';
+import { createApps, type Apps } from './app.js';
+import { ConfigError, type Config } from './config.js';
+import { endpointNames } from './pki/instance-pki.js';
+import { openRuntime, type Runtime } from './runtime.js';
+
+/** Fails with a ConfigError naming the option when a port cannot be bound. */
+async function probePort(host: string, port: number, option: string): Promise<void> {
+  if (port === 0) return;
+  await new Promise<void>((resolve, reject) => {
+    const srv = net.createServer();
+    srv.once('error', (err: NodeJS.ErrnoException) => {
+      const why =
+        err.code === 'EADDRINUSE'
+          ? 'is already in use'
+          : err.code === 'EACCES'
+            ? 'needs privileges this process lacks'
+            : err.message;
+      reject(new ConfigError(`${option}: ${host}:${port} ${why}`));
+    });
+    srv.listen({ host, port, exclusive: true }, () => srv.close(() => resolve()));
+  });
+}
+
+export interface RunningServer {
+  runtime: Runtime;
+  apps: Apps;
+  managementUrl: string;
+  deviceUrl: string;
+  rootPem: string;
+  setupUrl?: string;
+  stop(): Promise<void>;
+}
+
+export function createLogger(config: Pick<Config, 'logLevel'>): Logger {
+  return pino({
+    level: config.logLevel,
+    base: { service: 'trustlink' },
+    timestamp: pino.stdTimeFunctions.isoTime,
+    redact: {
+      paths: ['req.headers.authorization', 'req.headers.cookie', 'req.headers["trustlink-proof"]'],
+      censor: '[redacted]',
+    },
+  });
+}
+
+/**
+ * Starts the server: checks the ports, opens or creates the instance, issues what TLS needs,
+ * then listens. Nothing is written before the ports are known to be free.
+ */
+export async function startServer(
+  config: Config,
+  log: Logger = createLogger(config),
+): Promise<RunningServer> {
+  await probePort(config.bindAddress, config.managementPort, 'TRUSTLINK_MANAGEMENT_PORT');
+  await probePort(config.bindAddress, config.devicePort, 'TRUSTLINK_DEVICE_PORT');
+  const runtime = await openRuntime(config, log);
+  try {
+    const tls = await runtime.pki.ensureTls(
+      runtime.instance.id,
+      endpointNames(config.publicHostname, config.tlsSubjectAltNames),
+    );
+    const apps = await createApps(runtime, tls, log);
+    await apps.management.listen({ host: config.bindAddress, port: config.managementPort });
+    await apps.device.listen({ host: config.bindAddress, port: config.devicePort });
+    const portOf = (app: Apps['management']) => {
+      const addr = app.server.address();
+      return typeof addr === 'object' && addr ? addr.port : 0;
+    };
+    const managementUrl = `https://${config.publicHostname}:${portOf(apps.management)}`;
+    const deviceUrl = `https://${config.publicHostname}:${portOf(apps.device)}`;
+    let setupUrl: string | undefined;
+    if (!runtime.instance.claimedAt) {
+      const link = await runtime.setup.issue(runtime.instance.id, config.setupLinkTtlMinutes);
+      // The token travels in the fragment, so it never reaches access logs or proxies.
+      setupUrl = `${managementUrl}/setup#token=${link.token}`;
+    }
+    return {
+      runtime,
+      apps,
+      managementUrl,
+      deviceUrl,
+      rootPem: tls.rootPem,
+      setupUrl,
+      async stop() {
+        await apps.device.close();
+        await apps.management.close();
+        await runtime.close();
+      },
+    };
+  } catch (err) {
+    await runtime.close().catch(() => undefined);
+    throw err;
+  }
+}
