@@ -1,9 +1,9 @@
-/** True when a database error is a unique-constraint violation (SQLite or PostgreSQL). */
+/** True when a database error is a unique or primary-key violation, on either dialect. */
 export function isUniqueViolation(err: unknown): boolean {
-  const e = err as { code?: string } | undefined;
+  const code = (err as { code?: unknown } | null)?.code;
   return (
-    e?.code === '23505' ||
-    e?.code === 'SQLITE_CONSTRAINT_UNIQUE' ||
-    e?.code === 'SQLITE_CONSTRAINT_PRIMARYKEY'
+    code === '23505' ||
+    code === 'SQLITE_CONSTRAINT_UNIQUE' ||
+    code === 'SQLITE_CONSTRAINT_PRIMARYKEY'
   );
 }

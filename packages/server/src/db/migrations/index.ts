@@ -1,7 +1,8 @@
 import type { Kysely } from 'kysely';
 import type { DialectName } from '../database.js';
 import * as foundation from './20261125_2130_foundation.js';
-import * as pki from './20261125_2200_pki.js';
+import * as usersAuthAudit from './20261126_0900_users_auth_audit.js';
+import * as pki from './20261126_1000_pki.js';
 
 export interface PortableMigration {
   up(db: Kysely<unknown>, dialect: DialectName): Promise<void>;
@@ -14,5 +15,6 @@ export interface PortableMigration {
  */
 export const MIGRATIONS: Record<string, PortableMigration> = {
   '20261125_2130_foundation': foundation,
-  '20261125_2200_pki': pki,
+  '20261126_0900_users_auth_audit': usersAuthAudit,
+  '20261126_1000_pki': pki,
 };
