@@ -3,7 +3,8 @@ import type { Kysely } from 'kysely';
 import type { Executor } from '../db/database.js';
 import { isUniqueViolation } from '../db/db-errors.js';
 import type { Database } from '../db/schema.js';
-import { ConflictError, NotFoundError } from '../lib/errors.js';
+import type { AuditContext } from '../audit/audit-types.js';
+import { AppError, ConflictError, NotFoundError } from '../lib/errors.js';
 import type { CaRepo } from './ca-repo.js';
 import { toPem } from './certificate-builder.js';
 import type { RevocationReason } from './crl-fns.js';
@@ -52,10 +53,26 @@ export function createDeviceCertService(deps: DeviceCertServiceDeps) {
    * certificate, the device state and the audit entry together).
    */
   async function issueDeviceCertificate(
-    input: IssueInput & { actor?: string },
+    input: IssueInput & { context?: AuditContext },
     tx?: Executor,
   ): Promise<DeviceCertificateRecord> {
-    const built = await engine.build(input);
+    let built;
+    try {
+      built = await engine.build(input);
+    } catch (err) {
+      // A refused request is a PKI action too; the log keeps the reason the caller was given.
+      if (err instanceof AppError) {
+        await audit(undefined, {
+          instanceId: input.instanceId,
+          context: input.context,
+          action: 'pki.device-certificate.issue',
+          result: 'failed',
+          target: { type: 'device', id: input.deviceId },
+          details: { issuingCaId: input.issuingCaId, reason: err.message, type: err.type },
+        }).catch(() => undefined);
+      }
+      throw err;
+    }
     const rec: DeviceCertificateRecord = {
       instanceId: input.instanceId,
       id: randomUUID(),
@@ -75,10 +92,10 @@ export function createDeviceCertService(deps: DeviceCertServiceDeps) {
         await certs.insert(rec, t);
         await audit(t, {
           instanceId: input.instanceId,
-          actor: input.actor,
-          action: 'pki.device-certificate.issued',
-          target: rec.id,
-          detail: {
+          context: input.context,
+          action: 'pki.device-certificate.issue',
+          target: { type: 'device-certificate', id: rec.id, name: rec.deviceId },
+          details: {
             deviceId: rec.deviceId,
             issuerId: rec.issuerId,
             serial: rec.serial,
@@ -107,7 +124,7 @@ export function createDeviceCertService(deps: DeviceCertServiceDeps) {
     instanceId: string,
     id: string,
     reason: RevocationReason,
-    actor?: string,
+    context?: AuditContext,
     tx?: Executor,
   ): Promise<DeviceCertificateRecord> {
     const at = new Date(Math.floor(now().getTime() / 1000) * 1000).toISOString();
@@ -121,10 +138,10 @@ export function createDeviceCertService(deps: DeviceCertServiceDeps) {
       await revocations.dropOcsp(instanceId, rec.issuerId, rec.serial, t);
       await audit(t, {
         instanceId,
-        actor,
-        action: 'pki.device-certificate.revoked',
-        target: id,
-        detail: { deviceId: rec.deviceId, issuerId: rec.issuerId, serial: rec.serial, reason },
+        context,
+        action: 'pki.device-certificate.revoke',
+        target: { type: 'device-certificate', id, name: rec.deviceId },
+        details: { deviceId: rec.deviceId, issuerId: rec.issuerId, serial: rec.serial, reason },
       });
     });
     crl.poke();

@@ -130,8 +130,8 @@ for (const backend of TEST_KEY_BACKENDS)
         });
         expect(stored.serial).toMatch(/^[0-9a-f]{30,32}$/);
         expect(tp.audit.at(-1)).toMatchObject({
-          action: 'pki.device-certificate.issued',
-          target: rec.id,
+          action: 'pki.device-certificate.issue',
+          target: { id: rec.id },
         });
         tp.clock.set(new Date());
       });
@@ -251,6 +251,11 @@ for (const backend of TEST_KEY_BACKENDS)
           expect((err as AppError).type).toBe(type);
           expect((err as AppError).message.length).toBeGreaterThan(10);
           expect(await rowCount(tp)).toBe(before);
+          expect(tp.audit.at(-1)).toMatchObject({
+            action: 'pki.device-certificate.issue',
+            result: 'failed',
+            details: { type },
+          });
         });
       }
 
@@ -314,10 +319,12 @@ for (const backend of TEST_KEY_BACKENDS)
         expect(good).toMatch(/rev-dev.pem: good/);
         expect(good).toMatch(/Response verify OK/);
 
-        await tp.pki.deviceCerts.revoke(tp.instanceId, rec.id, 'keyCompromise', 'tester');
+        await tp.pki.deviceCerts.revoke(tp.instanceId, rec.id, 'keyCompromise', {
+          actor: { type: 'user', id: 'u1', name: 'tester' },
+        });
         expect(tp.audit.at(-1)).toMatchObject({
-          action: 'pki.device-certificate.revoked',
-          actor: 'tester',
+          action: 'pki.device-certificate.revoke',
+          context: { actor: { name: 'tester' } },
         });
         await tp.pki.crl.rebuildDue();
         const crl = await tp.pki.crl.current(tp.instanceId, ca.id);
@@ -407,10 +414,69 @@ for (const backend of TEST_KEY_BACKENDS)
         expect(await tp.pki.crl.rebuildDue()).toBe(0);
       });
 
+      it('ok/an auto-renewing issuing CA is replaced before it expires; devices under the old one stay valid', async () => {
+        const start = new Date();
+        tp.clock.set(start);
+        const old = await tp.pki.issuingCas.create(tp.instanceId, {
+          name: 'Renewing',
+          lifetimeSeconds: 30 * DAY,
+          autoRenew: true,
+        });
+        const key1 = deviceKey();
+        const cert1 = await tp.pki.deviceCerts.issueDeviceCertificate({
+          instanceId: tp.instanceId,
+          issuingCaId: old.id,
+          csrDer: makeCsr(key1),
+          deviceId: key1.deviceId,
+          lifetimeSeconds: 25 * DAY,
+        });
+        expect((await tp.pki.jobs.runOnce()).renewed).toBe(0);
+        tp.clock.advance(21 * DAY * 1000); // past two thirds of 30 days
+        expect((await tp.pki.jobs.runOnce()).renewed).toBe(1);
+        expect((await tp.pki.jobs.runOnce()).renewed).toBe(0); // idempotent
+        const listed = await tp.pki.listCertificates(tp.instanceId);
+        const before = listed.find((c) => c.id === old.id)!;
+        const next = listed.find((c) => c.id === before.renewedBy)!;
+        expect(before.status).toBe('valid');
+        expect(next).toMatchObject({ lineageId: old.id, autoRenew: true, status: 'not used' });
+        expect(Date.parse(next.notAfter)).toBeGreaterThan(Date.parse(old.notAfter));
+        expect(
+          tp.audit.some((e) => e.action === 'pki.issuing-ca.renew' && e.target?.id === old.id),
+        ).toBe(true);
+        // New certificates for the old id come from the successor.
+        const key2 = deviceKey();
+        const cert2 = await tp.pki.deviceCerts.issueDeviceCertificate({
+          instanceId: tp.instanceId,
+          issuingCaId: old.id,
+          csrDer: makeCsr(key2),
+          deviceId: key2.deviceId,
+          lifetimeSeconds: DAY,
+        });
+        expect(cert2.issuerId).toBe(next.id);
+        const at = String(Math.floor(tp.clock.now().getTime() / 1000));
+        const verifyAt = (cert: Buffer, ca: Buffer, name: string) =>
+          openssl([
+            'verify',
+            '-attime',
+            at,
+            '-CAfile',
+            rootFile,
+            '-untrusted',
+            files.file(`${name}-ca.pem`, ca),
+            files.file(`${name}.pem`, cert),
+          ]).out;
+        expect(verifyAt(cert1.der, old.der, 'renew-old')).toMatch(/: OK/);
+        expect(verifyAt(cert2.der, next.der, 'renew-new')).toMatch(/: OK/);
+        // Both generations keep their own CRL.
+        expect((await tp.pki.crl.current(tp.instanceId, old.id)).number).toBeGreaterThan(0);
+        expect((await tp.pki.crl.current(tp.instanceId, next.id)).number).toBeGreaterThan(0);
+        tp.clock.set(new Date());
+      });
+
       it('ok/CRLs are refreshed before their nextUpdate', async () => {
         const ca = cas.get('RSA-3072')!;
         const first = await tp.pki.crl.current(tp.instanceId, ca.id);
-        tp.clock.advance(13 * 3600 * 1000);
+        tp.clock.set(new Date(Date.parse(first.thisUpdate) + 13 * 3600 * 1000));
         await tp.pki.jobs.runOnce();
         const second = await tp.pki.crl.current(tp.instanceId, ca.id);
         expect(second.number).toBe(first.number + 1);

@@ -1,4 +1,5 @@
 import type { Kysely } from 'kysely';
+import type { AuditContext } from '../audit/audit-types.js';
 import type { Database } from '../db/schema.js';
 import type { KeyStore } from '../keystore/keystore-types.js';
 import { BadRequestError, NotFoundError } from '../lib/errors.js';
@@ -162,16 +163,16 @@ export function createIssuingCaService(deps: IssuingCaServiceDeps) {
   }
 
   /** Creates an issuing CA under the instance's OEM root. */
-  async function create(instanceId: string, input: CreateIssuingCaInput, actor?: string) {
+  async function create(instanceId: string, input: CreateIssuingCaInput, context?: AuditContext) {
     const rec = await build(instanceId, normalize(input), undefined);
     await db.transaction().execute(async (tx) => {
       await caRepo.insert(rec, tx);
       await audit(tx, {
         instanceId,
-        actor,
-        action: 'pki.issuing-ca.created',
-        target: rec.id,
-        detail: {
+        context,
+        action: 'pki.issuing-ca.create',
+        target: { type: 'issuing-ca', id: rec.id, name: rec.name },
+        details: {
           name: rec.name,
           keyType: input.keyType ?? 'P-256',
           notAfter: rec.notAfter,
@@ -216,9 +217,9 @@ export function createIssuingCaService(deps: IssuingCaServiceDeps) {
         await caRepo.insert(next, tx);
         await audit(tx, {
           instanceId: ca.instanceId,
-          action: 'pki.issuing-ca.renewed',
-          target: ca.id,
-          detail: { successor: next.id, notAfter: next.notAfter },
+          action: 'pki.issuing-ca.renew',
+          target: { type: 'issuing-ca', id: ca.id, name: ca.name },
+          details: { successor: next.id, notAfter: next.notAfter },
         });
         return true;
       });
