@@ -132,7 +132,7 @@ function parseOpensslText(text: string) {
       const serialSingle = /Serial Number: \d+ \(0x([0-9a-f]+)\)/.exec(block)?.[1];
       const exts: Record<string, { critical: boolean; value: string }> = {};
       const extPart =
-        block.split('X509v3 extensions:\n')[1]?.split(/\n    Signature Algorithm/)[0] ?? '';
+        block.split('X509v3 extensions:\n')[1]?.split(/\n {4}Signature Algorithm/)[0] ?? '';
       const extRe = /^ {12}(\S[^:\n]*): ?(critical)?\n((?: {16}.*\n?)*)/gm;
       for (let m; (m = extRe.exec(extPart));) {
         exts[m[1]!] = {
@@ -274,7 +274,7 @@ describe('issued certificates read the same in OpenSSL and pkijs as what was ask
               value: v.value
                 .replace(/^keyid:/, '')
                 .replace(/\n\s+/g, '\n  ')
-                .replace(/\n  (?=(OCSP|CA Issuers))/g, '\n'),
+                .replace(/\n {2}(?=(OCSP|CA Issuers))/g, '\n'),
             },
           ]),
         ),

@@ -101,6 +101,7 @@ export function createPki(deps: PkiModuleDeps) {
   }
 
   return {
+    caRepo,
     engine,
     crl,
     ocsp,
