@@ -19,6 +19,7 @@ import { registerHealthRoutes } from './health/health-routes.js';
 import { createMetrics } from './lib/metrics.js';
 import { registerProblemHandler } from './lib/problem-handler.js';
 import { registerPkiPublicRoutes } from './pki/pki-public-routes.js';
+import { registerPkiRoutes } from './pki/pki-routes.js';
 import { requireAccessDeclarations } from './lib/route-access.js';
 import type { TlsMaterial } from './pki/instance-pki.js';
 import type { Runtime } from './runtime.js';
@@ -114,6 +115,11 @@ export async function createApps(runtime: Runtime, tls: TlsMaterial, log: Logger
   });
   registerUserRoutes(management, { users: access.users });
   registerAuditRoutes(management, { audit });
+  registerPkiRoutes(management, {
+    pki: runtime.pkiServices,
+    urls: runtime.pkiServices.urls,
+    now: runtime.now,
+  });
 
   // The device port asks for a client certificate but lets each route decide: EST bootstrap
   // and challenge proofs work without one, and self-signed bootstrap certificates are valid.

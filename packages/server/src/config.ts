@@ -185,10 +185,7 @@ export const CONFIG_OPTIONS = {
     env: 'TRUSTLINK_PKI_BASE_URL',
     schema: z
       .string()
-      .regex(
-        /^http:\/\/[A-Za-z0-9.:[\]-]+(:\d+)?(\/[A-Za-z0-9._~/-]*)?$/,
-        'must be an http:// URL',
-      )
+      .regex(/^http:\/\/[A-Za-z0-9.:[\]-]+(:\d+)?(\/[A-Za-z0-9._~/-]*)?$/, 'must be an http:// URL')
       .optional(),
     default: undefined,
     description:

@@ -13,6 +13,8 @@ import type { PkiAudit } from './pki-audit.js';
 import { createPkiJobs } from './pki-jobs.js';
 import type { PkiUrls } from './pki-urls.js';
 import { createRevocationRepo } from './revocation-repo.js';
+import { createKeyUsageRegistry } from './key-usage-registry.js';
+import { createSigningKeyService } from './signing-key-service.js';
 
 export interface PkiModuleDeps {
   db: Kysely<Database>;
@@ -77,6 +79,8 @@ export function createPki(deps: PkiModuleDeps) {
     audit,
     now,
   });
+  const keyUsage = createKeyUsageRegistry();
+  const signingKeys = createSigningKeyService({ keystore, usage: keyUsage, audit });
   const jobs = createPkiJobs({ crl, issuingCas, log: deps.log, intervalMs: deps.jobIntervalMs });
 
   /** Root, issuing and TLS certificates with their status. */
@@ -102,11 +106,15 @@ export function createPki(deps: PkiModuleDeps) {
 
   return {
     caRepo,
+    urls,
     engine,
     crl,
     ocsp,
     issuingCas,
     deviceCerts,
+    signingKeys,
+    /** Other domains register here the check that a key is in use (see key-usage-registry). */
+    keyUsage,
     jobs,
     listCertificates,
     stop: async () => {
