@@ -50,6 +50,19 @@ for (const dialect of TEST_DIALECTS) {
       expect(admins).toContain('/api/v1/audit/verify');
     });
 
+    it('ok/the OpenAPI document has every management route, each with an operationId', async () => {
+      const doc = (await server.request('GET', '/api/docs/json')).json<{
+        paths: Record<string, Record<string, { operationId?: string }>>;
+      }>();
+      for (const { app, route } of routes) {
+        if (app !== 'management' || !route.url.startsWith('/api/v1') || route.method === 'HEAD')
+          continue;
+        const op =
+          doc.paths[route.url.replace(/:([A-Za-z0-9_]+)/g, '{$1}')]?.[route.method.toLowerCase()];
+        expect(op?.operationId, `${route.method} ${route.url}`).toBeTruthy();
+      }
+    });
+
     it('fail/anonymous callers get 401 on every user and administrator route', async () => {
       const guarded = routes.filter(
         (r) => r.route.access === 'user' || r.route.access === 'administrator',
