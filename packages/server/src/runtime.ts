@@ -12,6 +12,8 @@ import type { KeyStore } from './keystore/keystore-types.js';
 import { createSoftwareBackend } from './keystore/software-backend.js';
 import { createCaRepo } from './pki/ca-repo.js';
 import { createInstancePki, type InstancePki } from './pki/instance-pki.js';
+import { createOutboxRepo, type OutboxRepo } from './outbox/outbox-repo.js';
+import { createOutboxWorker, type OutboxWorker } from './outbox/outbox-worker.js';
 import { verifyMasterKeyCheck, writeMasterKeyCheck } from './secrets/master-key-check.js';
 import {
   generateMasterKey,
@@ -36,6 +38,10 @@ export interface Runtime {
   keystore: KeyStore;
   pki: InstancePki;
   setup: SetupService;
+  /** Intents for outside systems, written in the same transaction as the change. */
+  outbox: OutboxRepo;
+  /** Carries the outbox out; domains register their topics' handlers on it. */
+  outboxWorker: OutboxWorker;
   instance: InstanceRecord;
   /** True when this start created the instance. */
   created: boolean;
@@ -169,6 +175,8 @@ export async function openRuntime(
         'created instance and its OEM root CA',
       );
     }
+    const outbox = createOutboxRepo(db.kysely, db.dialect);
+    const outboxWorker = createOutboxWorker({ repo: outbox, log, now });
     const runtime: Runtime = {
       config,
       db,
@@ -176,10 +184,15 @@ export async function openRuntime(
       keystore,
       pki,
       setup: createSetupService(db.kysely, now),
+      outbox,
+      outboxWorker,
       instance,
       created: isNew,
       now,
-      close: () => db.close(),
+      async close() {
+        await outboxWorker.stop();
+        await db.close();
+      },
     };
     return runtime;
   } catch (err) {
