@@ -42,20 +42,25 @@ export function loadAgentConfig(file: string): Readonly<AgentConfig> {
 export function parseAgentConfig(data: unknown, file: string): Readonly<AgentConfig> {
   const parsed = agentConfigSchema.safeParse(data);
   if (!parsed.success) {
-    throw new ConfigError(`configuration: ${file}: ${describeIssue(parsed.error.issues[0])}`);
+    throw new ConfigError(`configuration: ${file}: ${describeIssue(parsed.error.issues[0], data)}`);
   }
   return deepFreeze(resolvePaths(parsed.data, path.dirname(path.resolve(file))));
 }
 
-function describeIssue(issue: z.core.$ZodIssue | undefined): string {
+/** The value at a path of the raw data, to tell a missing option from a wrong one. */
+function valueAt(data: unknown, at: PropertyKey[]): unknown {
+  let v = data;
+  for (const k of at) v = v && typeof v === 'object' ? (v as Record<PropertyKey, unknown>)[k] : undefined;
+  return v;
+}
+
+function describeIssue(issue: z.core.$ZodIssue | undefined, data: unknown): string {
   if (!issue) return 'invalid configuration';
   const at = issue.path.map(String).join('.');
   if (issue.code === 'unrecognized_keys') {
     return issue.keys.map((k) => `unknown option ${at ? `${at}.` : ''}${k}`).join(', ');
   }
-  if (issue.code === 'invalid_type' && /received undefined/.test(issue.message)) {
-    return `${at}: is required`;
-  }
+  if (at && valueAt(data, issue.path) === undefined) return `${at}: is required`;
   if (!at) return `must be a JSON object (${issue.message})`;
   return `${at}: ${issue.message}`;
 }

@@ -25,7 +25,9 @@ export function canonicalPublicKey(spkiDer: Buffer): { spkiDer: Buffer; keyType:
   const key = createPublicKey({ key: spkiDer, format: 'der', type: 'spki' });
   const keyType = keyTypeOf(key);
   if (!keyType) throw new Error('identity key type is not one of P-256, P-384, RSA-2048, RSA-3072');
-  return { spkiDer: key.export({ type: 'spki', format: 'der' }), keyType };
+  // EC keys go through JWK: OpenSSL would keep a compressed point compressed on export.
+  const canonical = key.asymmetricKeyType === 'ec' ? createPublicKey({ key: key.export({ format: 'jwk' }), format: 'jwk' }) : key;
+  return { spkiDer: canonical.export({ type: 'spki', format: 'der' }), keyType };
 }
 
 /** SPKI of an EC public key given as its curve and uncompressed point (0x04 || X || Y). */

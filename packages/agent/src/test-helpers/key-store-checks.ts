@@ -1,4 +1,4 @@
-import { execFileSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { createPrivateKey } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -46,11 +46,14 @@ export function opensslVerifyCsr(pem: string): string {
   try {
     const file = path.join(dir, 'req.pem');
     writeFileSync(file, pem);
-    const out = execFileSync('openssl', ['req', '-in', file, '-verify', '-noout', '-subject'], {
+    const r = spawnSync('openssl', ['req', '-in', file, '-verify', '-noout', '-subject'], {
       encoding: 'utf8',
-      stdio: ['ignore', 'pipe', 'pipe'],
     });
-    return out.trim();
+    // OpenSSL 3.0 exits 0 even when the self-signature fails: read what it says.
+    if (r.status !== 0 || !/verify OK/.test(r.stderr) || /fail/i.test(r.stderr)) {
+      throw new Error(`openssl req -verify: ${r.stderr.trim()}`);
+    }
+    return r.stdout.trim();
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -65,7 +65,8 @@ export function createPkcs11KeyStore(opts: Pkcs11KeyStoreOptions): IdentityKeySt
     ...(opts.keyId ? [{ type: P.CKA_ID, value: Buffer.from(opts.keyId, 'hex') }] : []),
   ];
 
-  const session = <T>(fn: (s: TokenSession) => T | Promise<T>) =>
+  // async, so a missing PIN surfaces as a rejected promise like every other failure
+  const session = async <T>(fn: (s: TokenSession) => T | Promise<T>) =>
     withTokenSession({ module: opts.module, tokenLabel: opts.tokenLabel, pin: opts.pin() }, fn);
 
   function one(s: TokenSession, cls: number, what: string): Handle | null {
