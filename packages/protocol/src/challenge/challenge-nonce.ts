@@ -41,8 +41,8 @@ function checkKey(key: Uint8Array): void {
 
 /**
  * Issues a challenge valid for `ttlSeconds` from `now`, MACed with the server's `key` (at least
- * 32 bytes; the same on every replica). `random` is injectable for test vectors only in the sense
- * of dependency injection: production passes nothing and gets `crypto.randomBytes`.
+ * 32 bytes, the same on every replica; derive one per instance if instances must not share
+ * nonces). `random` defaults to `crypto.randomBytes`; tests and vectors inject fixed bytes.
  */
 export function issueChallenge(
   key: Uint8Array,
