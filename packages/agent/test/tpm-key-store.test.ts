@@ -3,7 +3,9 @@ import { constants, createPublicKey, verify } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { createProofHeader, issueChallenge, verifyProof } from '@trustlink/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { identitySigner } from '../src/identity/identity-signer.js';
 import { parseAgentConfig } from '../src/config/agent-config.js';
 import { createCsr, toPem } from '../src/identity/csr-builder.js';
 import { deviceIdOf } from '../src/identity/device-id.js';
@@ -97,6 +99,20 @@ describe('tpm key store (swtpm + tpm2-tools)', () => {
         const pkcs1 = await store.sign(data, 'rsa-pkcs1-sha256');
         expect(verifies(first.spkiDer, data, pkcs1, 'sha256')).toBe(true);
       }
+
+      // A proof of possession made through the TPM passes the protocol's own verifier.
+      const challengeKey = Buffer.alloc(32, 9);
+      const now = new Date('2026-11-25T12:00:00Z');
+      const request = { host: 'devices.example.test', method: 'POST', path: '/device/v1/enrol', body: Buffer.from('{}') };
+      const header = await createProofHeader({
+        credential: { type: 'spki', der: first.spkiDer },
+        purpose: 'enrol',
+        nonce: issueChallenge(challengeKey, now).nonce,
+        request,
+        signer: await identitySigner(store),
+      });
+      const proof = verifyProof(header, request, { purpose: 'enrol', challengeKey, now });
+      expect(proof.ok && proof.deviceId).toBe(deviceIdOf(first.spkiDer));
 
       const id = deviceIdOf(first.spkiDer);
       const subject = opensslVerifyCsr(toPem(await createCsr(store, id)));

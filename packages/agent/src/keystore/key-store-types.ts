@@ -1,18 +1,13 @@
-/** Key types an identity key may have (PROTOCOL.md "Identity"); P-256 is the default. */
-export const KEY_TYPES = ['P-256', 'P-384', 'RSA-2048', 'RSA-3072'] as const;
-export type KeyType = (typeof KEY_TYPES)[number];
+import type { KeyType, SignatureScheme as ProtocolScheme } from '@trustlink/protocol';
+
+export { KEY_TYPES, type KeyType } from '@trustlink/protocol';
 
 /**
- * How a signature is made. ECDSA signatures are DER (as X.509, CMS and the proof header want);
- * RSA-PSS uses MGF1 with the same hash and a 32-byte salt; PKCS#1 v1.5 serves CSRs.
+ * How a signature is made: the protocol's schemes (ECDSA as DER over SHA-256 for P-256 and
+ * SHA-384 for P-384; RSA-PSS with SHA-256, MGF1-SHA-256 and a 32-byte salt), plus PKCS#1 v1.5
+ * for CSRs, which the protocol itself never accepts.
  */
-export const SIGNATURE_SCHEMES = [
-  'ecdsa-sha256',
-  'ecdsa-sha384',
-  'rsa-pss-sha256',
-  'rsa-pkcs1-sha256',
-] as const;
-export type SignatureScheme = (typeof SIGNATURE_SCHEMES)[number];
+export type SignatureScheme = ProtocolScheme | 'rsa-pkcs1-sha256';
 
 /** The identity key as the world may see it. */
 export interface IdentityPublicKey {

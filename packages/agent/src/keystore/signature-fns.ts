@@ -21,13 +21,6 @@ export function schemeFitsKeyType(scheme: SignatureScheme, keyType: KeyType): bo
   return scheme === 'rsa-pss-sha256' || scheme === 'rsa-pkcs1-sha256';
 }
 
-/** The scheme the protocol uses with a key type (proofs and session requests). */
-export function protocolScheme(keyType: KeyType): SignatureScheme {
-  if (keyType === 'P-256') return 'ecdsa-sha256';
-  if (keyType === 'P-384') return 'ecdsa-sha384';
-  return 'rsa-pss-sha256';
-}
-
 /** Throws a clear error when a scheme does not fit the key. */
 export function assertSchemeFits(scheme: SignatureScheme, keyType: KeyType): void {
   if (!schemeFitsKeyType(scheme, keyType)) {
