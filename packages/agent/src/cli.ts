@@ -88,7 +88,10 @@ program
 program
   .command('config-docs')
   .description('rewrite the option table of a documentation file from the configuration schema')
-  .requiredOption('--write <file>', 'Markdown file with the generated-table markers (docs/agent.md)')
+  .requiredOption(
+    '--write <file>',
+    'Markdown file with the generated-table markers (docs/agent.md)',
+  )
   .action(
     action(async (opts: { write: string }) => {
       writeAgentConfigDocs(opts.write);

@@ -63,8 +63,16 @@ function verifies(spki: Buffer, data: Buffer, sig: Buffer, hash: string, pss = f
 
 const cases: { name: string; keyType: KeyType; keyStore: Record<string, unknown> }[] = [
   { name: 'ok/P-256 (default)', keyType: 'P-256', keyStore: {} },
-  { name: 'ok/P-384 with a key id', keyType: 'P-384', keyStore: { keyType: 'P-384', keyLabel: 'id-384', keyId: 'a1b2' } },
-  { name: 'ok/RSA-2048', keyType: 'RSA-2048', keyStore: { keyType: 'RSA-2048', keyLabel: 'id-rsa' } },
+  {
+    name: 'ok/P-384 with a key id',
+    keyType: 'P-384',
+    keyStore: { keyType: 'P-384', keyLabel: 'id-384', keyId: 'a1b2' },
+  },
+  {
+    name: 'ok/RSA-2048',
+    keyType: 'RSA-2048',
+    keyStore: { keyType: 'RSA-2048', keyLabel: 'id-rsa' },
+  },
 ];
 
 describe('pkcs11 key store (SoftHSM2)', () => {
@@ -72,7 +80,9 @@ describe('pkcs11 key store (SoftHSM2)', () => {
     it(c.name, async () => {
       const { store, stateDir } = p11Store(c.keyStore);
       expect(await store.publicKey()).toBeNull();
-      await expect(store.sign(Buffer.from('x'), 'ecdsa-sha256')).rejects.toThrow(NoIdentityKeyError);
+      await expect(store.sign(Buffer.from('x'), 'ecdsa-sha256')).rejects.toThrow(
+        NoIdentityKeyError,
+      );
 
       const first = await store.getOrCreateIdentityKey();
       expect(first.created).toBe(true);
@@ -89,8 +99,12 @@ describe('pkcs11 key store (SoftHSM2)', () => {
         expect(sig[0]).toBe(0x30);
         expect(verifies(first.spkiDer, data, sig, scheme.slice(-6))).toBe(true);
       } else {
-        expect(verifies(first.spkiDer, data, await store.sign(data, 'rsa-pss-sha256'), 'sha256', true)).toBe(true);
-        expect(verifies(first.spkiDer, data, await store.sign(data, 'rsa-pkcs1-sha256'), 'sha256')).toBe(true);
+        expect(
+          verifies(first.spkiDer, data, await store.sign(data, 'rsa-pss-sha256'), 'sha256', true),
+        ).toBe(true);
+        expect(
+          verifies(first.spkiDer, data, await store.sign(data, 'rsa-pkcs1-sha256'), 'sha256'),
+        ).toBe(true);
       }
 
       const id = deviceIdOf(first.spkiDer);
@@ -103,22 +117,25 @@ describe('pkcs11 key store (SoftHSM2)', () => {
   it('ok/the private key in the token is sensitive and was never extractable', async () => {
     const { store } = p11Store({ keyLabel: 'attrs' });
     await store.getOrCreateIdentityKey();
-    const values = await withTokenSession({ module: token.module, tokenLabel: token.tokenLabel, pin: token.pin }, (s) => {
-      s.p11.C_FindObjectsInit(s.session, [
-        { type: pkcs11js.CKA_CLASS, value: pkcs11js.CKO_PRIVATE_KEY },
-        { type: pkcs11js.CKA_LABEL, value: 'attrs' },
-      ]);
-      const [key] = s.p11.C_FindObjects(s.session, 2);
-      s.p11.C_FindObjectsFinal(s.session);
-      return s.p11
-        .C_GetAttributeValue(s.session, key!, [
-          { type: pkcs11js.CKA_SENSITIVE },
-          { type: pkcs11js.CKA_EXTRACTABLE },
-          { type: pkcs11js.CKA_NEVER_EXTRACTABLE },
-          { type: pkcs11js.CKA_TOKEN },
-        ])
-        .map((a) => (a.value as Buffer)[0]);
-    });
+    const values = await withTokenSession(
+      { module: token.module, tokenLabel: token.tokenLabel, pin: token.pin },
+      (s) => {
+        s.p11.C_FindObjectsInit(s.session, [
+          { type: pkcs11js.CKA_CLASS, value: pkcs11js.CKO_PRIVATE_KEY },
+          { type: pkcs11js.CKA_LABEL, value: 'attrs' },
+        ]);
+        const [key] = s.p11.C_FindObjects(s.session, 2);
+        s.p11.C_FindObjectsFinal(s.session);
+        return s.p11
+          .C_GetAttributeValue(s.session, key!, [
+            { type: pkcs11js.CKA_SENSITIVE },
+            { type: pkcs11js.CKA_EXTRACTABLE },
+            { type: pkcs11js.CKA_NEVER_EXTRACTABLE },
+            { type: pkcs11js.CKA_TOKEN },
+          ])
+          .map((a) => (a.value as Buffer)[0]);
+      },
+    );
     expect(values).toEqual([1, 0, 1, 1]);
   });
 
@@ -134,9 +151,22 @@ describe('pkcs11 key store (SoftHSM2)', () => {
     const pem = path.join(dir, 'k.pem');
     const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
     writeFileSync(pem, privateKey.export({ type: 'pkcs8', format: 'pem' }));
-    execFileSync('softhsm2-util', [
-      '--import', pem, '--token', token.tokenLabel, '--label', 'imported', '--id', '0f', '--pin', token.pin,
-    ], { env: { ...process.env, ...token.env }, stdio: 'pipe' });
+    execFileSync(
+      'softhsm2-util',
+      [
+        '--import',
+        pem,
+        '--token',
+        token.tokenLabel,
+        '--label',
+        'imported',
+        '--id',
+        '0f',
+        '--pin',
+        token.pin,
+      ],
+      { env: { ...process.env, ...token.env }, stdio: 'pipe' },
+    );
     const { store } = p11Store({ keyLabel: 'imported' });
     await expect(store.getOrCreateIdentityKey()).rejects.toThrow(KeyStoreRefusedError);
     await expect(store.publicKey()).rejects.toThrow(/never leave it/);
@@ -145,7 +175,12 @@ describe('pkcs11 key store (SoftHSM2)', () => {
   const unavailable: [string, Record<string, unknown>, NodeJS.ProcessEnv, RegExp][] = [
     ['fail/wrong PIN', {}, { TRUSTLINK_AGENT_PKCS11_PIN: '0000' }, /refused the user PIN/],
     ['fail/no such token', { tokenLabel: 'nope' }, {}, /no token labelled "nope"/],
-    ['fail/module that does not load', { module: '/nonexistent/libpkcs11.so' }, { TRUSTLINK_AGENT_PKCS11_PIN: '1' }, /cannot load PKCS#11 module/],
+    [
+      'fail/module that does not load',
+      { module: '/nonexistent/libpkcs11.so' },
+      { TRUSTLINK_AGENT_PKCS11_PIN: '1' },
+      /cannot load PKCS#11 module/,
+    ],
   ];
   for (const [name, ks, env, message] of unavailable) {
     it(name, async () => {
@@ -159,6 +194,8 @@ describe('pkcs11 key store (SoftHSM2)', () => {
   it('fail/no PIN configured names the option', async () => {
     const { store } = p11Store({}, {});
     await expect(store.publicKey()).rejects.toThrow(ConfigError);
-    await expect(store.publicKey()).rejects.toThrow(/keyStore.pinEnv: TRUSTLINK_AGENT_PKCS11_PIN is not set/);
+    await expect(store.publicKey()).rejects.toThrow(
+      /keyStore.pinEnv: TRUSTLINK_AGENT_PKCS11_PIN is not set/,
+    );
   });
 });

@@ -9,7 +9,11 @@ import { identitySigner } from '../src/identity/identity-signer.js';
 import { parseAgentConfig } from '../src/config/agent-config.js';
 import { createCsr, toPem } from '../src/identity/csr-builder.js';
 import { deviceIdOf } from '../src/identity/device-id.js';
-import { KeyStoreRefusedError, KeyStoreUnavailableError, NoIdentityKeyError } from '../src/keystore/key-store-errors.js';
+import {
+  KeyStoreRefusedError,
+  KeyStoreUnavailableError,
+  NoIdentityKeyError,
+} from '../src/keystore/key-store-errors.js';
 import type { IdentityKeyStore, KeyType } from '../src/keystore/key-store-types.js';
 import { openKeyStore } from '../src/keystore/open-key-store.js';
 import { expectNoPrivateKeyFiles, opensslVerifyCsr } from '../src/test-helpers/key-store-checks.js';
@@ -33,7 +37,10 @@ function tempDir(): string {
 }
 
 /** A TPM key store as the agent opens it from a configuration file. */
-function tpmStore(keyStore: Record<string, unknown>, stateDir = tempDir()): { store: IdentityKeyStore; stateDir: string } {
+function tpmStore(
+  keyStore: Record<string, unknown>,
+  stateDir = tempDir(),
+): { store: IdentityKeyStore; stateDir: string } {
   const config = parseAgentConfig(
     {
       platformUrl: 'https://devices.example.test:8444',
@@ -62,10 +69,26 @@ function verifies(spki: Buffer, data: Buffer, sig: Buffer, hash: string, pss = f
 
 const cases: { name: string; keyType: KeyType; keyStore: Record<string, unknown> }[] = [
   { name: 'ok/P-256 persistent (default)', keyType: 'P-256', keyStore: {} },
-  { name: 'ok/P-384 persistent', keyType: 'P-384', keyStore: { keyType: 'P-384', persistentHandle: '0x81010003' } },
-  { name: 'ok/RSA-2048 persistent', keyType: 'RSA-2048', keyStore: { keyType: 'RSA-2048', persistentHandle: '0x81010004' } },
-  { name: 'ok/P-256 blob under the owner primary', keyType: 'P-256', keyStore: { keyLocation: 'blob' } },
-  { name: 'ok/P-256 blob under the endorsement primary', keyType: 'P-256', keyStore: { keyLocation: 'blob', parent: 'endorsement' } },
+  {
+    name: 'ok/P-384 persistent',
+    keyType: 'P-384',
+    keyStore: { keyType: 'P-384', persistentHandle: '0x81010003' },
+  },
+  {
+    name: 'ok/RSA-2048 persistent',
+    keyType: 'RSA-2048',
+    keyStore: { keyType: 'RSA-2048', persistentHandle: '0x81010004' },
+  },
+  {
+    name: 'ok/P-256 blob under the owner primary',
+    keyType: 'P-256',
+    keyStore: { keyLocation: 'blob' },
+  },
+  {
+    name: 'ok/P-256 blob under the endorsement primary',
+    keyType: 'P-256',
+    keyStore: { keyLocation: 'blob', parent: 'endorsement' },
+  },
 ];
 
 describe('tpm key store (swtpm + tpm2-tools)', () => {
@@ -73,7 +96,9 @@ describe('tpm key store (swtpm + tpm2-tools)', () => {
     it(c.name, async () => {
       const { store, stateDir } = tpmStore(c.keyStore);
       expect(await store.publicKey()).toBeNull();
-      await expect(store.sign(Buffer.from('x'), 'ecdsa-sha256')).rejects.toThrow(NoIdentityKeyError);
+      await expect(store.sign(Buffer.from('x'), 'ecdsa-sha256')).rejects.toThrow(
+        NoIdentityKeyError,
+      );
 
       const first = await store.getOrCreateIdentityKey();
       expect(first.created).toBe(true);
@@ -91,8 +116,12 @@ describe('tpm key store (swtpm + tpm2-tools)', () => {
         const scheme = c.keyType === 'P-256' ? 'ecdsa-sha256' : 'ecdsa-sha384';
         const sig = await store.sign(data, scheme);
         expect(sig[0]).toBe(0x30); // DER
-        expect(verifies(first.spkiDer, data, sig, c.keyType === 'P-256' ? 'sha256' : 'sha384')).toBe(true);
-        await expect(store.sign(data, c.keyType === 'P-256' ? 'ecdsa-sha384' : 'ecdsa-sha256')).rejects.toThrow(/does not fit/);
+        expect(
+          verifies(first.spkiDer, data, sig, c.keyType === 'P-256' ? 'sha256' : 'sha384'),
+        ).toBe(true);
+        await expect(
+          store.sign(data, c.keyType === 'P-256' ? 'ecdsa-sha384' : 'ecdsa-sha256'),
+        ).rejects.toThrow(/does not fit/);
       } else {
         const pss = await store.sign(data, 'rsa-pss-sha256');
         expect(verifies(first.spkiDer, data, pss, 'sha256', true)).toBe(true);
@@ -103,7 +132,12 @@ describe('tpm key store (swtpm + tpm2-tools)', () => {
       // A proof of possession made through the TPM passes the protocol's own verifier.
       const challengeKey = Buffer.alloc(32, 9);
       const now = new Date('2026-11-25T12:00:00Z');
-      const request = { host: 'devices.example.test', method: 'POST', path: '/device/v1/enrol', body: Buffer.from('{}') };
+      const request = {
+        host: 'devices.example.test',
+        method: 'POST',
+        path: '/device/v1/enrol',
+        body: Buffer.from('{}'),
+      };
       const header = await createProofHeader({
         credential: { type: 'spki', der: first.spkiDer },
         purpose: 'enrol',
@@ -126,7 +160,9 @@ describe('tpm key store (swtpm + tpm2-tools)', () => {
     await store.getOrCreateIdentityKey();
     const out = tpm2(['tpm2_readpublic', '-c', '0x81010010']);
     const attrs = /attributes:\s*\n\s+value:\s*(\S+)/.exec(out)![1]!.split('|');
-    expect(attrs).toEqual(expect.arrayContaining(['fixedtpm', 'fixedparent', 'sensitivedataorigin', 'sign']));
+    expect(attrs).toEqual(
+      expect.arrayContaining(['fixedtpm', 'fixedparent', 'sensitivedataorigin', 'sign']),
+    );
     expect(attrs).not.toContain('restricted');
     expect(attrs).not.toContain('decrypt');
   });
@@ -162,6 +198,39 @@ describe('tpm key store (swtpm + tpm2-tools)', () => {
     await store.getOrCreateIdentityKey();
     const other = tpmStore({ keyLocation: 'blob', parent: 'endorsement' }, stateDir).store;
     await expect(other.getOrCreateIdentityKey()).rejects.toThrow(/made under parent owner/);
+  });
+
+  it('ok/an owner hierarchy with a password, read from ownerAuthFile; fail/a wrong one', async () => {
+    const own = await startSwtpm();
+    try {
+      execFileSync('tpm2_changeauth', ['-c', 'o', 'line-secret'], {
+        env: { ...process.env, TPM2TOOLS_TCTI: own.tcti },
+      });
+      const dir = tempDir();
+      writeFileSync(path.join(dir, 'owner.auth'), 'line-secret\n', { mode: 0o600 });
+      writeFileSync(path.join(dir, 'wrong.auth'), 'guess\n', { mode: 0o600 });
+      const open = (authFile: string) =>
+        openKeyStore(
+          parseAgentConfig(
+            {
+              platformUrl: 'https://devices.example.test',
+              rootCaFile: 'root.pem',
+              stateDir: dir,
+              keyStore: { type: 'tpm', tcti: own.tcti, ownerAuthFile: authFile },
+            },
+            path.join(dir, 'agent.json'),
+          ),
+          { env: {}, warn: () => {} },
+        );
+      const wrong = await open('wrong.auth')
+        .getOrCreateIdentityKey()
+        .catch((e: unknown) => e);
+      expect(wrong).toBeInstanceOf(KeyStoreUnavailableError);
+      expect((wrong as Error).message).toMatch(/refused the hierarchy password/);
+      expect((await open('owner.auth').getOrCreateIdentityKey()).created).toBe(true);
+    } finally {
+      await own.stop();
+    }
   });
 
   it('fail/an unreachable TPM is reported as unavailable', async () => {

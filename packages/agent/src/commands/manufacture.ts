@@ -26,7 +26,8 @@ export async function manufacture(
   const key = await store.getOrCreateIdentityKey();
   const deviceId = deviceIdOf(key.spkiDer);
   const notes: string[] = [];
-  if (!key.created) notes.push(`identity key already exists (${store.describe().summary}); nothing replaced`);
+  if (!key.created)
+    notes.push(`identity key already exists (${store.describe().summary}); nothing replaced`);
   if (previous && previous.deviceId !== deviceId) {
     notes.push(
       `state directory recorded device ${previous.deviceId}, but the key store holds ${deviceId}: the state now follows the key store`,

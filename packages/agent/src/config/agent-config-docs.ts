@@ -3,7 +3,8 @@ import { z } from 'zod';
 import { agentConfigSchema } from './agent-config-schema.js';
 
 /** Markers around the generated option tables in docs/agent.md. */
-export const DOCS_BEGIN = '<!-- agent-config:begin (generated from agent-config-schema.ts: trustlink-agent config-docs --write docs/agent.md) -->';
+export const DOCS_BEGIN =
+  '<!-- agent-config:begin (generated from agent-config-schema.ts: trustlink-agent config-docs --write docs/agent.md) -->';
 export const DOCS_END = '<!-- agent-config:end -->';
 
 interface JsonSchema {

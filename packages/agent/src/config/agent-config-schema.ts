@@ -42,7 +42,12 @@ const tpmKeyStore = z
     parent: z
       .union([
         z.enum(['owner', 'endorsement']),
-        z.string().regex(PERSISTENT_HANDLE, `must be owner, endorsement or a handle (${persistentHandleMessage})`),
+        z
+          .string()
+          .regex(
+            PERSISTENT_HANDLE,
+            `must be owner, endorsement or a handle (${persistentHandleMessage})`,
+          ),
       ])
       .default('owner')
       .describe(
@@ -59,9 +64,13 @@ const tpmKeyStore = z
       .string()
       .min(1)
       .optional()
-      .describe('File holding the endorsement hierarchy password, when `parent` is `endorsement` and it has one.'),
+      .describe(
+        'File holding the endorsement hierarchy password, when `parent` is `endorsement` and it has one.',
+      ),
   })
-  .describe('TPM 2.0 through tpm2-tools. The key is created inside the TPM (fixedtpm, fixedparent, sensitivedataorigin) and never leaves it.');
+  .describe(
+    'TPM 2.0 through tpm2-tools. The key is created inside the TPM (fixedtpm, fixedparent, sensitivedataorigin) and never leaves it.',
+  );
 
 const pkcs11KeyStore = z
   .strictObject({
@@ -69,8 +78,14 @@ const pkcs11KeyStore = z
     module: z
       .string()
       .min(1)
-      .describe('Path of the PKCS#11 module (loading it runs its code: operator configuration only), e.g. `/usr/lib/softhsm/libsofthsm2.so` or `/usr/lib/x86_64-linux-gnu/pkcs11/libtpm2_pkcs11.so`.'),
-    tokenLabel: z.string().min(1).max(32).describe('Label of the token that holds the identity key.'),
+      .describe(
+        'Path of the PKCS#11 module (loading it runs its code: operator configuration only), e.g. `/usr/lib/softhsm/libsofthsm2.so` or `/usr/lib/x86_64-linux-gnu/pkcs11/libtpm2_pkcs11.so`.',
+      ),
+    tokenLabel: z
+      .string()
+      .min(1)
+      .max(32)
+      .describe('Label of the token that holds the identity key.'),
     pinFile: z
       .string()
       .min(1)
@@ -80,7 +95,9 @@ const pkcs11KeyStore = z
       .string()
       .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an environment variable name')
       .default('TRUSTLINK_AGENT_PKCS11_PIN')
-      .describe('Environment variable holding the user PIN when `pinFile` is unset. The PIN is never taken from the command line.'),
+      .describe(
+        'Environment variable holding the user PIN when `pinFile` is unset. The PIN is never taken from the command line.',
+      ),
     keyLabel: z
       .string()
       .min(1)
@@ -90,10 +107,14 @@ const pkcs11KeyStore = z
       .string()
       .regex(/^([0-9a-fA-F]{2})+$/, 'must be hex bytes')
       .optional()
-      .describe('CKA_ID (hex) of the identity key pair; when set, the key is looked up by label and id.'),
+      .describe(
+        'CKA_ID (hex) of the identity key pair; when set, the key is looked up by label and id.',
+      ),
     keyType,
   })
-  .describe('Any PKCS#11 token (SoftHSM2 in tests; tpm2-pkcs11 and secure elements in the field). The key pair is generated in the token, sensitive and not extractable.');
+  .describe(
+    'Any PKCS#11 token (SoftHSM2 in tests; tpm2-pkcs11 and secure elements in the field). The key pair is generated in the token, sensitive and not extractable.',
+  );
 
 const fileKeyStore = z
   .strictObject({
@@ -102,7 +123,9 @@ const fileKeyStore = z
       .string()
       .min(1)
       .optional()
-      .describe('PKCS#8 PEM file of the key, mode 0600, owned by the agent\'s user. Unset: `identity-key.pem` in `stateDir`.'),
+      .describe(
+        "PKCS#8 PEM file of the key, mode 0600, owned by the agent's user. Unset: `identity-key.pem` in `stateDir`.",
+      ),
     keyType,
   })
   .describe('For development only: the private key is a file. The agent warns at every start.');
@@ -145,7 +168,9 @@ export const agentConfigSchema = z
     rootCaFile: z
       .string()
       .min(1)
-      .describe('PEM file of the instance root certificate the agent pins: it trusts the platform only through this root.'),
+      .describe(
+        'PEM file of the instance root certificate the agent pins: it trusts the platform only through this root.',
+      ),
     keyStore: z
       .discriminatedUnion('type', [tpmKeyStore, pkcs11KeyStore, fileKeyStore], {
         error: 'must be one of tpm, pkcs11, file',
@@ -155,14 +180,18 @@ export const agentConfigSchema = z
       .string()
       .min(1)
       .default('/var/lib/trustlink-agent')
-      .describe('Directory of the agent\'s state (identity reference, later certificates and update state); created with mode 0700.'),
+      .describe(
+        "Directory of the agent's state (identity reference, later certificates and update state); created with mode 0700.",
+      ),
     checkInIntervalSeconds: z
       .number()
       .int()
       .min(60)
       .max(7 * 86_400)
       .default(3600)
-      .describe('Seconds between check-ins in operating mode (the platform may ask for less often).'),
+      .describe(
+        'Seconds between check-ins in operating mode (the platform may ask for less often).',
+      ),
     hooks,
   })
   .describe('trustlink-agent configuration file');

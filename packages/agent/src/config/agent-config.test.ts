@@ -29,7 +29,10 @@ describe('agent config', () => {
   });
 
   it('ok/file key store defaults into the state directory', () => {
-    const c = parseAgentConfig({ ...base, stateDir: 'state', keyStore: { type: 'file' } }, '/opt/dev/agent.json');
+    const c = parseAgentConfig(
+      { ...base, stateDir: 'state', keyStore: { type: 'file' } },
+      '/opt/dev/agent.json',
+    );
     expect(c.keyStore).toMatchObject({ type: 'file', path: '/opt/dev/state/identity-key.pem' });
   });
 
@@ -37,29 +40,78 @@ describe('agent config', () => {
     const c = parseAgentConfig(
       {
         ...base,
-        keyStore: { type: 'pkcs11', module: '/usr/lib/softhsm/libsofthsm2.so', tokenLabel: 't', pinFile: 'pin' },
+        keyStore: {
+          type: 'pkcs11',
+          module: '/usr/lib/softhsm/libsofthsm2.so',
+          tokenLabel: 't',
+          pinFile: 'pin',
+        },
         hooks: { install: ['/usr/bin/install-image', '--verbose'] },
       },
       file,
     );
-    expect(c.keyStore).toMatchObject({ pinFile: '/etc/trustlink/pin', pinEnv: 'TRUSTLINK_AGENT_PKCS11_PIN', keyLabel: 'trustlink-identity' });
+    expect(c.keyStore).toMatchObject({
+      pinFile: '/etc/trustlink/pin',
+      pinEnv: 'TRUSTLINK_AGENT_PKCS11_PIN',
+      keyLabel: 'trustlink-identity',
+    });
     expect(c.hooks.install).toEqual(['/usr/bin/install-image', '--verbose']);
   });
 
   const failures: [string, unknown, RegExp][] = [
     ['fail/not an object', [], /must be a JSON object/],
-    ['fail/missing platformUrl', { ...base, platformUrl: undefined }, /: platformUrl: is required$/],
-    ['fail/plain http platform', { ...base, platformUrl: 'http://x.example' }, /platformUrl: must be an https:\/\/ URL/],
+    [
+      'fail/missing platformUrl',
+      { ...base, platformUrl: undefined },
+      /: platformUrl: is required$/,
+    ],
+    [
+      'fail/plain http platform',
+      { ...base, platformUrl: 'http://x.example' },
+      /platformUrl: must be an https:\/\/ URL/,
+    ],
     ['fail/unknown top-level option', { ...base, colour: 'red' }, /unknown option colour/],
-    ['fail/unknown key store option', { ...base, keyStore: { type: 'tpm', pin: '1' } }, /unknown option keyStore\.pin$/],
-    ['fail/unknown key store type', { ...base, keyStore: { type: 'hsm' } }, /keyStore\.type: must be one of tpm, pkcs11, file/],
-    ['fail/bad persistent handle', { ...base, keyStore: { type: 'tpm', persistentHandle: '0x81800000' } }, /keyStore\.persistentHandle: must be a persistent handle/],
-    ['fail/bad parent', { ...base, keyStore: { type: 'tpm', parent: 'platform' } }, /keyStore\.parent: /],
-    ['fail/bad key type', { ...base, keyStore: { type: 'file', keyType: 'Ed25519' } }, /keyStore\.keyType: /],
-    ['fail/pkcs11 without token', { ...base, keyStore: { type: 'pkcs11', module: '/m.so' } }, /keyStore\.tokenLabel: is required/],
-    ['fail/a PIN is not a config value', { ...base, keyStore: { type: 'pkcs11', module: '/m.so', tokenLabel: 't', pin: '1234' } }, /unknown option keyStore\.pin$/],
+    [
+      'fail/unknown key store option',
+      { ...base, keyStore: { type: 'tpm', pin: '1' } },
+      /unknown option keyStore\.pin$/,
+    ],
+    [
+      'fail/unknown key store type',
+      { ...base, keyStore: { type: 'hsm' } },
+      /keyStore\.type: must be one of tpm, pkcs11, file/,
+    ],
+    [
+      'fail/bad persistent handle',
+      { ...base, keyStore: { type: 'tpm', persistentHandle: '0x81800000' } },
+      /keyStore\.persistentHandle: must be a persistent handle/,
+    ],
+    [
+      'fail/bad parent',
+      { ...base, keyStore: { type: 'tpm', parent: 'platform' } },
+      /keyStore\.parent: /,
+    ],
+    [
+      'fail/bad key type',
+      { ...base, keyStore: { type: 'file', keyType: 'Ed25519' } },
+      /keyStore\.keyType: /,
+    ],
+    [
+      'fail/pkcs11 without token',
+      { ...base, keyStore: { type: 'pkcs11', module: '/m.so' } },
+      /keyStore\.tokenLabel: is required/,
+    ],
+    [
+      'fail/a PIN is not a config value',
+      { ...base, keyStore: { type: 'pkcs11', module: '/m.so', tokenLabel: 't', pin: '1234' } },
+      /unknown option keyStore\.pin$/,
+    ],
     ['fail/check-in too often', { ...base, checkInIntervalSeconds: 5 }, /checkInIntervalSeconds: /],
-    ['fail/hook through a shell-relative path', { ...base, hooks: { install: ['install.sh'] } }, /hooks\.install: must start with an absolute program path/],
+    [
+      'fail/hook through a shell-relative path',
+      { ...base, hooks: { install: ['install.sh'] } },
+      /hooks\.install: must start with an absolute program path/,
+    ],
   ];
   for (const [name, data, message] of failures) {
     it(name, () => {
@@ -81,7 +133,9 @@ describe('agent config', () => {
     afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
     it('fail/missing file', () => {
-      expect(() => loadAgentConfig(path.join(dir, 'none.json'))).toThrow(/cannot read .*none\.json/);
+      expect(() => loadAgentConfig(path.join(dir, 'none.json'))).toThrow(
+        /cannot read .*none\.json/,
+      );
     });
     it('fail/not JSON', () => {
       writeFileSync(path.join(dir, 'bad.json'), '{ platformUrl: x');

@@ -50,7 +50,8 @@ export function parseAgentConfig(data: unknown, file: string): Readonly<AgentCon
 /** The value at a path of the raw data, to tell a missing option from a wrong one. */
 function valueAt(data: unknown, at: PropertyKey[]): unknown {
   let v = data;
-  for (const k of at) v = v && typeof v === 'object' ? (v as Record<PropertyKey, unknown>)[k] : undefined;
+  for (const k of at)
+    v = v && typeof v === 'object' ? (v as Record<PropertyKey, unknown>)[k] : undefined;
   return v;
 }
 

@@ -38,13 +38,17 @@ function algorithmIdentifier(scheme: SignatureScheme): AlgorithmIdentifier {
  * the CertificationRequestInfo: the key never leaves it.
  */
 export async function createCsr(store: IdentityKeyStore, subjectCn: string): Promise<Buffer> {
-  if (!subjectCn || subjectCn.length > 64) throw new Error('the CSR common name must be 1 to 64 characters');
+  if (!subjectCn || subjectCn.length > 64)
+    throw new Error('the CSR common name must be 1 to 64 characters');
   const key = await store.publicKey();
   if (!key) throw new NoIdentityKeyError();
   const scheme = csrScheme(key.keyType);
   const subject = new Name([
     new RelativeDistinguishedName([
-      new AttributeTypeAndValue({ type: OID_COMMON_NAME, value: new AttributeValue({ utf8String: subjectCn }) }),
+      new AttributeTypeAndValue({
+        type: OID_COMMON_NAME,
+        value: new AttributeValue({ utf8String: subjectCn }),
+      }),
     ]),
   ]);
   const info = new CertificationRequestInfo({
@@ -63,6 +67,9 @@ export async function createCsr(store: IdentityKeyStore, subjectCn: string): Pro
 
 /** PEM armour ("CERTIFICATE REQUEST" by default). */
 export function toPem(der: Buffer, label = 'CERTIFICATE REQUEST'): string {
-  const b64 = der.toString('base64').replace(/(.{64})/g, '$1\n').replace(/\n$/, '');
+  const b64 = der
+    .toString('base64')
+    .replace(/(.{64})/g, '$1\n')
+    .replace(/\n$/, '');
   return `-----BEGIN ${label}-----\n${b64}\n-----END ${label}-----\n`;
 }

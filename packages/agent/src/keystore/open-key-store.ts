@@ -22,12 +22,16 @@ export function pkcs11Pin(ks: Pkcs11KeyStoreConfig, env: NodeJS.ProcessEnv): str
     try {
       return readFileSync(ks.pinFile, 'utf8').split(/\r?\n/)[0] ?? '';
     } catch (err) {
-      throw new ConfigError(`configuration: keyStore.pinFile: cannot read ${ks.pinFile}: ${(err as Error).message}`);
+      throw new ConfigError(
+        `configuration: keyStore.pinFile: cannot read ${ks.pinFile}: ${(err as Error).message}`,
+      );
     }
   }
   const pin = env[ks.pinEnv];
   if (!pin) {
-    throw new ConfigError(`configuration: keyStore.pinEnv: ${ks.pinEnv} is not set (or set keyStore.pinFile)`);
+    throw new ConfigError(
+      `configuration: keyStore.pinEnv: ${ks.pinEnv} is not set (or set keyStore.pinFile)`,
+    );
   }
   return pin;
 }

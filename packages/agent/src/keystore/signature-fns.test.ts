@@ -27,7 +27,9 @@ describe('signature fns', () => {
   ];
   for (const [name, r, s, der] of integers) {
     it(name, () => {
-      expect(ecdsaDerFromRS(Buffer.from(r, 'hex'), Buffer.from(s, 'hex')).toString('hex')).toBe(der);
+      expect(ecdsaDerFromRS(Buffer.from(r, 'hex'), Buffer.from(s, 'hex')).toString('hex')).toBe(
+        der,
+      );
     });
   }
 

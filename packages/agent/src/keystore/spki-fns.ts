@@ -26,7 +26,10 @@ export function canonicalPublicKey(spkiDer: Buffer): { spkiDer: Buffer; keyType:
   const keyType = keyTypeOf(key);
   if (!keyType) throw new Error('identity key type is not one of P-256, P-384, RSA-2048, RSA-3072');
   // EC keys go through JWK: OpenSSL would keep a compressed point compressed on export.
-  const canonical = key.asymmetricKeyType === 'ec' ? createPublicKey({ key: key.export({ format: 'jwk' }), format: 'jwk' }) : key;
+  const canonical =
+    key.asymmetricKeyType === 'ec'
+      ? createPublicKey({ key: key.export({ format: 'jwk' }), format: 'jwk' })
+      : key;
   return { spkiDer: canonical.export({ type: 'spki', format: 'der' }), keyType };
 }
 
@@ -34,7 +37,9 @@ export function canonicalPublicKey(spkiDer: Buffer): { spkiDer: Buffer; keyType:
 export function spkiFromEcPoint(keyType: 'P-256' | 'P-384', point: Buffer): Buffer {
   const curve = Object.values(CURVES).find((c) => c.keyType === keyType)!;
   if (point.length !== 1 + 2 * curve.size || point[0] !== 0x04) {
-    throw new Error(`EC point of a ${keyType} key must be uncompressed (${1 + 2 * curve.size} bytes)`);
+    throw new Error(
+      `EC point of a ${keyType} key must be uncompressed (${1 + 2 * curve.size} bytes)`,
+    );
   }
   const x = point.subarray(1, 1 + curve.size).toString('base64url');
   const y = point.subarray(1 + curve.size).toString('base64url');
@@ -48,7 +53,11 @@ export function spkiFromEcPoint(keyType: 'P-256' | 'P-384', point: Buffer): Buff
 export function spkiFromRsa(modulus: Buffer, exponent: Buffer): Buffer {
   const strip = (b: Buffer) => b.subarray(b.findIndex((v) => v !== 0));
   return createPublicKey({
-    key: { kty: 'RSA', n: strip(modulus).toString('base64url'), e: strip(exponent).toString('base64url') },
+    key: {
+      kty: 'RSA',
+      n: strip(modulus).toString('base64url'),
+      e: strip(exponent).toString('base64url'),
+    },
     format: 'jwk',
   }).export({ type: 'spki', format: 'der' });
 }

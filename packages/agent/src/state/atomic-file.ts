@@ -1,5 +1,14 @@
 import { randomBytes } from 'node:crypto';
-import { closeSync, fsyncSync, linkSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  fsyncSync,
+  linkSync,
+  mkdirSync,
+  openSync,
+  renameSync,
+  rmSync,
+  writeSync,
+} from 'node:fs';
 import path from 'node:path';
 
 /** Creates a directory (and parents) with mode 0700 if it does not exist. */
@@ -8,7 +17,10 @@ export function ensurePrivateDir(dir: string): void {
 }
 
 function writeTemp(file: string, content: string | Buffer, mode: number): string {
-  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${randomBytes(6).toString('hex')}.tmp`);
+  const tmp = path.join(
+    path.dirname(file),
+    `.${path.basename(file)}.${randomBytes(6).toString('hex')}.tmp`,
+  );
   const fd = openSync(tmp, 'wx', mode);
   try {
     writeSync(fd, typeof content === 'string' ? Buffer.from(content) : content);

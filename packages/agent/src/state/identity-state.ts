@@ -29,7 +29,8 @@ export function readIdentityState(stateDir: string): IdentityState | null {
     throw err;
   }
   const parsed = identityStateSchema.safeParse(JSON.parse(text));
-  if (!parsed.success) throw new Error(`${path.join(stateDir, IDENTITY_FILE)} is not a valid identity state`);
+  if (!parsed.success)
+    throw new Error(`${path.join(stateDir, IDENTITY_FILE)} is not a valid identity state`);
   return parsed.data;
 }
 

@@ -15,7 +15,10 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 function store(name: string, keyType: KeyType = 'P-256') {
   const warnings: string[] = [];
-  const s = createFileKeyStore({ path: path.join(dir, name, 'key.pem'), keyType }, { warn: (m) => warnings.push(m) });
+  const s = createFileKeyStore(
+    { path: path.join(dir, name, 'key.pem'), keyType },
+    { warn: (m) => warnings.push(m) },
+  );
   return { s, warnings, file: path.join(dir, name, 'key.pem') };
 }
 
@@ -38,7 +41,14 @@ describe('file key store', () => {
       const key = createPublicKey({ key: first.spkiDer, format: 'der', type: 'spki' });
       if (keyType === 'RSA-2048') {
         const sig = await s.sign(data, 'rsa-pss-sha256');
-        expect(verify('sha256', data, { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: 32 }, sig)).toBe(true);
+        expect(
+          verify(
+            'sha256',
+            data,
+            { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: 32 },
+            sig,
+          ),
+        ).toBe(true);
       } else {
         const scheme = keyType === 'P-256' ? 'ecdsa-sha256' : 'ecdsa-sha384';
         expect(verify(scheme.slice(-6), data, key, await s.sign(data, scheme))).toBe(true);
@@ -79,6 +89,8 @@ describe('file key store', () => {
     const { s } = store('nokey');
     await expect(s.sign(Buffer.from('x'), 'ecdsa-sha256')).rejects.toThrow(NoIdentityKeyError);
     await s.getOrCreateIdentityKey();
-    await expect(s.sign(Buffer.from('x'), 'rsa-pss-sha256')).rejects.toThrow(/does not fit a P-256/);
+    await expect(s.sign(Buffer.from('x'), 'rsa-pss-sha256')).rejects.toThrow(
+      /does not fit a P-256/,
+    );
   });
 });

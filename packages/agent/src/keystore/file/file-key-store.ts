@@ -1,4 +1,11 @@
-import { createPrivateKey, createPublicKey, generateKeyPairSync, sign, constants, type KeyObject } from 'node:crypto';
+import {
+  createPrivateKey,
+  createPublicKey,
+  generateKeyPairSync,
+  sign,
+  constants,
+  type KeyObject,
+} from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { ensurePrivateDir, createFileExclusive } from '../../state/atomic-file.js';
@@ -30,7 +37,8 @@ function generate(keyType: KeyType): KeyObject {
   if (keyType === 'P-256' || keyType === 'P-384') {
     return generateKeyPairSync('ec', { namedCurve: keyType }).privateKey;
   }
-  return generateKeyPairSync('rsa', { modulusLength: keyType === 'RSA-2048' ? 2048 : 3072 }).privateKey;
+  return generateKeyPairSync('rsa', { modulusLength: keyType === 'RSA-2048' ? 2048 : 3072 })
+    .privateKey;
 }
 
 /**
@@ -60,12 +68,16 @@ export function createFileKeyStore(
     }
     const uid = process.getuid?.();
     if (uid !== undefined && st.uid !== uid) {
-      throw new KeyStoreRefusedError(`key file ${opts.path} belongs to uid ${st.uid}, not to this user (${uid})`);
+      throw new KeyStoreRefusedError(
+        `key file ${opts.path} belongs to uid ${st.uid}, not to this user (${uid})`,
+      );
     }
     try {
       return createPrivateKey(readFileSync(opts.path));
     } catch (err) {
-      throw new KeyStoreRefusedError(`key file ${opts.path} holds no usable private key: ${(err as Error).message}`);
+      throw new KeyStoreRefusedError(
+        `key file ${opts.path} holds no usable private key: ${(err as Error).message}`,
+      );
     }
   }
 

@@ -72,7 +72,9 @@ export function createPkcs11KeyStore(opts: Pkcs11KeyStoreOptions): IdentityKeySt
   function one(s: TokenSession, cls: number, what: string): Handle | null {
     const found = findObjects(s, keyTemplate(cls));
     if (found.length > 1) {
-      throw new KeyStoreRefusedError(`${where}: ${found.length} ${what} objects match; refusing to choose`);
+      throw new KeyStoreRefusedError(
+        `${where}: ${found.length} ${what} objects match; refusing to choose`,
+      );
     }
     return found[0] ?? null;
   }
@@ -104,7 +106,8 @@ export function createPkcs11KeyStore(opts: Pkcs11KeyStoreOptions): IdentityKeySt
       const curve = (Object.keys(EC_PARAMS) as ('P-256' | 'P-384')[]).find((c) =>
         EC_PARAMS[c].equals(params!),
       );
-      if (!curve) throw new KeyStoreRefusedError(`${where}: EC key on a curve other than P-256 or P-384`);
+      if (!curve)
+        throw new KeyStoreRefusedError(`${where}: EC key on a curve other than P-256 or P-384`);
       spki = spkiFromEcPoint(curve, unwrapEcPoint(curve, point!));
     } else if (ulong(keyType!) === P.CKK_RSA) {
       const [n, e] = attributes(s, pub, [P.CKA_MODULUS, P.CKA_PUBLIC_EXPONENT]);
@@ -210,7 +213,9 @@ export function createPkcs11KeyStore(opts: Pkcs11KeyStoreOptions): IdentityKeySt
         assertSchemeFits(scheme, found.key.keyType);
         const signature = signWith(s, found.priv, data, scheme);
         if (!verifySignature(found.key.spkiDer, data, scheme, signature)) {
-          throw new Error(`the token's ${scheme} signature does not verify against the identity key`);
+          throw new Error(
+            `the token's ${scheme} signature does not verify against the identity key`,
+          );
         }
         return signature;
       });

@@ -33,7 +33,9 @@ export async function withTokenSession<T>(
   try {
     p11.load(opts.module);
   } catch (err) {
-    throw new KeyStoreUnavailableError(`cannot load PKCS#11 module ${opts.module}: ${(err as Error).message}`);
+    throw new KeyStoreUnavailableError(
+      `cannot load PKCS#11 module ${opts.module}: ${(err as Error).message}`,
+    );
   }
   let finalize = true;
   try {
@@ -41,7 +43,9 @@ export async function withTokenSession<T>(
       p11.C_Initialize();
     } catch (err) {
       if (code(err) !== pkcs11js.CKR_CRYPTOKI_ALREADY_INITIALIZED) {
-        throw new KeyStoreUnavailableError(`PKCS#11 module ${opts.module} did not initialise: ${(err as Error).message}`);
+        throw new KeyStoreUnavailableError(
+          `PKCS#11 module ${opts.module} did not initialise: ${(err as Error).message}`,
+        );
       }
       finalize = false; // someone else in this process owns the module's lifetime
     }
@@ -49,7 +53,9 @@ export async function withTokenSession<T>(
       .C_GetSlotList(true)
       .find((s) => p11.C_GetTokenInfo(s).label.trim() === opts.tokenLabel);
     if (!slot) {
-      throw new KeyStoreUnavailableError(`no token labelled "${opts.tokenLabel}" in PKCS#11 module ${opts.module}`);
+      throw new KeyStoreUnavailableError(
+        `no token labelled "${opts.tokenLabel}" in PKCS#11 module ${opts.module}`,
+      );
     }
     const session = p11.C_OpenSession(slot, pkcs11js.CKF_RW_SESSION | pkcs11js.CKF_SERIAL_SESSION);
     try {
@@ -57,7 +63,9 @@ export async function withTokenSession<T>(
         p11.C_Login(session, pkcs11js.CKU_USER, opts.pin);
       } catch (err) {
         if (code(err) !== pkcs11js.CKR_USER_ALREADY_LOGGED_IN) {
-          throw new KeyStoreUnavailableError(`token "${opts.tokenLabel}" refused the user PIN: ${(err as Error).message}`);
+          throw new KeyStoreUnavailableError(
+            `token "${opts.tokenLabel}" refused the user PIN: ${(err as Error).message}`,
+          );
         }
       }
       return await fn({ p11, session });
@@ -90,7 +98,11 @@ export function findObjects(s: TokenSession, template: Pkcs11Types.Template): Ha
 /** Reads attributes as raw buffers, in the order asked. */
 export function attributes(s: TokenSession, object: Handle, types: number[]): Buffer[] {
   return s.p11
-    .C_GetAttributeValue(s.session, object, types.map((type) => ({ type })))
+    .C_GetAttributeValue(
+      s.session,
+      object,
+      types.map((type) => ({ type })),
+    )
     .map((a) => a.value as Buffer);
 }
 

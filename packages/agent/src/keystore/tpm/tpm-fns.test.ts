@@ -23,7 +23,9 @@ describe('tpm fns', () => {
 
   it('ok/RSA-PSS TPMT_SIGNATURE gives the plain signature', () => {
     const sig = Buffer.alloc(256, 7);
-    expect(signatureFromTss(Buffer.concat([Buffer.from('0016000b0100', 'hex'), sig])).equals(sig)).toBe(true);
+    expect(
+      signatureFromTss(Buffer.concat([Buffer.from('0016000b0100', 'hex'), sig])).equals(sig),
+    ).toBe(true);
   });
 
   const bad: [string, string][] = [
@@ -40,7 +42,8 @@ describe('tpm fns', () => {
   });
 
   it('ok/attributes from tpm2_readpublic', () => {
-    const out = 'name-alg:\n  value: sha256\nattributes:\n  value: fixedtpm|fixedparent|sign\n  raw: 0x40042\n';
+    const out =
+      'name-alg:\n  value: sha256\nattributes:\n  value: fixedtpm|fixedparent|sign\n  raw: 0x40042\n';
     expect(parseObjectAttributes(out)).toEqual(['fixedtpm', 'fixedparent', 'sign']);
   });
 

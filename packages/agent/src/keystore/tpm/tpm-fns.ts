@@ -16,14 +16,22 @@ export const REQUIRED_ATTRIBUTES = ['fixedtpm', 'fixedparent', 'sensitivedataori
  * versions; spelling everything out keeps blobs loadable after an upgrade).
  */
 export const PRIMARY_ARGS = [
-  '-g', 'sha256',
-  '-G', 'ecc256:aes128cfb',
-  '-a', 'restricted|decrypt|fixedtpm|fixedparent|sensitivedataorigin|userwithauth|noda',
+  '-g',
+  'sha256',
+  '-G',
+  'ecc256:aes128cfb',
+  '-a',
+  'restricted|decrypt|fixedtpm|fixedparent|sensitivedataorigin|userwithauth|noda',
 ];
 
 /** tpm2_create's algorithm for a key type: no fixed scheme, so one key can sign PSS and PKCS#1. */
 export function tpmAlgorithm(keyType: KeyType): string {
-  return { 'P-256': 'ecc256:null', 'P-384': 'ecc384:null', 'RSA-2048': 'rsa2048:null', 'RSA-3072': 'rsa3072:null' }[keyType];
+  return {
+    'P-256': 'ecc256:null',
+    'P-384': 'ecc384:null',
+    'RSA-2048': 'rsa2048:null',
+    'RSA-3072': 'rsa3072:null',
+  }[keyType];
 }
 
 /** tpm2_sign's hash and scheme options for a signature scheme. */

@@ -90,20 +90,36 @@ export function createTpmKeyStore(opts: TpmKeyStoreOptions, runner: Tpm2Runner):
 
   /** The parent as a tpm2-tools context: a persistent handle, or a primary made now. */
   async function parentContext(w: Work): Promise<string> {
-    if (opts.parent !== 'owner' && opts.parent !== 'endorsement') return normaliseHandle(opts.parent);
+    if (opts.parent !== 'owner' && opts.parent !== 'endorsement')
+      return normaliseHandle(opts.parent);
     const hierarchy = opts.parent === 'owner' ? 'o' : 'e';
     const auth = await authArgs(
       w,
       opts.parent === 'owner' ? opts.ownerAuthFile : opts.endorsementAuthFile,
       'hierarchy',
     );
-    await step('tpm2_createprimary', ['-C', hierarchy, ...PRIMARY_ARGS, ...auth, '-c', w.file('primary.ctx'), '-Q']);
+    await step('tpm2_createprimary', [
+      '-C',
+      hierarchy,
+      ...PRIMARY_ARGS,
+      ...auth,
+      '-c',
+      w.file('primary.ctx'),
+      '-Q',
+    ]);
     return w.file('primary.ctx');
   }
 
   /** Reads the public key of a loaded or persistent object and checks its attributes. */
   async function readKey(w: Work, context: string, where: string): Promise<IdentityPublicKey> {
-    const out = await step('tpm2_readpublic', ['-c', context, '-f', 'der', '-o', w.file('pub.der')]);
+    const out = await step('tpm2_readpublic', [
+      '-c',
+      context,
+      '-f',
+      'der',
+      '-o',
+      w.file('pub.der'),
+    ]);
     const attributes = parseObjectAttributes(out);
     const missing = REQUIRED_ATTRIBUTES.filter((a) => !attributes.includes(a));
     if (missing.length || attributes.includes('restricted')) {
@@ -150,7 +166,17 @@ export function createTpmKeyStore(opts: TpmKeyStoreOptions, runner: Tpm2Runner):
     await writeFile(w.file('key.priv'), Buffer.from(blob.private, 'base64'));
     const parent = await parentContext(w);
     try {
-      await step('tpm2_load', ['-C', parent, '-u', w.file('key.pub'), '-r', w.file('key.priv'), '-c', w.file('key.ctx'), '-Q']);
+      await step('tpm2_load', [
+        '-C',
+        parent,
+        '-u',
+        w.file('key.pub'),
+        '-r',
+        w.file('key.priv'),
+        '-c',
+        w.file('key.ctx'),
+        '-Q',
+      ]);
     } catch (err) {
       if (!(err instanceof Tpm2ToolError)) throw err;
       throw new KeyStoreRefusedError(
@@ -163,7 +189,9 @@ export function createTpmKeyStore(opts: TpmKeyStoreOptions, runner: Tpm2Runner):
   /** The key's context for signing or reading, or null when there is no key. */
   async function keyContext(w: Work): Promise<{ context: string; where: string } | null> {
     if (opts.keyLocation === 'persistent') {
-      return (await persistentExists()) ? { context: handle, where: `persistent handle ${handle}` } : null;
+      return (await persistentExists())
+        ? { context: handle, where: `persistent handle ${handle}` }
+        : null;
     }
     const blob = readBlob();
     return blob ? { context: await loadBlob(w, blob), where: `key blob ${blobFile}` } : null;
@@ -172,12 +200,18 @@ export function createTpmKeyStore(opts: TpmKeyStoreOptions, runner: Tpm2Runner):
   async function createKey(w: Work): Promise<{ key: IdentityPublicKey; created: boolean }> {
     const parent = await parentContext(w);
     await step('tpm2_create', [
-      '-C', parent,
-      '-G', tpmAlgorithm(opts.keyType),
-      '-a', IDENTITY_KEY_ATTRIBUTES,
-      '-u', w.file('key.pub'),
-      '-r', w.file('key.priv'),
-      '-c', w.file('key.ctx'),
+      '-C',
+      parent,
+      '-G',
+      tpmAlgorithm(opts.keyType),
+      '-a',
+      IDENTITY_KEY_ATTRIBUTES,
+      '-u',
+      w.file('key.pub'),
+      '-r',
+      w.file('key.priv'),
+      '-c',
+      w.file('key.ctx'),
       '-Q',
     ]);
     if (opts.keyLocation === 'persistent') {
@@ -213,7 +247,8 @@ export function createTpmKeyStore(opts: TpmKeyStoreOptions, runner: Tpm2Runner):
     getOrCreateIdentityKey(): Promise<IdentityKeyResult> {
       return withTpm(async (w) => {
         const existing = await keyContext(w);
-        if (existing) return { ...(await readKey(w, existing.context, existing.where)), created: false };
+        if (existing)
+          return { ...(await readKey(w, existing.context, existing.where)), created: false };
         const { key, created } = await createKey(w);
         return { ...key, created };
       });
@@ -232,11 +267,14 @@ export function createTpmKeyStore(opts: TpmKeyStoreOptions, runner: Tpm2Runner):
         assertSchemeFits(scheme, pub.keyType);
         await writeFile(w.file('digest.bin'), digestFor(scheme, data));
         await step('tpm2_sign', [
-          '-c', existing.context,
+          '-c',
+          existing.context,
           ...tpmSignArgs(scheme),
           '-d',
-          '-f', 'tss',
-          '-o', w.file('sig.tss'),
+          '-f',
+          'tss',
+          '-o',
+          w.file('sig.tss'),
           w.file('digest.bin'),
         ]);
         const signature = signatureFromTss(await readFile(w.file('sig.tss')));

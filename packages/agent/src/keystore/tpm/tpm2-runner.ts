@@ -19,13 +19,27 @@ export class Tpm2ToolError extends Error {
   }
 }
 
-const UNREACHABLE = /Could not load tcti|Failed to instantiate TCTI|Cannot connect|Connection refused|Failed to open specified TCTI device/i;
+const UNREACHABLE =
+  /Could not load tcti|Failed to instantiate TCTI|Cannot connect|Connection refused|Failed to open specified TCTI device/i;
+
+/**
+ * TPM_RC_AUTH_FAIL or TPM_RC_BAD_AUTH: format-one codes (bit 7 set) whose low six bits are 0x0e
+ * or 0x22, whatever session or parameter number the upper bits carry.
+ */
+function isAuthFailure(rc: number): boolean {
+  const tpm = rc & 0xfff;
+  return (tpm & 0x80) !== 0 && [0x0e, 0x22].includes(tpm & 0x3f);
+}
 
 /** The last ERROR line of tpm2-tools output, which names the cause most precisely. */
 function lastError(stderr: string): string {
-  const lines = stderr.split('\n').map((l) => l.trim()).filter(Boolean);
+  const lines = stderr
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean);
   const errors = lines.filter((l) => l.startsWith('ERROR:'));
-  const pick = errors.find((l) => /\(0x[0-9a-f]+\)\s*-/i.test(l)) ?? errors[0] ?? lines.at(-1) ?? 'no output';
+  const pick =
+    errors.find((l) => /\(0x[0-9a-f]+\)\s*-/i.test(l)) ?? errors[0] ?? lines.at(-1) ?? 'no output';
   return pick.replace(/^ERROR:\s*/, '');
 }
 
@@ -54,14 +68,26 @@ export function createTpm2Runner(tcti: string, opts: { timeoutMs?: number } = {}
               return reject(new KeyStoreUnavailableError(`${tool} not found: install tpm2-tools`));
             }
             if (UNREACHABLE.test(stderr)) {
-              return reject(new KeyStoreUnavailableError(`TPM not reachable through TCTI "${tcti}"`));
+              return reject(
+                new KeyStoreUnavailableError(`TPM not reachable through TCTI "${tcti}"`),
+              );
             }
             if (e.killed) {
-              return reject(new KeyStoreUnavailableError(`${tool} did not answer in time (TCTI "${tcti}")`));
+              return reject(
+                new KeyStoreUnavailableError(`${tool} did not answer in time (TCTI "${tcti}")`),
+              );
             }
             const detail = lastError(stderr);
             const m = /\((0x[0-9a-f]+)\)/i.exec(stderr);
-            reject(new Tpm2ToolError(tool, detail, m ? Number.parseInt(m[1]!, 16) : undefined));
+            const rc = m ? Number.parseInt(m[1]!, 16) : undefined;
+            if (rc !== undefined && isAuthFailure(rc)) {
+              return reject(
+                new KeyStoreUnavailableError(
+                  `the TPM refused the hierarchy password (${tool}: ${detail})`,
+                ),
+              );
+            }
+            reject(new Tpm2ToolError(tool, detail, rc));
           },
         );
       });
