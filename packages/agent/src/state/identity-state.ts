@@ -28,7 +28,13 @@ export function readIdentityState(stateDir: string): IdentityState | null {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
     throw err;
   }
-  const parsed = identityStateSchema.safeParse(JSON.parse(text));
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch {
+    data = undefined;
+  }
+  const parsed = identityStateSchema.safeParse(data);
   if (!parsed.success)
     throw new Error(`${path.join(stateDir, IDENTITY_FILE)} is not a valid identity state`);
   return parsed.data;

@@ -148,8 +148,13 @@ export function createTpmKeyStore(opts: TpmKeyStoreOptions, runner: Tpm2Runner):
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
       throw err;
     }
-    const blob = JSON.parse(text) as KeyBlob;
-    if (blob.version !== 1 || !blob.public || !blob.private) {
+    let blob: KeyBlob;
+    try {
+      blob = JSON.parse(text) as KeyBlob;
+    } catch {
+      throw new KeyStoreRefusedError(`${blobFile} is not a TPM key blob the agent wrote`);
+    }
+    if (blob?.version !== 1 || !blob.public || !blob.private) {
       throw new KeyStoreRefusedError(`${blobFile} is not a TPM key blob the agent wrote`);
     }
     return blob;
