@@ -30,24 +30,31 @@ const SCHEME: Record<Esp32KeyType, SignatureScheme> = {
   'P-256': 'ecdsa-sha256',
 };
 
-/** Checks a signature as stored in a block (little-endian) over the padded image. */
+/**
+ * Checks a signature as stored in a block (little-endian) over the padded image. Never throws:
+ * the block may be hostile, and a malformed value is simply not a valid signature.
+ */
 function signatureValid(
   keyType: Esp32KeyType,
   key: KeyObject,
   image: Buffer,
   stored: Buffer,
 ): boolean {
-  if (keyType === 'RSA-3072') {
-    const sig = Buffer.from(stored).reverse();
-    const opts = { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: 32 };
-    return verify('sha256', image, opts, sig);
+  try {
+    if (keyType === 'RSA-3072') {
+      const sig = Buffer.from(stored).reverse();
+      const opts = { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: 32 };
+      return verify('sha256', image, opts, sig);
+    }
+    // Stored as r and s, each little-endian; Node wants r || s big-endian (IEEE P1363).
+    const rs = Buffer.concat([
+      Buffer.from(stored.subarray(0, 32)).reverse(),
+      Buffer.from(stored.subarray(32, 64)).reverse(),
+    ]);
+    return verify('sha256', image, { key, dsaEncoding: 'ieee-p1363' }, rs);
+  } catch {
+    return false;
   }
-  // Stored as r and s, each little-endian; Node wants r || s big-endian (IEEE P1363).
-  const rs = Buffer.concat([
-    Buffer.from(stored.subarray(0, 32)).reverse(),
-    Buffer.from(stored.subarray(32, 64)).reverse(),
-  ]);
-  return verify('sha256', image, { key, dsaEncoding: 'ieee-p1363' }, rs);
 }
 
 /** Signs a padded image through the signer and returns one encoded block. */

@@ -142,7 +142,10 @@ export function createIntelHexParser(options: IntelHexOptions) {
 }
 
 /** Parses a whole Intel HEX text, or an iterable of its lines (one record per item). */
-export function parseIntelHex(input: string | Iterable<string>, options: IntelHexOptions) {
+export function parseIntelHex(
+  input: string | Iterable<string>,
+  options: IntelHexOptions,
+): IntelHexResult {
   const parser = createIntelHexParser(options);
   if (typeof input === 'string') parser.chunk(input);
   else for (const l of input) if (!parser.line(l)) break;

@@ -1,5 +1,4 @@
 import { constants, sign, type KeyObject } from 'node:crypto';
-import { fileURLToPath } from 'node:url';
 import { openDatabase } from '../../db/database.js';
 import { migrateToLatest } from '../../db/migrator.js';
 import { createInstanceRepo } from '../../instances/instance-repo.js';
@@ -11,9 +10,6 @@ import { generateMasterKey, makeRing } from '../../secrets/master-key.js';
 import { createSecretBox } from '../../secrets/secret-box.js';
 import { createTestDatabase } from '../../test-helpers/test-databases.js';
 import type { FirmwareSigner } from '../firmware-signer.js';
-
-/** Espressif's reference vectors (see testdata/esp32-sbv2/README.md). */
-export const ESP32_TESTDATA = fileURLToPath(new URL('../testdata/esp32-sbv2/', import.meta.url));
 
 /**
  * A signer over a node:crypto private key with the key store's conventions (hash from the
