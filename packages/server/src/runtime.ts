@@ -14,6 +14,8 @@ import type { KeyStore } from './keystore/keystore-types.js';
 import { createSoftwareBackend } from './keystore/software-backend.js';
 import { createCaRepo } from './pki/ca-repo.js';
 import { createInstancePki, type InstancePki } from './pki/instance-pki.js';
+import { createOutboxRepo, type OutboxRepo } from './outbox/outbox-repo.js';
+import { createOutboxWorker, type OutboxWorker } from './outbox/outbox-worker.js';
 import { verifyMasterKeyCheck, writeMasterKeyCheck } from './secrets/master-key-check.js';
 import {
   generateMasterKey,
@@ -42,6 +44,10 @@ export interface Runtime {
   audit: AuditService;
   /** Users, sign-in, sessions, API tokens, first-run setup. */
   access: AccessServices;
+  /** Intents for outside systems, written in the same transaction as the change. */
+  outbox: OutboxRepo;
+  /** Carries the outbox out; domains register their topics' handlers on it. */
+  outboxWorker: OutboxWorker;
   instance: InstanceRecord;
   /** True when this start created the instance. */
   created: boolean;
@@ -180,6 +186,8 @@ export async function openRuntime(
         'created instance and its OEM root CA',
       );
     }
+    const outbox = createOutboxRepo(db.kysely, db.dialect);
+    const outboxWorker = createOutboxWorker({ repo: outbox, log, now });
     const audit = createAuditService({
       db,
       box,
@@ -200,10 +208,13 @@ export async function openRuntime(
       setup,
       audit,
       access,
+      outbox,
+      outboxWorker,
       instance,
       created: isNew,
       now,
       async close() {
+        await outboxWorker.stop();
         await audit.close();
         await db.close();
       },
