@@ -5,7 +5,6 @@ import cookie from '@fastify/cookie';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import {
-  jsonSchemaTransform,
   serializerCompiler,
   validatorCompiler,
   type ZodTypeProvider,
@@ -14,6 +13,7 @@ import type { Logger } from 'pino';
 import { registerAuditRoutes } from './audit/audit-routes.js';
 import { registerAccessControl } from './auth/access-hook.js';
 import { registerAuthRoutes } from './auth/auth-routes.js';
+import { OPENAPI_SECURITY_SCHEMES, openApiTransform } from './auth/openapi-access.js';
 import { registerTokenRoutes } from './auth/token-routes.js';
 import { registerHealthRoutes } from './health/health-routes.js';
 import { createMetrics } from './lib/metrics.js';
@@ -91,8 +91,9 @@ export async function createApps(runtime: Runtime, tls: TlsMaterial, log: Logger
           'Everything the console does, for automation. Errors are RFC 9457 problem details.',
       },
       servers: [{ url: `https://${config.publicHostname}:${config.managementPort}` }],
+      components: { securitySchemes: OPENAPI_SECURITY_SCHEMES },
     },
-    transform: jsonSchemaTransform,
+    transform: openApiTransform,
   });
   await management.register(swaggerUi, { routePrefix: '/api/docs' });
   // One access hook per listener enforces every route's config.access (lib/route-access.ts).
