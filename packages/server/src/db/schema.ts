@@ -1,11 +1,23 @@
+import type { BatchTables } from '../batches/batch-tables.js';
+import type { DeviceTables } from '../devices/device-tables.js';
 import type { InstanceTables } from '../instances/instance-tables.js';
 import type { KeyTables } from '../keystore/keystore-tables.js';
 import type { OutboxTables } from '../outbox/outbox-tables.js';
 import type { PkiTables } from '../pki/pki-tables.js';
+import type { PolicyTables } from '../policies/policy-tables.js';
 import type { SetupTables } from '../setup/setup-tables.js';
 
 /**
  * The whole database as Kysely sees it, assembled from each domain's own table types. A domain
  * reads and writes only its own tables; others go through its service.
  */
-export interface Database extends InstanceTables, KeyTables, PkiTables, OutboxTables, SetupTables {}
+export interface Database
+  extends
+    InstanceTables,
+    KeyTables,
+    PkiTables,
+    OutboxTables,
+    SetupTables,
+    PolicyTables,
+    BatchTables,
+    DeviceTables {}
