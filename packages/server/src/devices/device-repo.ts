@@ -1,4 +1,6 @@
+import type { Selectable } from 'kysely';
 import type { Executor } from '../db/database.js';
+import type { DeviceTables } from './device-tables.js';
 
 export type DeviceState = 'registered' | 'enrolled' | 'renewed' | 'revoked' | 'expired';
 
@@ -17,7 +19,7 @@ export interface Device {
 /** Rows per statement in bulk work: well under both dialects' bound-parameter limits. */
 const CHUNK = 2000;
 
-type Row = import('kysely').Selectable<import('./device-tables.js').DeviceTables['devices']>;
+type Row = Selectable<DeviceTables['devices']>;
 const toDevice = (r: Row): Device => ({
   id: r.id,
   batchId: r.batch_id,

@@ -1,8 +1,10 @@
+import type { Selectable } from 'kysely';
 import type { Executor } from '../db/database.js';
 import type { DurationUnit } from '../lib/duration.js';
+import type { PolicyTables } from './policy-tables.js';
 import type { Policy, PolicyInput } from './policy-types.js';
 
-type Row = import('kysely').Selectable<import('./policy-tables.js').PolicyTables['policies']>;
+type Row = Selectable<PolicyTables['policies']>;
 
 function toPolicy(r: Row): Policy {
   return {
