@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Db } from '../db/database.js';
-import { isUniqueViolation } from '../db/db-errors.js';
+import { isForeignKeyViolation, isUniqueViolation } from '../db/db-errors.js';
 import { checkDeviceList, type DeviceListProblem } from '../devices/device-list-fns.js';
 import type { DeviceRepo, DeviceState } from '../devices/device-repo.js';
 import { BadRequestError, ConflictError, NotFoundError } from '../lib/errors.js';
@@ -153,14 +153,20 @@ export function createBatchService(deps: BatchServiceDeps) {
           'in-use',
         );
       }
-      await db.kysely.transaction().execute(async (tx) => {
-        await tx
-          .deleteFrom('devices')
-          .where('instance_id', '=', instanceId)
-          .where('batch_id', '=', id)
-          .execute();
-        await batches.delete(instanceId, id, tx);
-      });
+      try {
+        await db.kysely.transaction().execute(async (tx) => {
+          await devices.deleteByBatch(instanceId, id, tx);
+          await batches.delete(instanceId, id, tx);
+        });
+      } catch (err) {
+        if (isForeignKeyViolation(err)) {
+          throw new ConflictError(
+            `batch "${batch.name}" is still used (auth certs, tokens or manufacturing credentials); remove those first`,
+            'in-use',
+          );
+        }
+        throw err;
+      }
       return batch;
     },
     register,

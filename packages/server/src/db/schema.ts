@@ -1,5 +1,7 @@
+import type { AuthCertTables } from '../auth-certs/auth-cert-tables.js';
 import type { BatchTables } from '../batches/batch-tables.js';
 import type { DeviceTables } from '../devices/device-tables.js';
+import type { EnrolmentTokenTables } from '../enrolment-tokens/enrolment-token-tables.js';
 import type { InstanceTables } from '../instances/instance-tables.js';
 import type { KeyTables } from '../keystore/keystore-tables.js';
 import type { OutboxTables } from '../outbox/outbox-tables.js';
@@ -20,4 +22,6 @@ export interface Database
     SetupTables,
     PolicyTables,
     BatchTables,
-    DeviceTables {}
+    DeviceTables,
+    AuthCertTables,
+    EnrolmentTokenTables {}

@@ -121,6 +121,13 @@ export function createDeviceRepo(db: Executor) {
       ]);
       return { items: rows.map(toDevice), total: Number(total.n) };
     },
+    async deleteByBatch(instanceId: string, batchId: string, tx: Executor = db): Promise<void> {
+      await tx
+        .deleteFrom('devices')
+        .where('instance_id', '=', instanceId)
+        .where('batch_id', '=', batchId)
+        .execute();
+    },
     async delete(instanceId: string, id: string, tx: Executor = db): Promise<void> {
       await tx
         .deleteFrom('devices')

@@ -2,6 +2,7 @@ import type { Kysely } from 'kysely';
 import type { DialectName } from '../database.js';
 import * as foundation from './20261125_2130_foundation.js';
 import * as policiesBatchesDevices from './20261125_2200_policies_batches_devices.js';
+import * as authCertsTokens from './20261125_2230_auth_certs_tokens.js';
 
 export interface PortableMigration {
   up(db: Kysely<unknown>, dialect: DialectName): Promise<void>;
@@ -15,4 +16,5 @@ export interface PortableMigration {
 export const MIGRATIONS: Record<string, PortableMigration> = {
   '20261125_2130_foundation': foundation,
   '20261125_2200_policies_batches_devices': policiesBatchesDevices,
+  '20261125_2230_auth_certs_tokens': authCertsTokens,
 };
