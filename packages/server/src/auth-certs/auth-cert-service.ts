@@ -1,4 +1,8 @@
 import { randomUUID } from 'node:crypto';
+import type { AuditService } from '../audit/audit-service.js';
+import type { AuditContext } from '../audit/audit-types.js';
+import { recordChange } from '../audit/record-change.js';
+import type { Db } from '../db/database.js';
 import { isUniqueViolation } from '../db/db-errors.js';
 import { BadRequestError, ConflictError, NotFoundError } from '../lib/errors.js';
 import { checkCaCertificatePem, type AuthCertRule } from './auth-cert-fns.js';
@@ -7,6 +11,8 @@ import type { AuthCert, AuthCertRepo } from './auth-cert-repo.js';
 export interface AuthCertServiceDeps {
   repo: AuthCertRepo;
   batchExists(instanceId: string, batchId: string): Promise<boolean>;
+  db: Db;
+  audit: AuditService;
   now?: () => Date;
 }
 
@@ -31,7 +37,7 @@ export function createAuthCertService(deps: AuthCertServiceDeps) {
       if (!c) throw new NotFoundError(`auth cert ${id} not found`);
       return c;
     },
-    async import(instanceId: string, input: ImportAuthCertInput): Promise<AuthCert> {
+    async import(instanceId: string, input: ImportAuthCertInput, ctx: AuditContext): Promise<AuthCert> {
       if (!input.rule) {
         throw new BadRequestError(
           'choose a rule: must-pre-register (device IDs must be in the batch) or requires-token (devices present a token of the batch)',
@@ -72,7 +78,16 @@ export function createAuthCertService(deps: AuthCertServiceDeps) {
         createdAt: now().toISOString(),
       };
       try {
-        await deps.repo.insert(instanceId, rec);
+        await deps.db.kysely.transaction().execute(async (tx) => {
+          await deps.repo.insert(instanceId, rec, tx);
+          await recordChange(deps.audit, tx, {
+            instanceId,
+            ctx,
+            action: 'auth-cert.import',
+            target: { type: 'auth-cert', id: rec.id, name: rec.name },
+            details: { subject: rec.subject, fingerprint: rec.fingerprint, batchId: rec.batchId, rule: rec.rule },
+          });
+        });
       } catch (err) {
         if (isUniqueViolation(err))
           throw new ConflictError('this CA certificate is already imported', 'already-imported');
@@ -80,9 +95,12 @@ export function createAuthCertService(deps: AuthCertServiceDeps) {
       }
       return rec;
     },
-    async remove(instanceId: string, id: string): Promise<AuthCert> {
+    async remove(instanceId: string, id: string, ctx: AuditContext): Promise<AuthCert> {
       const c = await this.get(instanceId, id);
-      await deps.repo.delete(instanceId, id);
+      await deps.db.kysely.transaction().execute(async (tx) => {
+        await deps.repo.delete(instanceId, id, tx);
+        await recordChange(deps.audit, tx, { instanceId, ctx, action: 'auth-cert.delete', target: { type: 'auth-cert', id, name: c.name } });
+      });
       return c;
     },
   };

@@ -1,4 +1,7 @@
 import { randomUUID } from 'node:crypto';
+import type { AuditService } from '../audit/audit-service.js';
+import type { AuditContext } from '../audit/audit-types.js';
+import { recordChange } from '../audit/record-change.js';
 import type { Db } from '../db/database.js';
 import { isForeignKeyViolation, isUniqueViolation } from '../db/db-errors.js';
 import { checkDeviceList, type DeviceListProblem } from '../devices/device-list-fns.js';
@@ -16,6 +19,7 @@ export interface BatchServiceDeps {
   batches: BatchRepo;
   devices: DeviceRepo;
   policies: PolicyRepo;
+  audit: AuditService;
   now?: () => Date;
 }
 
@@ -28,7 +32,7 @@ const ZERO = { devices: 0, enrolled: 0, renewed: 0, expired: 0, revoked: 0 };
 
 /** Batches and the device IDs registered into them. */
 export function createBatchService(deps: BatchServiceDeps) {
-  const { db, batches, devices, policies } = deps;
+  const { db, batches, devices, policies, audit } = deps;
   const now = deps.now ?? (() => new Date());
 
   async function load(instanceId: string, id: string): Promise<BatchRow> {
@@ -64,6 +68,7 @@ export function createBatchService(deps: BatchServiceDeps) {
     instanceId: string,
     batchId: string,
     entries: unknown[],
+    ctx: AuditContext,
   ): Promise<UploadResult> {
     const batch = await load(instanceId, batchId);
     const { ids, problems } = checkDeviceList(entries);
@@ -97,9 +102,17 @@ export function createBatchService(deps: BatchServiceDeps) {
     try {
       await db.kysely
         .transaction()
-        .execute((tx) =>
-          devices.insertRegistered(instanceId, batch.id, fresh, now().toISOString(), tx),
-        );
+        .execute(async (tx) => {
+          await devices.insertRegistered(instanceId, batch.id, fresh, now().toISOString(), tx);
+          await recordChange(audit, tx, {
+            instanceId,
+            ctx,
+            action: 'batch.devices.register',
+            target: { type: 'batch', id: batch.id, name: batch.name },
+            // The IDs themselves are in the devices table; a list of 100,000 has no place here.
+            details: { added: fresh.length, alreadyInBatch, ...(fresh.length <= 10 ? { deviceIds: fresh } : {}) },
+          });
+        });
     } catch (err) {
       // Another upload registered one of these IDs between our check and our insert.
       if (isUniqueViolation(err))
@@ -120,11 +133,14 @@ export function createBatchService(deps: BatchServiceDeps) {
       const [b] = await withCounts(instanceId, [await load(instanceId, id)]);
       return b!;
     },
-    async create(instanceId: string, input: BatchInput): Promise<Batch> {
+    async create(instanceId: string, input: BatchInput, ctx: AuditContext): Promise<Batch> {
       await checkInput(instanceId, input);
       const id = randomUUID();
       try {
-        await batches.insert(instanceId, id, input, now().toISOString());
+        await db.kysely.transaction().execute(async (tx) => {
+          await batches.insert(instanceId, id, input, now().toISOString(), tx);
+          await recordChange(audit, tx, { instanceId, ctx, action: 'batch.create', target: { type: 'batch', id, name: input.name }, details: { input } });
+        });
       } catch (err) {
         if (isUniqueViolation(err))
           throw new ConflictError(`a batch named "${input.name}" already exists`, 'name-taken');
@@ -132,11 +148,14 @@ export function createBatchService(deps: BatchServiceDeps) {
       }
       return this.get(instanceId, id);
     },
-    async update(instanceId: string, id: string, input: BatchInput): Promise<Batch> {
+    async update(instanceId: string, id: string, input: BatchInput, ctx: AuditContext): Promise<Batch> {
       await load(instanceId, id);
       await checkInput(instanceId, input, id);
       try {
-        await batches.update(instanceId, id, input, now().toISOString());
+        await db.kysely.transaction().execute(async (tx) => {
+          await batches.update(instanceId, id, input, now().toISOString(), tx);
+          await recordChange(audit, tx, { instanceId, ctx, action: 'batch.update', target: { type: 'batch', id, name: input.name }, details: { input } });
+        });
       } catch (err) {
         if (isUniqueViolation(err))
           throw new ConflictError(`a batch named "${input.name}" already exists`, 'name-taken');
@@ -145,7 +164,7 @@ export function createBatchService(deps: BatchServiceDeps) {
       return this.get(instanceId, id);
     },
     /** Removes a batch and its never-enrolled devices; refused while any device is enrolled. */
-    async remove(instanceId: string, id: string): Promise<Batch> {
+    async remove(instanceId: string, id: string, ctx: AuditContext): Promise<Batch> {
       const batch = await this.get(instanceId, id);
       if (batch.counts.enrolled > 0) {
         throw new ConflictError(
@@ -157,6 +176,7 @@ export function createBatchService(deps: BatchServiceDeps) {
         await db.kysely.transaction().execute(async (tx) => {
           await devices.deleteByBatch(instanceId, id, tx);
           await batches.delete(instanceId, id, tx);
+          await recordChange(audit, tx, { instanceId, ctx, action: 'batch.delete', target: { type: 'batch', id, name: batch.name }, details: { devicesRemoved: batch.counts.devices } });
         });
       } catch (err) {
         if (isForeignKeyViolation(err)) {
@@ -179,7 +199,7 @@ export function createBatchService(deps: BatchServiceDeps) {
       return devices.listByBatch(instanceId, batchId, opts);
     },
     /** Takes a device ID out of its batch; only while it has never enrolled. */
-    async unregister(instanceId: string, batchId: string, deviceId: string): Promise<void> {
+    async unregister(instanceId: string, batchId: string, deviceId: string, ctx: AuditContext): Promise<void> {
       const d = await devices.find(instanceId, deviceId.toLowerCase());
       if (!d || d.batchId !== batchId)
         throw new NotFoundError(`device ${deviceId} is not in this batch`);
@@ -188,7 +208,10 @@ export function createBatchService(deps: BatchServiceDeps) {
           `device ${deviceId} is ${d.state}; revoke it instead of removing it`,
           'device-enrolled',
         );
-      await devices.delete(instanceId, d.id);
+      await db.kysely.transaction().execute(async (tx) => {
+        await devices.delete(instanceId, d.id, tx);
+        await recordChange(audit, tx, { instanceId, ctx, action: 'batch.devices.unregister', target: { type: 'device', id: d.id }, details: { batchId } });
+      });
     },
     /** For the policy domain: the first batch using a policy. */
     policyUser: async (instanceId: string, policyId: string) => {

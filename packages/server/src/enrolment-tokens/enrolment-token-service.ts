@@ -1,4 +1,8 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import type { AuditService } from '../audit/audit-service.js';
+import type { AuditContext } from '../audit/audit-types.js';
+import { recordChange } from '../audit/record-change.js';
+import type { Db } from '../db/database.js';
 import { isUniqueViolation } from '../db/db-errors.js';
 import { BadRequestError, ConflictError, NotFoundError } from '../lib/errors.js';
 import type { EnrolmentToken, EnrolmentTokenRepo } from './enrolment-token-repo.js';
@@ -21,6 +25,8 @@ export type TokenCheck = { ok: true; token: EnrolmentToken } | { ok: false; reas
 export interface EnrolmentTokenServiceDeps {
   repo: EnrolmentTokenRepo;
   batchExists(instanceId: string, batchId: string): Promise<boolean>;
+  db: Db;
+  audit: AuditService;
   now?: () => Date;
 }
 
@@ -37,6 +43,7 @@ export function createEnrolmentTokenService(deps: EnrolmentTokenServiceDeps) {
     async create(
       instanceId: string,
       input: CreateTokenInput,
+    ctx: AuditContext,
     ): Promise<{ token: EnrolmentToken; value: string }> {
       const nb = Date.parse(input.notBefore);
       const na = Date.parse(input.notAfter);
@@ -69,7 +76,16 @@ export function createEnrolmentTokenService(deps: EnrolmentTokenServiceDeps) {
         createdAt: now().toISOString(),
       };
       try {
-        await deps.repo.insert(instanceId, token, hashTokenValue(value));
+        await deps.db.kysely.transaction().execute(async (tx) => {
+          await deps.repo.insert(instanceId, token, hashTokenValue(value), tx);
+          await recordChange(deps.audit, tx, {
+            instanceId,
+            ctx,
+            action: 'token.create',
+            target: { type: 'token', id: token.id, name: token.name },
+            details: { batchId: token.batchId, notBefore: token.notBefore, notAfter: token.notAfter },
+          });
+        });
       } catch (err) {
         if (isUniqueViolation(err))
           throw new ConflictError(`a token named "${token.name}" already exists`, 'name-taken');
@@ -77,10 +93,13 @@ export function createEnrolmentTokenService(deps: EnrolmentTokenServiceDeps) {
       }
       return { token, value };
     },
-    async remove(instanceId: string, id: string): Promise<EnrolmentToken> {
+    async remove(instanceId: string, id: string, ctx: AuditContext): Promise<EnrolmentToken> {
       const t = await deps.repo.find(instanceId, id);
       if (!t) throw new NotFoundError(`token ${id} not found`);
-      await deps.repo.delete(instanceId, id);
+      await deps.db.kysely.transaction().execute(async (tx) => {
+        await deps.repo.delete(instanceId, id, tx);
+        await recordChange(deps.audit, tx, { instanceId, ctx, action: 'token.delete', target: { type: 'token', id, name: t.name } });
+      });
       return t;
     },
     /** For enrolment: is this value a token of this batch, valid now? The reason is for the audit log only. */

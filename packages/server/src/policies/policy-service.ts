@@ -1,5 +1,9 @@
 import { randomUUID } from 'node:crypto';
+import type { AuditService } from '../audit/audit-service.js';
+import type { AuditContext } from '../audit/audit-types.js';
+import { recordChange } from '../audit/record-change.js';
 import type { Db } from '../db/database.js';
+import { isUniqueViolation } from '../db/db-errors.js';
 import { BadRequestError, ConflictError, NotFoundError } from '../lib/errors.js';
 import { checkPolicy } from './policy-fns.js';
 import type { PolicyRepo } from './policy-repo.js';
@@ -20,12 +24,13 @@ export interface PolicyServiceDeps {
   db: Db;
   repo: PolicyRepo;
   refs: PolicyReferences;
+  audit: AuditService;
   now?: () => Date;
 }
 
 /** Creates, changes and removes policies, with the rules of policy-fns and unique names. */
 export function createPolicyService(deps: PolicyServiceDeps) {
-  const { repo, refs } = deps;
+  const { db, repo, refs, audit } = deps;
   const now = deps.now ?? (() => new Date());
 
   async function validate(instanceId: string, input: PolicyInput, selfId?: string): Promise<void> {
@@ -67,19 +72,35 @@ export function createPolicyService(deps: PolicyServiceDeps) {
       if (!p) throw new NotFoundError(`policy ${id} not found`);
       return p;
     },
-    async create(instanceId: string, input: PolicyInput): Promise<Policy> {
+    async create(instanceId: string, input: PolicyInput, ctx: AuditContext): Promise<Policy> {
       await validate(instanceId, input);
       const id = randomUUID();
-      await repo.insert(instanceId, id, input, now().toISOString());
+      await db.kysely.transaction().execute(async (tx) => {
+        try {
+          await repo.insert(instanceId, id, input, now().toISOString(), tx);
+        } catch (err) {
+          if (isUniqueViolation(err)) throw new ConflictError(`a policy named "${input.name}" already exists`, 'name-taken');
+          throw err;
+        }
+        await recordChange(audit, tx, { instanceId, ctx, action: 'policy.create', target: { type: 'policy', id, name: input.name }, details: { input } });
+      });
       return (await repo.find(instanceId, id))!;
     },
-    async update(instanceId: string, id: string, input: PolicyInput): Promise<Policy> {
+    async update(instanceId: string, id: string, input: PolicyInput, ctx: AuditContext): Promise<Policy> {
       if (!(await repo.find(instanceId, id))) throw new NotFoundError(`policy ${id} not found`);
       await validate(instanceId, input, id);
-      await repo.update(instanceId, id, input, now().toISOString());
+      await db.kysely.transaction().execute(async (tx) => {
+        try {
+          await repo.update(instanceId, id, input, now().toISOString(), tx);
+        } catch (err) {
+          if (isUniqueViolation(err)) throw new ConflictError(`a policy named "${input.name}" already exists`, 'name-taken');
+          throw err;
+        }
+        await recordChange(audit, tx, { instanceId, ctx, action: 'policy.update', target: { type: 'policy', id, name: input.name }, details: { input } });
+      });
       return (await repo.find(instanceId, id))!;
     },
-    async remove(instanceId: string, id: string): Promise<Policy> {
+    async remove(instanceId: string, id: string, ctx: AuditContext): Promise<Policy> {
       const p = await repo.find(instanceId, id);
       if (!p) throw new NotFoundError(`policy ${id} not found`);
       const user = await refs.policyInUse(instanceId, id);
@@ -88,7 +109,10 @@ export function createPolicyService(deps: PolicyServiceDeps) {
           `policy "${p.name}" is used by ${user}; change or remove that first`,
           'in-use',
         );
-      await repo.delete(instanceId, id);
+      await db.kysely.transaction().execute(async (tx) => {
+        await repo.delete(instanceId, id, tx);
+        await recordChange(audit, tx, { instanceId, ctx, action: 'policy.delete', target: { type: 'policy', id, name: p.name } });
+      });
       return p;
     },
   };
