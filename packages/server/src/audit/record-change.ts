@@ -9,7 +9,13 @@ import type { AuditContext, AuditTarget } from './audit-types.js';
 export function recordChange(
   audit: AuditService,
   tx: Executor,
-  e: { instanceId: string; ctx: AuditContext; action: string; target: AuditTarget; details?: Record<string, unknown> },
+  e: {
+    instanceId: string;
+    ctx: AuditContext;
+    action: string;
+    target: AuditTarget;
+    details?: Record<string, unknown>;
+  },
 ): Promise<{ seq: number }> {
   return audit.record(
     {

@@ -21,6 +21,7 @@ export interface ParsedCaCertificate {
 
 export type CaCheck = { ok: true; cert: ParsedCaCertificate } | { ok: false; reason: string };
 
+const CLOCK_SKEW_MS = 5 * 60_000;
 const PEM_BLOCK = /-----BEGIN ([A-Z0-9 ]+)-----([\s\S]*?)-----END \1-----/g;
 
 /**
@@ -68,7 +69,8 @@ export function checkCaCertificatePem(pem: string, now: Date): CaCheck {
   const notAfter = new Date(node.validTo);
   if (notAfter.getTime() <= now.getTime())
     return { ok: false, reason: `the certificate expired on ${notAfter.toISOString()}` };
-  if (notBefore.getTime() > now.getTime())
+  // A CA made minutes ago on a machine whose clock runs ahead is still accepted.
+  if (notBefore.getTime() > now.getTime() + CLOCK_SKEW_MS)
     return { ok: false, reason: `the certificate is not valid before ${notBefore.toISOString()}` };
   const subject = node.subject.replace(/\n/g, ', ');
   return {

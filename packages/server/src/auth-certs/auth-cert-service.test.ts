@@ -14,7 +14,7 @@ import {
 import { createEnrolmentTokenRepo } from '../enrolment-tokens/enrolment-token-repo.js';
 import { createEnrolmentTokenService } from '../enrolment-tokens/enrolment-token-service.js';
 import { TEST_DIALECTS } from '../test-helpers/test-databases.js';
-import { openFleet, policyInput } from '../test-helpers/test-fleet.js';
+import { openFleet, policyInput, testCtx } from '../test-helpers/test-fleet.js';
 import { createAuthCertRepo } from './auth-cert-repo.js';
 import { createAuthCertService } from './auth-cert-service.js';
 
@@ -57,31 +57,43 @@ for (const dialect of TEST_DIALECTS) {
 
     beforeAll(async () => {
       fleet = await openFleet(dialect);
-      const policy = await fleet.policies.create('i1', policyInput());
+      const policy = await fleet.policies.create(fleet.i1, policyInput(), testCtx);
       batchId = (
-        await fleet.batches.create('i1', {
-          name: 'Factory',
-          policyId: policy.id,
-          attributeFilter: { operator: 'and', filters: [] },
-        })
+        await fleet.batches.create(
+          fleet.i1,
+          {
+            name: 'Factory',
+            policyId: policy.id,
+            attributeFilter: { operator: 'and', filters: [] },
+          },
+          testCtx,
+        )
       ).id;
       otherBatchId = (
-        await fleet.batches.create('i1', {
-          name: 'Other',
-          policyId: policy.id,
-          attributeFilter: { operator: 'and', filters: [] },
-        })
+        await fleet.batches.create(
+          fleet.i1,
+          {
+            name: 'Other',
+            policyId: policy.id,
+            attributeFilter: { operator: 'and', filters: [] },
+          },
+          testCtx,
+        )
       ).id;
       const batchExists = async (i: string, id: string) =>
         !!(await fleet.batches.get(i, id).catch(() => undefined));
       authCerts = createAuthCertService({
         repo: createAuthCertRepo(fleet.db.kysely),
         batchExists,
+        db: fleet.db,
+        audit: fleet.server.runtime.audit,
         now: () => clock,
       });
       tokens = createEnrolmentTokenService({
         repo: createEnrolmentTokenRepo(fleet.db.kysely),
         batchExists,
+        db: fleet.db,
+        audit: fleet.server.runtime.audit,
         now: () => clock,
       });
       // A vendor CA as a secure-element maker would make it, with openssl.
@@ -119,15 +131,19 @@ for (const dialect of TEST_DIALECTS) {
     });
 
     it('ok/import a vendor CA made by openssl, named after its CN', async () => {
-      const c = await authCerts.import('i1', { pem: vendorPem, batchId, rule: 'requires-token' });
+      const c = await authCerts.import(
+        fleet.i1,
+        { pem: vendorPem, batchId, rule: 'requires-token' },
+        testCtx,
+      );
       expect(c).toMatchObject({ name: 'Acme Secure Element CA', rule: 'requires-token', batchId });
-      expect((await authCerts.list('i1')).map((x) => x.id)).toEqual([c.id]);
-      expect(await authCerts.list('i2')).toEqual([]);
+      expect((await authCerts.list(fleet.i1)).map((x) => x.id)).toEqual([c.id]);
+      expect(await authCerts.list(fleet.i2)).toEqual([]);
     });
 
     it('fail/the same CA twice', async () => {
       await expect(
-        authCerts.import('i1', { pem: vendorPem, batchId, rule: 'must-pre-register' }),
+        authCerts.import(fleet.i1, { pem: vendorPem, batchId, rule: 'must-pre-register' }, testCtx),
       ).rejects.toThrow(/already imported as "Acme Secure Element CA"/);
     });
 
@@ -192,56 +208,66 @@ for (const dialect of TEST_DIALECTS) {
     ];
     for (const [name, pem, rule, msg] of bad) {
       it(name, async () => {
-        const before = (await authCerts.list('i1')).length;
+        const before = (await authCerts.list(fleet.i1)).length;
         await expect(
-          authCerts.import('i1', {
-            pem: await pem(),
-            batchId,
-            rule: rule as 'must-pre-register' | undefined,
-          }),
+          authCerts.import(
+            fleet.i1,
+            {
+              pem: await pem(),
+              batchId,
+              rule: rule as 'must-pre-register' | undefined,
+            },
+            testCtx,
+          ),
         ).rejects.toThrow(msg);
-        expect((await authCerts.list('i1')).length).toBe(before);
+        expect((await authCerts.list(fleet.i1)).length).toBe(before);
       });
     }
 
     it('ok/token: value shown once, 128 bits, stored hashed, checked per batch and time', async () => {
       clock = new Date('2026-12-01T00:00:00Z');
-      const { token, value } = await tokens.create('i1', {
-        name: 'Line 1',
-        batchId,
-        notBefore: '2026-12-01T00:00:00Z',
-        notAfter: '2027-01-01T00:00:00Z',
-      });
+      const { token, value } = await tokens.create(
+        fleet.i1,
+        {
+          name: 'Line 1',
+          batchId,
+          notBefore: '2026-12-01T00:00:00Z',
+          notAfter: '2027-01-01T00:00:00Z',
+        },
+        testCtx,
+      );
       expect(value).toMatch(/^[0-9a-f]{32}$/);
-      expect(JSON.stringify(await tokens.list('i1'))).not.toContain(value);
+      expect(JSON.stringify(await tokens.list(fleet.i1))).not.toContain(value);
       const rows = await fleet.db.kysely.selectFrom('enrolment_tokens').selectAll().execute();
       expect(JSON.stringify(rows)).not.toContain(value);
-      expect(await tokens.check('i1', value, batchId)).toEqual({ ok: true, token });
-      expect(await tokens.check('i1', value.toUpperCase(), batchId)).toMatchObject({ ok: true });
-      expect(await tokens.check('i1', value, otherBatchId)).toEqual({
+      expect(await tokens.check(fleet.i1, value, batchId)).toEqual({ ok: true, token });
+      expect(await tokens.check(fleet.i1, value.toUpperCase(), batchId)).toMatchObject({
+        ok: true,
+      });
+      expect(await tokens.check(fleet.i1, value, otherBatchId)).toEqual({
         ok: false,
         reason: 'token "Line 1" belongs to another batch',
       });
-      expect(await tokens.check('i2', value, batchId)).toEqual({
+      expect(await tokens.check(fleet.i2, value, batchId)).toEqual({
         ok: false,
         reason: 'unknown token',
       });
-      expect(await tokens.check('i1', '0'.repeat(32), batchId)).toEqual({
+      expect(await tokens.check(fleet.i1, '0'.repeat(32), batchId)).toEqual({
         ok: false,
         reason: 'unknown token',
       });
       clock = new Date('2026-11-30T23:59:59Z');
-      expect(await tokens.check('i1', value, batchId)).toMatchObject({
+      expect(await tokens.check(fleet.i1, value, batchId)).toMatchObject({
         ok: false,
         reason: /not valid before/,
       });
       clock = new Date('2027-01-01T00:00:00Z');
-      expect(await tokens.check('i1', value, batchId)).toMatchObject({
+      expect(await tokens.check(fleet.i1, value, batchId)).toMatchObject({
         ok: false,
         reason: /expired/,
       });
-      await tokens.remove('i1', token.id);
-      expect(await tokens.check('i1', value, batchId)).toEqual({
+      await tokens.remove(fleet.i1, token.id, testCtx);
+      expect(await tokens.check(fleet.i1, value, batchId)).toEqual({
         ok: false,
         reason: 'unknown token',
       });
@@ -250,42 +276,62 @@ for (const dialect of TEST_DIALECTS) {
     it('fail/token rules', async () => {
       clock = new Date('2026-12-01T00:00:00Z');
       await expect(
-        tokens.create('i1', {
-          name: 'x',
-          batchId,
-          notBefore: '2027-01-01T00:00:00Z',
-          notAfter: '2026-12-15T00:00:00Z',
-        }),
+        tokens.create(
+          fleet.i1,
+          {
+            name: 'x',
+            batchId,
+            notBefore: '2027-01-01T00:00:00Z',
+            notAfter: '2026-12-15T00:00:00Z',
+          },
+          testCtx,
+        ),
       ).rejects.toThrow(/later than notBefore/);
       await expect(
-        tokens.create('i1', {
-          name: 'x',
-          batchId,
-          notBefore: '2026-01-01T00:00:00Z',
-          notAfter: '2026-02-01T00:00:00Z',
-        }),
+        tokens.create(
+          fleet.i1,
+          {
+            name: 'x',
+            batchId,
+            notBefore: '2026-01-01T00:00:00Z',
+            notAfter: '2026-02-01T00:00:00Z',
+          },
+          testCtx,
+        ),
       ).rejects.toThrow(/in the past/);
       await expect(
-        tokens.create('i1', {
-          name: 'x',
-          batchId: 'nope',
-          notBefore: '2026-12-01T00:00:00Z',
-          notAfter: '2027-02-01T00:00:00Z',
-        }),
+        tokens.create(
+          fleet.i1,
+          {
+            name: 'x',
+            batchId: 'nope',
+            notBefore: '2026-12-01T00:00:00Z',
+            notAfter: '2027-02-01T00:00:00Z',
+          },
+          testCtx,
+        ),
       ).rejects.toThrow(/batch nope does not exist/);
-      await tokens.create('i1', {
-        name: 'dup',
-        batchId,
-        notBefore: '2026-12-01T00:00:00Z',
-        notAfter: '2027-02-01T00:00:00Z',
-      });
-      await expect(
-        tokens.create('i1', {
+      await tokens.create(
+        fleet.i1,
+        {
           name: 'dup',
           batchId,
           notBefore: '2026-12-01T00:00:00Z',
           notAfter: '2027-02-01T00:00:00Z',
-        }),
+        },
+        testCtx,
+      );
+      await expect(
+        tokens.create(
+          fleet.i1,
+          {
+            name: 'dup',
+            batchId,
+            notBefore: '2026-12-01T00:00:00Z',
+            notAfter: '2027-02-01T00:00:00Z',
+          },
+          testCtx,
+        ),
       ).rejects.toThrow(/already exists/);
     });
   });
@@ -295,24 +341,29 @@ describe('batch removal with references', () => {
   it('fail/a batch an auth cert points at is not removed', async () => {
     const fleet = await openFleet('sqlite');
     try {
-      const policy = await fleet.policies.create('i1', policyInput());
-      const b = await fleet.batches.create('i1', {
-        name: 'B',
-        policyId: policy.id,
-        attributeFilter: { operator: 'and', filters: [] },
-      });
-      const tokens = createEnrolmentTokenService({
-        repo: createEnrolmentTokenRepo(fleet.db.kysely),
-        batchExists: async () => true,
-      });
-      await tokens.create('i1', {
-        name: 't',
-        batchId: b.id,
-        notBefore: new Date().toISOString(),
-        notAfter: new Date(Date.now() + day).toISOString(),
-      });
-      await expect(fleet.batches.remove('i1', b.id)).rejects.toThrow(/is still used/);
-      expect((await fleet.batches.get('i1', b.id)).name).toBe('B');
+      const policy = await fleet.policies.create(fleet.i1, policyInput(), testCtx);
+      const b = await fleet.batches.create(
+        fleet.i1,
+        {
+          name: 'B',
+          policyId: policy.id,
+          attributeFilter: { operator: 'and', filters: [] },
+        },
+        testCtx,
+      );
+      const tokens = fleet.enrolmentTokens;
+      await tokens.create(
+        fleet.i1,
+        {
+          name: 't',
+          batchId: b.id,
+          notBefore: new Date().toISOString(),
+          notAfter: new Date(Date.now() + day).toISOString(),
+        },
+        testCtx,
+      );
+      await expect(fleet.batches.remove(fleet.i1, b.id, testCtx)).rejects.toThrow(/is still used/);
+      expect((await fleet.batches.get(fleet.i1, b.id)).name).toBe('B');
     } finally {
       await fleet.close();
     }

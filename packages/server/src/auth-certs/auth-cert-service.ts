@@ -20,7 +20,7 @@ export interface ImportAuthCertInput {
   pem: string;
   name?: string;
   batchId: string;
-  rule: AuthCertRule | undefined;
+  rule?: AuthCertRule;
 }
 
 /**
@@ -37,7 +37,11 @@ export function createAuthCertService(deps: AuthCertServiceDeps) {
       if (!c) throw new NotFoundError(`auth cert ${id} not found`);
       return c;
     },
-    async import(instanceId: string, input: ImportAuthCertInput, ctx: AuditContext): Promise<AuthCert> {
+    async import(
+      instanceId: string,
+      input: ImportAuthCertInput,
+      ctx: AuditContext,
+    ): Promise<AuthCert> {
       if (!input.rule) {
         throw new BadRequestError(
           'choose a rule: must-pre-register (device IDs must be in the batch) or requires-token (devices present a token of the batch)',
@@ -85,7 +89,12 @@ export function createAuthCertService(deps: AuthCertServiceDeps) {
             ctx,
             action: 'auth-cert.import',
             target: { type: 'auth-cert', id: rec.id, name: rec.name },
-            details: { subject: rec.subject, fingerprint: rec.fingerprint, batchId: rec.batchId, rule: rec.rule },
+            details: {
+              subject: rec.subject,
+              fingerprint: rec.fingerprint,
+              batchId: rec.batchId,
+              rule: rec.rule,
+            },
           });
         });
       } catch (err) {
@@ -99,7 +108,12 @@ export function createAuthCertService(deps: AuthCertServiceDeps) {
       const c = await this.get(instanceId, id);
       await deps.db.kysely.transaction().execute(async (tx) => {
         await deps.repo.delete(instanceId, id, tx);
-        await recordChange(deps.audit, tx, { instanceId, ctx, action: 'auth-cert.delete', target: { type: 'auth-cert', id, name: c.name } });
+        await recordChange(deps.audit, tx, {
+          instanceId,
+          ctx,
+          action: 'auth-cert.delete',
+          target: { type: 'auth-cert', id, name: c.name },
+        });
       });
       return c;
     },

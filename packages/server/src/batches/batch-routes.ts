@@ -29,27 +29,76 @@ export function registerBatchRoutes(app: FastifyInstance, batches: BatchService)
   const tags = ['batches'];
   r.get(
     '/api/v1/batches',
-    { config: { access: 'user' }, schema: { tags, operationId: 'listBatches', summary: 'List batches with device counts', response: { 200: z.object({ items: z.array(batchSchema) }) } } },
+    {
+      config: { access: 'user' },
+      schema: {
+        tags,
+        operationId: 'listBatches',
+        summary: 'List batches with device counts',
+        response: { 200: z.object({ items: z.array(batchSchema) }) },
+      },
+    },
     async (req) => ({ items: await batches.list(principalOf(req).instanceId) }),
   );
   r.get(
     '/api/v1/batches/:id',
-    { config: { access: 'user' }, schema: { tags, operationId: 'getBatch', summary: 'Get a batch', params: idParams, response: { 200: batchSchema } } },
+    {
+      config: { access: 'user' },
+      schema: {
+        tags,
+        operationId: 'getBatch',
+        summary: 'Get a batch',
+        params: idParams,
+        response: { 200: batchSchema },
+      },
+    },
     async (req) => batches.get(principalOf(req).instanceId, req.params.id),
   );
   r.post(
     '/api/v1/batches',
-    { config: { access: 'user' }, schema: { tags, operationId: 'createBatch', summary: 'Create a batch', body: batchInputSchema, response: { 201: batchSchema } } },
-    async (req, reply) => reply.status(201).send(await batches.create(principalOf(req).instanceId, req.body, auditContextOf(req))),
+    {
+      config: { access: 'user' },
+      schema: {
+        tags,
+        operationId: 'createBatch',
+        summary: 'Create a batch',
+        body: batchInputSchema,
+        response: { 201: batchSchema },
+      },
+    },
+    async (req, reply) =>
+      reply
+        .status(201)
+        .send(await batches.create(principalOf(req).instanceId, req.body, auditContextOf(req))),
   );
   r.put(
     '/api/v1/batches/:id',
-    { config: { access: 'user' }, schema: { tags, operationId: 'replaceBatch', summary: 'Change a batch (name, policy, attribute filter)', params: idParams, body: batchInputSchema, response: { 200: batchSchema } } },
-    async (req) => batches.update(principalOf(req).instanceId, req.params.id, req.body, auditContextOf(req)),
+    {
+      config: { access: 'user' },
+      schema: {
+        tags,
+        operationId: 'replaceBatch',
+        summary: 'Change a batch (name, policy, attribute filter)',
+        params: idParams,
+        body: batchInputSchema,
+        response: { 200: batchSchema },
+      },
+    },
+    async (req) =>
+      batches.update(principalOf(req).instanceId, req.params.id, req.body, auditContextOf(req)),
   );
   r.delete(
     '/api/v1/batches/:id',
-    { config: { access: 'user' }, schema: { tags, operationId: 'deleteBatch', summary: 'Delete a batch without enrolled devices', params: idParams, response: { 204: z.null() } } },
+    {
+      config: { access: 'user' },
+      schema: {
+        tags,
+        operationId: 'deleteBatch',
+        summary: 'Delete a batch without enrolled devices',
+        params: idParams,
+        response: { 204: z.null() },
+      },
+    },
     async (req, reply) => {
       await batches.remove(principalOf(req).instanceId, req.params.id, auditContextOf(req));
       return reply.status(204).send(null);
@@ -78,9 +127,22 @@ export function registerBatchRoutes(app: FastifyInstance, batches: BatchService)
     '/api/v1/batches/:id/devices',
     {
       config: { access: 'user' },
-      schema: { tags, operationId: 'addBatchDevice', summary: 'Register one device ID into the batch', params: idParams, body: z.object({ deviceId: z.string().max(128) }).strict(), response: { 200: uploadResult } },
+      schema: {
+        tags,
+        operationId: 'addBatchDevice',
+        summary: 'Register one device ID into the batch',
+        params: idParams,
+        body: z.object({ deviceId: z.string().max(128) }).strict(),
+        response: { 200: uploadResult },
+      },
     },
-    async (req) => batches.register(principalOf(req).instanceId, req.params.id, [req.body.deviceId], auditContextOf(req)),
+    async (req) =>
+      batches.register(
+        principalOf(req).instanceId,
+        req.params.id,
+        [req.body.deviceId],
+        auditContextOf(req),
+      ),
   );
   r.post(
     '/api/v1/batches/:id/devices/upload',
@@ -93,20 +155,41 @@ export function registerBatchRoutes(app: FastifyInstance, batches: BatchService)
         summary: 'Register a list of device IDs, all or nothing: {"devices":["<64 hex>", ...]}',
         params: idParams,
         // Entries are checked one by one by the service, so that every bad one is reported.
-        body: z.object({ devices: z.array(z.unknown()).min(1, 'the list is empty').max(MAX_UPLOAD_ENTRIES) }).strict(),
+        body: z
+          .object({
+            devices: z.array(z.unknown()).min(1, 'the list is empty').max(MAX_UPLOAD_ENTRIES),
+          })
+          .strict(),
         response: { 200: uploadResult },
       },
     },
-    async (req) => batches.register(principalOf(req).instanceId, req.params.id, req.body.devices, auditContextOf(req)),
+    async (req) =>
+      batches.register(
+        principalOf(req).instanceId,
+        req.params.id,
+        req.body.devices,
+        auditContextOf(req),
+      ),
   );
   r.delete(
     '/api/v1/batches/:id/devices/:deviceId',
     {
       config: { access: 'user' },
-      schema: { tags, operationId: 'removeBatchDevice', summary: 'Take a never-enrolled device ID out of the batch', params: z.object({ id: z.string().min(1).max(64), deviceId: z.string().max(128) }), response: { 204: z.null() } },
+      schema: {
+        tags,
+        operationId: 'removeBatchDevice',
+        summary: 'Take a never-enrolled device ID out of the batch',
+        params: z.object({ id: z.string().min(1).max(64), deviceId: z.string().max(128) }),
+        response: { 204: z.null() },
+      },
     },
     async (req, reply) => {
-      await batches.unregister(principalOf(req).instanceId, req.params.id, req.params.deviceId, auditContextOf(req));
+      await batches.unregister(
+        principalOf(req).instanceId,
+        req.params.id,
+        req.params.deviceId,
+        auditContextOf(req),
+      );
       return reply.status(204).send(null);
     },
   );

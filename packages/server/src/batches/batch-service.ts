@@ -100,19 +100,21 @@ export function createBatchService(deps: BatchServiceDeps) {
       );
     }
     try {
-      await db.kysely
-        .transaction()
-        .execute(async (tx) => {
-          await devices.insertRegistered(instanceId, batch.id, fresh, now().toISOString(), tx);
-          await recordChange(audit, tx, {
-            instanceId,
-            ctx,
-            action: 'batch.devices.register',
-            target: { type: 'batch', id: batch.id, name: batch.name },
-            // The IDs themselves are in the devices table; a list of 100,000 has no place here.
-            details: { added: fresh.length, alreadyInBatch, ...(fresh.length <= 10 ? { deviceIds: fresh } : {}) },
-          });
+      await db.kysely.transaction().execute(async (tx) => {
+        await devices.insertRegistered(instanceId, batch.id, fresh, now().toISOString(), tx);
+        await recordChange(audit, tx, {
+          instanceId,
+          ctx,
+          action: 'batch.devices.register',
+          target: { type: 'batch', id: batch.id, name: batch.name },
+          // The IDs themselves are in the devices table; a list of 100,000 has no place here.
+          details: {
+            added: fresh.length,
+            alreadyInBatch,
+            ...(fresh.length <= 10 ? { deviceIds: fresh } : {}),
+          },
         });
+      });
     } catch (err) {
       // Another upload registered one of these IDs between our check and our insert.
       if (isUniqueViolation(err))
@@ -139,7 +141,13 @@ export function createBatchService(deps: BatchServiceDeps) {
       try {
         await db.kysely.transaction().execute(async (tx) => {
           await batches.insert(instanceId, id, input, now().toISOString(), tx);
-          await recordChange(audit, tx, { instanceId, ctx, action: 'batch.create', target: { type: 'batch', id, name: input.name }, details: { input } });
+          await recordChange(audit, tx, {
+            instanceId,
+            ctx,
+            action: 'batch.create',
+            target: { type: 'batch', id, name: input.name },
+            details: { input },
+          });
         });
       } catch (err) {
         if (isUniqueViolation(err))
@@ -148,13 +156,24 @@ export function createBatchService(deps: BatchServiceDeps) {
       }
       return this.get(instanceId, id);
     },
-    async update(instanceId: string, id: string, input: BatchInput, ctx: AuditContext): Promise<Batch> {
+    async update(
+      instanceId: string,
+      id: string,
+      input: BatchInput,
+      ctx: AuditContext,
+    ): Promise<Batch> {
       await load(instanceId, id);
       await checkInput(instanceId, input, id);
       try {
         await db.kysely.transaction().execute(async (tx) => {
           await batches.update(instanceId, id, input, now().toISOString(), tx);
-          await recordChange(audit, tx, { instanceId, ctx, action: 'batch.update', target: { type: 'batch', id, name: input.name }, details: { input } });
+          await recordChange(audit, tx, {
+            instanceId,
+            ctx,
+            action: 'batch.update',
+            target: { type: 'batch', id, name: input.name },
+            details: { input },
+          });
         });
       } catch (err) {
         if (isUniqueViolation(err))
@@ -176,7 +195,13 @@ export function createBatchService(deps: BatchServiceDeps) {
         await db.kysely.transaction().execute(async (tx) => {
           await devices.deleteByBatch(instanceId, id, tx);
           await batches.delete(instanceId, id, tx);
-          await recordChange(audit, tx, { instanceId, ctx, action: 'batch.delete', target: { type: 'batch', id, name: batch.name }, details: { devicesRemoved: batch.counts.devices } });
+          await recordChange(audit, tx, {
+            instanceId,
+            ctx,
+            action: 'batch.delete',
+            target: { type: 'batch', id, name: batch.name },
+            details: { devicesRemoved: batch.counts.devices },
+          });
         });
       } catch (err) {
         if (isForeignKeyViolation(err)) {
@@ -190,6 +215,8 @@ export function createBatchService(deps: BatchServiceDeps) {
       return batch;
     },
     register,
+    /** The batch, or undefined (for other domains checking a reference). */
+    find: (instanceId: string, id: string) => batches.find(instanceId, id),
     async listDevices(
       instanceId: string,
       batchId: string,
@@ -199,7 +226,12 @@ export function createBatchService(deps: BatchServiceDeps) {
       return devices.listByBatch(instanceId, batchId, opts);
     },
     /** Takes a device ID out of its batch; only while it has never enrolled. */
-    async unregister(instanceId: string, batchId: string, deviceId: string, ctx: AuditContext): Promise<void> {
+    async unregister(
+      instanceId: string,
+      batchId: string,
+      deviceId: string,
+      ctx: AuditContext,
+    ): Promise<void> {
       const d = await devices.find(instanceId, deviceId.toLowerCase());
       if (!d || d.batchId !== batchId)
         throw new NotFoundError(`device ${deviceId} is not in this batch`);
@@ -210,7 +242,13 @@ export function createBatchService(deps: BatchServiceDeps) {
         );
       await db.kysely.transaction().execute(async (tx) => {
         await devices.delete(instanceId, d.id, tx);
-        await recordChange(audit, tx, { instanceId, ctx, action: 'batch.devices.unregister', target: { type: 'device', id: d.id }, details: { batchId } });
+        await recordChange(audit, tx, {
+          instanceId,
+          ctx,
+          action: 'batch.devices.unregister',
+          target: { type: 'device', id: d.id },
+          details: { batchId },
+        });
       });
     },
     /** For the policy domain: the first batch using a policy. */

@@ -43,7 +43,7 @@ export function createEnrolmentTokenService(deps: EnrolmentTokenServiceDeps) {
     async create(
       instanceId: string,
       input: CreateTokenInput,
-    ctx: AuditContext,
+      ctx: AuditContext,
     ): Promise<{ token: EnrolmentToken; value: string }> {
       const nb = Date.parse(input.notBefore);
       const na = Date.parse(input.notAfter);
@@ -83,7 +83,11 @@ export function createEnrolmentTokenService(deps: EnrolmentTokenServiceDeps) {
             ctx,
             action: 'token.create',
             target: { type: 'token', id: token.id, name: token.name },
-            details: { batchId: token.batchId, notBefore: token.notBefore, notAfter: token.notAfter },
+            details: {
+              batchId: token.batchId,
+              notBefore: token.notBefore,
+              notAfter: token.notAfter,
+            },
           });
         });
       } catch (err) {
@@ -98,7 +102,12 @@ export function createEnrolmentTokenService(deps: EnrolmentTokenServiceDeps) {
       if (!t) throw new NotFoundError(`token ${id} not found`);
       await deps.db.kysely.transaction().execute(async (tx) => {
         await deps.repo.delete(instanceId, id, tx);
-        await recordChange(deps.audit, tx, { instanceId, ctx, action: 'token.delete', target: { type: 'token', id, name: t.name } });
+        await recordChange(deps.audit, tx, {
+          instanceId,
+          ctx,
+          action: 'token.delete',
+          target: { type: 'token', id, name: t.name },
+        });
       });
       return t;
     },

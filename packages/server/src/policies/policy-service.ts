@@ -79,24 +79,43 @@ export function createPolicyService(deps: PolicyServiceDeps) {
         try {
           await repo.insert(instanceId, id, input, now().toISOString(), tx);
         } catch (err) {
-          if (isUniqueViolation(err)) throw new ConflictError(`a policy named "${input.name}" already exists`, 'name-taken');
+          if (isUniqueViolation(err))
+            throw new ConflictError(`a policy named "${input.name}" already exists`, 'name-taken');
           throw err;
         }
-        await recordChange(audit, tx, { instanceId, ctx, action: 'policy.create', target: { type: 'policy', id, name: input.name }, details: { input } });
+        await recordChange(audit, tx, {
+          instanceId,
+          ctx,
+          action: 'policy.create',
+          target: { type: 'policy', id, name: input.name },
+          details: { input },
+        });
       });
       return (await repo.find(instanceId, id))!;
     },
-    async update(instanceId: string, id: string, input: PolicyInput, ctx: AuditContext): Promise<Policy> {
+    async update(
+      instanceId: string,
+      id: string,
+      input: PolicyInput,
+      ctx: AuditContext,
+    ): Promise<Policy> {
       if (!(await repo.find(instanceId, id))) throw new NotFoundError(`policy ${id} not found`);
       await validate(instanceId, input, id);
       await db.kysely.transaction().execute(async (tx) => {
         try {
           await repo.update(instanceId, id, input, now().toISOString(), tx);
         } catch (err) {
-          if (isUniqueViolation(err)) throw new ConflictError(`a policy named "${input.name}" already exists`, 'name-taken');
+          if (isUniqueViolation(err))
+            throw new ConflictError(`a policy named "${input.name}" already exists`, 'name-taken');
           throw err;
         }
-        await recordChange(audit, tx, { instanceId, ctx, action: 'policy.update', target: { type: 'policy', id, name: input.name }, details: { input } });
+        await recordChange(audit, tx, {
+          instanceId,
+          ctx,
+          action: 'policy.update',
+          target: { type: 'policy', id, name: input.name },
+          details: { input },
+        });
       });
       return (await repo.find(instanceId, id))!;
     },
@@ -111,7 +130,12 @@ export function createPolicyService(deps: PolicyServiceDeps) {
         );
       await db.kysely.transaction().execute(async (tx) => {
         await repo.delete(instanceId, id, tx);
-        await recordChange(audit, tx, { instanceId, ctx, action: 'policy.delete', target: { type: 'policy', id, name: p.name } });
+        await recordChange(audit, tx, {
+          instanceId,
+          ctx,
+          action: 'policy.delete',
+          target: { type: 'policy', id, name: p.name },
+        });
       });
       return p;
     },

@@ -1,53 +1,39 @@
-import { openDatabase, type Db } from '../db/database.js';
-import { migrateToLatest } from '../db/migrator.js';
-import { createBatchRepo } from '../batches/batch-repo.js';
-import { createBatchService } from '../batches/batch-service.js';
-import { createDeviceRepo } from '../devices/device-repo.js';
+import { randomUUID } from 'node:crypto';
+import type { AuditContext } from '../audit/audit-types.js';
+import type { DialectName } from '../db/database.js';
 import { createInstanceRepo } from '../instances/instance-repo.js';
-import { createPolicyRepo } from '../policies/policy-repo.js';
-import { createPolicyService } from '../policies/policy-service.js';
 import type { PolicyInput } from '../policies/policy-types.js';
 import { policyInputSchema } from '../policies/policy-types.js';
-import { createTestDatabase, type TestDatabase } from './test-databases.js';
-import type { DialectName } from '../db/database.js';
+import { startTestServer } from './test-server.js';
 
-/** A migrated database with two instances and the policy and batch services over it. */
+/** Who the service tests act as in the audit log. */
+export const testCtx: AuditContext = {
+  actor: { type: 'system', name: 'test' },
+  sourceAddress: '127.0.0.1',
+};
+
+/**
+ * The fleet services of a real server (database, audit log) with two instances: the server's
+ * own, and a second one to prove that neither sees the other's rows.
+ */
 export async function openFleet(dialect: DialectName) {
-  const tdb: TestDatabase = await createTestDatabase(dialect);
-  const db: Db = await openDatabase(tdb.url);
-  await migrateToLatest(db);
-  for (const id of ['i1', 'i2']) {
-    await createInstanceRepo(db.kysely).insert({
-      id,
-      name: id,
-      createdAt: new Date().toISOString(),
-      claimedAt: null,
-    });
-  }
-  const policyRepo = createPolicyRepo(db.kysely);
-  const batchService = createBatchService({
-    db,
-    batches: createBatchRepo(db.kysely),
-    devices: createDeviceRepo(db.kysely),
-    policies: policyRepo,
+  const server = await startTestServer(dialect);
+  const i1 = server.runtime.instance.id;
+  const i2 = randomUUID();
+  await createInstanceRepo(server.runtime.db.kysely).insert({
+    id: i2,
+    name: `second-${i2}`,
+    createdAt: new Date().toISOString(),
+    claimedAt: null,
   });
-  const policyService = createPolicyService({
-    db,
-    repo: policyRepo,
-    refs: {
-      hubExists: async () => false,
-      databaseConnectionExists: async () => false,
-      policyInUse: batchService.policyUser,
-    },
-  });
+  await server.runtime.audit.ensureChain(i2);
   return {
-    db,
-    policies: policyService,
-    batches: batchService,
-    async close() {
-      await db.close();
-      await tdb.drop();
-    },
+    server,
+    db: server.runtime.db,
+    i1,
+    i2,
+    ...server.runtime.fleet,
+    close: () => server.close(),
   };
 }
 
