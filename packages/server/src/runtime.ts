@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { createAuditService, type AuditService } from './audit/audit-service.js';
 import { createFleet, type Fleet } from './batches/fleet.js';
+import { createDeviceEvents, type DeviceEvents } from './devices/device-events.js';
 import { createAccessServices, type AccessServices } from './auth/access-services.js';
 import { ConfigError, effectiveDatabaseUrl, type Config } from './config.js';
 import { openDatabase, parseDatabaseUrl, type Db } from './db/database.js';
@@ -51,6 +52,8 @@ export interface Runtime {
   outboxWorker: OutboxWorker;
   /** Policies, batches and registered devices, auth certs and enrolment tokens. */
   fleet: Fleet;
+  /** Device lifecycle events (enrolled, renewed, revoked), published after commit. */
+  deviceEvents: DeviceEvents;
   instance: InstanceRecord;
   /** True when this start created the instance. */
   created: boolean;
@@ -214,6 +217,7 @@ export async function openRuntime(
       audit,
       access,
       fleet: createFleet({ db, audit, now }),
+      deviceEvents: createDeviceEvents(log),
       instance,
       created: isNew,
       now,
