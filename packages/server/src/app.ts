@@ -11,6 +11,10 @@ import {
 } from 'fastify-type-provider-zod';
 import type { Logger } from 'pino';
 import { registerAuditRoutes } from './audit/audit-routes.js';
+import { registerAuthCertRoutes } from './auth-certs/auth-cert-routes.js';
+import { registerBatchRoutes } from './batches/batch-routes.js';
+import { registerEnrolmentTokenRoutes } from './enrolment-tokens/enrolment-token-routes.js';
+import { registerPolicyRoutes } from './policies/policy-routes.js';
 import { registerAccessControl } from './auth/access-hook.js';
 import { registerAuthRoutes } from './auth/auth-routes.js';
 import { OPENAPI_SECURITY_SCHEMES, openApiTransform } from './auth/openapi-access.js';
@@ -111,6 +115,10 @@ export async function createApps(runtime: Runtime, tls: TlsMaterial, log: Logger
   });
   registerUserRoutes(management, { users: access.users });
   registerAuditRoutes(management, { audit });
+  registerPolicyRoutes(management, runtime.fleet.policies);
+  registerBatchRoutes(management, runtime.fleet.batches);
+  registerAuthCertRoutes(management, runtime.fleet.authCerts);
+  registerEnrolmentTokenRoutes(management, runtime.fleet.enrolmentTokens);
 
   // The device port asks for a client certificate but lets each route decide: EST bootstrap
   // and challenge proofs work without one, and self-signed bootstrap certificates are valid.
