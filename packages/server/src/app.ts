@@ -10,6 +10,7 @@ import {
   type ZodTypeProvider,
 } from 'fastify-type-provider-zod';
 import type { Logger } from 'pino';
+import { registerConsoleRoutes } from './console/console-routes.js';
 import { registerHealthRoutes } from './health/health-routes.js';
 import { createMetrics } from './lib/metrics.js';
 import { registerProblemHandler } from './lib/problem-handler.js';
@@ -89,6 +90,7 @@ export async function createApps(runtime: Runtime, tls: TlsMaterial, log: Logger
   });
   await management.register(swaggerUi, { routePrefix: '/api/docs' });
   registerHealthRoutes(management, runtime, metrics);
+  await registerConsoleRoutes(management);
 
   // The device port asks for a client certificate but lets each route decide: EST bootstrap
   // and challenge proofs work without one, and self-signed bootstrap certificates are valid.
