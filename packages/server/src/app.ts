@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
+import cookie from '@fastify/cookie';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import {
@@ -10,6 +11,10 @@ import {
   type ZodTypeProvider,
 } from 'fastify-type-provider-zod';
 import type { Logger } from 'pino';
+import { registerAuditRoutes } from './audit/audit-routes.js';
+import { registerAccessControl } from './auth/access-hook.js';
+import { registerAuthRoutes } from './auth/auth-routes.js';
+import { registerTokenRoutes } from './auth/token-routes.js';
 import { registerConsoleRoutes } from './console/console-routes.js';
 import { registerHealthRoutes } from './health/health-routes.js';
 import { createMetrics } from './lib/metrics.js';
@@ -17,6 +22,8 @@ import { registerProblemHandler } from './lib/problem-handler.js';
 import { requireAccessDeclarations } from './lib/route-access.js';
 import type { TlsMaterial } from './pki/instance-pki.js';
 import type { Runtime } from './runtime.js';
+import { registerSetupRoutes } from './setup/setup-routes.js';
+import { registerUserRoutes } from './users/users-routes.js';
 
 /** Body limit of the device API (PROTOCOL.md: bodies are small). */
 export const DEVICE_BODY_LIMIT = 64 * 1024;
@@ -89,7 +96,21 @@ export async function createApps(runtime: Runtime, tls: TlsMaterial, log: Logger
     transform: jsonSchemaTransform,
   });
   await management.register(swaggerUi, { routePrefix: '/api/docs' });
+  // One access hook per listener enforces every route's config.access (lib/route-access.ts).
+  const instanceOf = (_req: FastifyRequest) => runtime.instance.id;
+  const { access, audit } = runtime;
+  await management.register(cookie);
+  registerAccessControl(management, { access, audit, instanceOf });
   registerHealthRoutes(management, runtime, metrics);
+  registerSetupRoutes(management, { setupClaim: access.setupClaim, instanceOf });
+  registerAuthRoutes(management, { access, audit, instanceOf });
+  registerTokenRoutes(management, {
+    apiTokens: access.apiTokens,
+    users: access.users,
+    now: runtime.now,
+  });
+  registerUserRoutes(management, { users: access.users });
+  registerAuditRoutes(management, { audit });
   await registerConsoleRoutes(management);
 
   // The device port asks for a client certificate but lets each route decide: EST bootstrap
@@ -100,6 +121,7 @@ export async function createApps(runtime: Runtime, tls: TlsMaterial, log: Logger
     DEVICE_BODY_LIMIT,
   );
   metrics.instrument(device, 'device');
+  registerAccessControl(device, { access, audit, instanceOf });
   registerHealthRoutes(device, runtime);
 
   return { management, device };

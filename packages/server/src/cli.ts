@@ -3,6 +3,8 @@ import { createHash, X509Certificate } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Command } from 'commander';
+import { registerAuditCommands } from './audit/audit-cli.js';
+import { registerTokenCommands } from './auth/token-cli.js';
 import {
   ConfigError,
   effectiveDatabaseUrl,
@@ -13,6 +15,7 @@ import {
 import { openDatabase } from './db/database.js';
 import { rotateMasterKey } from './secrets/master-key-rotation.js';
 import { createLogger, startServer } from './serve.js';
+import { registerUserCommands } from './users/users-cli.js';
 
 /** Prints one line for a configuration problem and exits non-zero; other errors keep their stack. */
 function fail(err: unknown): never {
@@ -145,5 +148,11 @@ program
       fail(err);
     }
   });
+
+/** Runs an admin command; any error becomes one line on stderr and a non-zero exit. */
+const run = (fn: () => Promise<void>) => fn().catch(fail);
+registerUserCommands(program, run);
+registerTokenCommands(program, run);
+registerAuditCommands(program, run);
 
 await program.parseAsync(process.argv);

@@ -115,6 +115,65 @@ export const CONFIG_OPTIONS = {
     description:
       'How long the one-time setup link printed at start stays valid while the instance has no administrator.',
   },
+  sessionIdleMinutes: {
+    env: 'TRUSTLINK_SESSION_IDLE_MINUTES',
+    schema: z.coerce
+      .number()
+      .int()
+      .min(1)
+      .max(24 * 60),
+    default: 30,
+    description:
+      'A console session ends after this many minutes without a request; the user signs in again.',
+  },
+  sessionMaxHours: {
+    env: 'TRUSTLINK_SESSION_MAX_HOURS',
+    schema: z.coerce
+      .number()
+      .int()
+      .min(1)
+      .max(30 * 24),
+    default: 12,
+    description: 'A console session ends this many hours after sign-in, however active it is.',
+  },
+  apiTokenMaxDays: {
+    env: 'TRUSTLINK_API_TOKEN_MAX_DAYS',
+    schema: z.coerce
+      .number()
+      .int()
+      .min(1)
+      .max(10 * 365),
+    default: 365,
+    description: 'Longest lifetime an API token may be created with.',
+  },
+  signInAccountFailures: {
+    env: 'TRUSTLINK_SIGN_IN_ACCOUNT_FAILURES',
+    schema: z.coerce.number().int().min(1).max(1000),
+    default: 5,
+    description:
+      'Failed sign-ins (password or second factor) allowed per account before each further attempt must wait; the wait starts at 1 s and doubles with each failure.',
+  },
+  signInAddressFailures: {
+    env: 'TRUSTLINK_SIGN_IN_ADDRESS_FAILURES',
+    schema: z.coerce.number().int().min(1).max(100000),
+    default: 20,
+    description:
+      'Failed sign-ins allowed per source address (whatever the account) before further attempts from it must wait, as above.',
+  },
+  signInMaxDelaySeconds: {
+    env: 'TRUSTLINK_SIGN_IN_MAX_DELAY_SECONDS',
+    schema: z.coerce.number().int().min(1).max(86400),
+    default: 900,
+    description:
+      'Longest wait imposed after repeated sign-in failures. Counters reset after an hour without failures, and an account after a successful sign-in.',
+  },
+  auditCheckpointSeconds: {
+    env: 'TRUSTLINK_AUDIT_CHECKPOINT_SECONDS',
+    schema: z.coerce.number().int().min(0).max(3600),
+    default: 10,
+    description:
+      'Seconds after an audit entry before the key store signs a checkpoint over the log (see docs/audit-log.md); 0 signs only when the server stops.',
+  },
   logLevel: {
     env: 'TRUSTLINK_LOG_LEVEL',
     schema: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),

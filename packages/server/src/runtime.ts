@@ -2,6 +2,8 @@ import { accessSync, constants, existsSync, mkdirSync, rmSync, statSync } from '
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
+import { createAuditService, type AuditService } from './audit/audit-service.js';
+import { createAccessServices, type AccessServices } from './auth/access-services.js';
 import { ConfigError, effectiveDatabaseUrl, type Config } from './config.js';
 import { openDatabase, parseDatabaseUrl, type Db } from './db/database.js';
 import { isEmptyDatabase, migrateToLatest } from './db/migrator.js';
@@ -42,6 +44,10 @@ export interface Runtime {
   outbox: OutboxRepo;
   /** Carries the outbox out; domains register their topics' handlers on it. */
   outboxWorker: OutboxWorker;
+  /** The tamper-evident audit log every domain records into. */
+  audit: AuditService;
+  /** Users, sign-in, sessions, API tokens, first-run setup. */
+  access: AccessServices;
   instance: InstanceRecord;
   /** True when this start created the instance. */
   created: boolean;
@@ -88,7 +94,7 @@ function configuredRing(config: Config): MasterKeyRing | undefined {
 export async function openRuntime(
   config: Config,
   log: Logger,
-  opts: { now?: () => Date } = {},
+  opts: { now?: () => Date; existingOnly?: boolean } = {},
 ): Promise<Runtime> {
   const now = opts.now ?? (() => new Date());
   const url = effectiveDatabaseUrl(config);
@@ -123,6 +129,11 @@ export async function openRuntime(
 
   try {
     const fresh = await isEmptyDatabase(db);
+    if (fresh && opts.existingOnly) {
+      throw new ConfigError(
+        `${db.description} holds no Trustlink data; start the server once (trustlink serve) or check the configuration`,
+      );
+    }
     if (!fresh && !ring) {
       throw new ConfigError(
         `master key: ${config.masterKeyFile} does not exist, but ${db.description} holds data sealed with a master key; restore the key file or set TRUSTLINK_MASTER_KEY (a new key is never generated over existing data)`,
@@ -177,13 +188,26 @@ export async function openRuntime(
     }
     const outbox = createOutboxRepo(db.kysely, db.dialect);
     const outboxWorker = createOutboxWorker({ repo: outbox, log, now });
+    const audit = createAuditService({
+      db,
+      box,
+      keystore,
+      now,
+      checkpointSeconds: config.auditCheckpointSeconds,
+      log,
+    });
+    await audit.ensureChain(instance.id);
+    const setup = createSetupService(db.kysely, now);
+    const access = createAccessServices({ db, box, audit, config, setup, instances, now });
     const runtime: Runtime = {
       config,
       db,
       box,
       keystore,
       pki,
-      setup: createSetupService(db.kysely, now),
+      setup,
+      audit,
+      access,
       outbox,
       outboxWorker,
       instance,
@@ -191,6 +215,7 @@ export async function openRuntime(
       now,
       async close() {
         await outboxWorker.stop();
+        await audit.close();
         await db.close();
       },
     };

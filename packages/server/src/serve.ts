@@ -52,10 +52,11 @@ export function createLogger(config: Pick<Config, 'logLevel'>): Logger {
 export async function startServer(
   config: Config,
   log: Logger = createLogger(config),
+  opts: { now?: () => Date } = {},
 ): Promise<RunningServer> {
   await probePort(config.bindAddress, config.managementPort, 'TRUSTLINK_MANAGEMENT_PORT');
   await probePort(config.bindAddress, config.devicePort, 'TRUSTLINK_DEVICE_PORT');
-  const runtime = await openRuntime(config, log);
+  const runtime = await openRuntime(config, log, opts);
   try {
     const tls = await runtime.pki.ensureTls(
       runtime.instance.id,

@@ -1,11 +1,23 @@
+import type { AuditTables } from '../audit/audit-tables.js';
+import type { AuthTables } from '../auth/auth-tables.js';
 import type { InstanceTables } from '../instances/instance-tables.js';
 import type { KeyTables } from '../keystore/keystore-tables.js';
 import type { OutboxTables } from '../outbox/outbox-tables.js';
 import type { PkiTables } from '../pki/pki-tables.js';
 import type { SetupTables } from '../setup/setup-tables.js';
+import type { UserTables } from '../users/users-tables.js';
 
 /**
  * The whole database as Kysely sees it, assembled from each domain's own table types. A domain
  * reads and writes only its own tables; others go through its service.
  */
-export interface Database extends InstanceTables, KeyTables, PkiTables, OutboxTables, SetupTables {}
+export interface Database
+  extends
+    InstanceTables,
+    KeyTables,
+    PkiTables,
+    OutboxTables,
+    SetupTables,
+    UserTables,
+    AuthTables,
+    AuditTables {}

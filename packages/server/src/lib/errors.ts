@@ -26,9 +26,10 @@ export class BadRequestError extends AppError {
 
 export class UnauthorizedError extends AppError {
   readonly status = 401;
-  readonly type = 'unauthorized';
-  constructor(message = 'Authentication required', internalCause?: unknown) {
+  readonly type: string;
+  constructor(message = 'Authentication required', internalCause?: unknown, type = 'unauthorized') {
     super(message, undefined, internalCause);
+    this.type = type;
   }
 }
 

@@ -19,12 +19,35 @@ declare module 'fastify' {
 /** Routes registered by documentation plugins; they serve only the public API description. */
 const DOC_PREFIX = '/api/docs';
 
+/** A registered route and who may call it. */
+export interface DeclaredRoute {
+  method: string;
+  url: string;
+  access: RouteAccess;
+}
+
+const declared = new WeakMap<FastifyInstance, DeclaredRoute[]>();
+
+/** Every route registered on an app so far, with its access (for the route enumeration test). */
+export function declaredRoutes(app: FastifyInstance): DeclaredRoute[] {
+  return [...(declared.get(app) ?? [])];
+}
+
 export function requireAccessDeclarations(app: FastifyInstance): void {
+  const list: DeclaredRoute[] = [];
+  declared.set(app, list);
   app.addHook('onRoute', (route) => {
     const config = (route.config ?? {}) as { access?: RouteAccess };
-    if (config.access) return;
+    const remember = (access: RouteAccess) => {
+      for (const method of [route.method].flat()) list.push({ method, url: route.url, access });
+    };
+    if (config.access) {
+      remember(config.access);
+      return;
+    }
     if (route.url === DOC_PREFIX || route.url.startsWith(`${DOC_PREFIX}/`)) {
       route.config = { ...config, access: 'public' };
+      remember('public');
       return;
     }
     throw new Error(

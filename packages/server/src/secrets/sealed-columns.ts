@@ -13,4 +13,7 @@ export interface SealedColumn {
 
 export const SEALED_COLUMNS: SealedColumn[] = [
   { table: 'keys', column: 'handle', key: ['id'], only: { column: 'backend', value: 'software' } },
+  { table: 'user_totp', column: 'secret', key: ['user_id'] },
+  { table: 'totp_enrolments', column: 'secret', key: ['id'] },
+  { table: 'audit_chain', column: 'chain_key', key: ['instance_id'] },
 ];

@@ -110,13 +110,19 @@ export function testConfig(
  */
 export async function startTestServer(
   dialect: DialectName,
-  opts: { env?: Record<string, string>; database?: TestDatabase; home?: string } = {},
+  opts: {
+    env?: Record<string, string>;
+    database?: TestDatabase;
+    home?: string;
+    /** The server's clock (see test-clock.ts), for expiry and TOTP tests. */
+    now?: () => Date;
+  } = {},
 ): Promise<TestServer> {
   const database = opts.database ?? (await createTestDatabase(dialect));
   const home = opts.home ?? mkdtempSync(path.join(os.tmpdir(), 'trustlink-home-'));
   const config = testConfig(home, database.url, opts.env);
   const log = pino({ level: config.logLevel });
-  const server = await startServer(config, log);
+  const server = await startServer(config, log, { now: opts.now });
   const ca = server.rootPem;
   return {
     ...server,

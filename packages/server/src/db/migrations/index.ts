@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { DialectName } from '../database.js';
 import * as foundation from './20261125_2130_foundation.js';
+import * as usersAuthAudit from './20261126_0900_users_auth_audit.js';
 
 export interface PortableMigration {
   up(db: Kysely<unknown>, dialect: DialectName): Promise<void>;
@@ -13,4 +14,5 @@ export interface PortableMigration {
  */
 export const MIGRATIONS: Record<string, PortableMigration> = {
   '20261125_2130_foundation': foundation,
+  '20261126_0900_users_auth_audit': usersAuthAudit,
 };
