@@ -14,6 +14,8 @@ import {
 } from '@tabler/icons-react';
 import type { ComponentType } from 'react';
 import { DashboardPage } from '../dashboard/dashboard-page';
+import { LogsPage } from '../logs/logs-page';
+import { UsersPage } from '../users/users-page';
 import { AREAS, type AreaInfo } from './nav-fns';
 
 /** An area with its menu icon and, once its screen has landed, the screen's component. */
@@ -36,8 +38,8 @@ const SCREEN_PARTS: Record<string, Pick<Screen, 'icon' | 'component'>> = {
   '/policies': { icon: IconShieldCheck },
   '/iot-hubs': { icon: IconCloudComputing },
   '/provisioning': { icon: IconBrandDatabricks },
-  '/users': { icon: IconUsers },
-  '/logs': { icon: IconListDetails },
+  '/users': { icon: IconUsers, component: UsersPage },
+  '/logs': { icon: IconListDetails, component: LogsPage },
   '/database-direct': { icon: IconDatabase },
   '/terminal': { icon: IconTerminal2 },
 };

@@ -1,12 +1,14 @@
-import { Paper, SimpleGrid, Skeleton, Stack, Text, Title } from '@mantine/core';
+import { SimpleGrid, Skeleton, Stack, Text, Title } from '@mantine/core';
 import { PageHeader } from '../components/page-header';
+import { LastActivity } from './last-activity';
 import { StatusTileButton } from './status-tile';
 import { readinessTiles } from './status-fns';
 import { useReadiness } from './use-readiness';
 
 /**
- * The dashboard (W1). Only figures the server can give today are shown; device, certificate
- * and hub tiles join as their APIs land (each as a section in this page).
+ * The dashboard (W1). Only figures the server can give today are shown: no made-up numbers.
+ * Device, issuing-certificate and IoT-hub tiles join as their APIs land, each as a section
+ * component added to this page (see docs/console.md).
  */
 export function DashboardPage() {
   const { result, checkedAt, refreshing, refresh } = useReadiness();
@@ -37,12 +39,7 @@ export function DashboardPage() {
             {checkedAt ? `Last checked at ${checkedAt.toLocaleTimeString()}.` : 'Checking…'}
           </Text>
         </section>
-        <Paper withBorder p="md" radius="md">
-          <Text size="sm" c="dimmed">
-            Device, certificate and IoT hub figures appear here once those parts of the server are
-            installed.
-          </Text>
-        </Paper>
+        <LastActivity />
       </Stack>
     </>
   );

@@ -9,9 +9,12 @@ import type { SessionUser } from './session-context';
 /** Header that carries the session's CSRF token on state-changing requests. */
 export const CSRF_HEADER = 'x-csrf-token';
 
+/** GET /auth/me: the caller, how they are signed in, and (for a session) its CSRF token. */
 export interface SessionInfo {
   user: SessionUser;
-  csrfToken: string;
+  method: 'session' | 'token';
+  csrfToken?: string;
+  sessionExpiresAt?: string;
 }
 
 /** A new authenticator, as the server hands it out (QR code and the secret for typing). */
@@ -24,14 +27,23 @@ export interface TotpEnrolment {
 }
 
 export type SignInAnswer =
-  | { status: 'signed-in'; user: SessionUser; csrfToken: string; recoveryCodes?: string[] }
+  | {
+      status: 'signed-in';
+      user: SessionUser;
+      csrfToken: string;
+      expiresAt: string;
+      recoveryCodes?: string[];
+    }
   | { status: 'second-factor-required'; challenge: string; expiresAt: string }
   | { status: 'enrolment-required'; challenge: string; expiresAt: string; totp: TotpEnrolment };
 
-/** The current session, or null when nobody is signed in. */
+/**
+ * The current session, or null when nobody is signed in (the server answers 401; the browser
+ * logs that as a failed request, which is expected on a signed-out start).
+ */
 export async function readSession(api: ApiClient): Promise<SessionInfo | null> {
   try {
-    return await api.get<SessionInfo>('/auth/session', { authStep: true });
+    return await api.get<SessionInfo>('/auth/me', { authStep: true });
   } catch (err) {
     if (err instanceof ApiError && err.status === 401) return null;
     throw err;
@@ -56,6 +68,7 @@ export const signOutRequest = (api: ApiClient) =>
   api.post<unknown>('/auth/sign-out', undefined, { authStep: true });
 
 export interface SetupCheckAnswer {
+  valid: true;
   expiresAt: string;
   totp: TotpEnrolment;
 }
@@ -74,5 +87,6 @@ export interface SetupInput {
   code: string;
 }
 
+/** Creates the first administrator; answers with the recovery codes (shown only here). */
 export const claimInstance = (api: ApiClient, input: SetupInput) =>
   api.post<{ user: SessionUser; recoveryCodes: string[] }>('/setup', input, { authStep: true });

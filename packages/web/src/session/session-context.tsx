@@ -1,11 +1,21 @@
 import { createContext, useContext } from 'react';
 import type { Role } from '../app/nav-fns';
 
-/** The signed-in user as the console needs it. */
+/** A user as the API shows it (packages/server/src/users/users-schemas.ts). */
 export interface SessionUser {
   id: string;
   username: string;
+  email: string;
+  firstName: string;
+  lastName: string;
   role: Role;
+  twoFactorEnabled: boolean;
+  twoFactorEnrolled: boolean;
+  disabled: boolean;
+  disabledAt: string | null;
+  lastLoginAt: string | null;
+  createdAt: string;
+  updatedAt: string;
 }
 
 export interface SessionValue {

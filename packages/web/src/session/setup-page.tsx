@@ -1,5 +1,6 @@
 import {
   Alert,
+  Anchor,
   Button,
   Center,
   Divider,
@@ -218,7 +219,11 @@ export function SetupPage() {
         <Alert color="orange" variant="light" title="No setup link">
           This page needs the one-time setup link that <code>trustlink serve</code> prints on its
           first start (it ends with <code>#token=…</code>). Open that link, or, if this instance is
-          already set up, <Link to="/login">sign in</Link>.
+          already set up,{' '}
+          <Anchor component={Link} to="/login">
+            sign in
+          </Anchor>
+          .
         </Alert>
       ) : error ? (
         <Stack>
