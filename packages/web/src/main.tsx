@@ -20,7 +20,8 @@ createRoot(root).render(
       defaultColorScheme="auto"
       colorSchemeManager={localStorageColorSchemeManager()}
     >
-      <Notifications position="top-right" />
+      {/* Bottom right: never over the header's account menu or a page's actions. */}
+      <Notifications position="bottom-right" />
       <RouterProvider router={createConsoleRouter()} />
     </MantineProvider>
   </StrictMode>,

@@ -70,6 +70,15 @@ export function presentedCertificates(port: number): Promise<X509Certificate[]> 
   });
 }
 
+/**
+ * The problems left after taking out the expected ones. The browser logs every HTTP error
+ * answer as a console error, so a test that provokes one (a 401 while signed out, a 403 for a
+ * contributor) names it here; anything else still fails the test.
+ */
+export function unexpectedProblems(problems: string[], expected: RegExp[] = []): string[] {
+  return problems.filter((p) => !expected.some((e) => e.test(p)));
+}
+
 export interface ConsolePage {
   context: BrowserContext;
   page: Page;
@@ -96,9 +105,11 @@ export async function openConsole(
     ignoreHTTPSErrors: false,
   });
   const page = await context.newPage();
+  // Fail within seconds rather than the default half minute: every step here is local.
+  page.setDefaultTimeout(15_000);
   const problems: string[] = [];
   page.on('console', (m) => {
-    if (m.type() === 'error') problems.push(`console: ${m.text()}`);
+    if (m.type() === 'error') problems.push(`console: ${m.text()} at ${m.location().url}`);
   });
   page.on('pageerror', (e) => problems.push(`exception: ${e.message}`));
   page.on('requestfailed', (r) => {

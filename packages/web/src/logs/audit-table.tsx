@@ -96,7 +96,11 @@ export function AuditTable({
               <Table.Td>{describeEntry(e)}</Table.Td>
               {show('result') && (
                 <Table.Td>
-                  <Badge color={RESULT_COLOUR[e.result]} variant="filled">
+                  <Badge
+                    color={RESULT_COLOUR[e.result]}
+                    variant="filled"
+                    style={{ minWidth: 'max-content' }}
+                  >
                     {e.result}
                   </Badge>
                 </Table.Td>

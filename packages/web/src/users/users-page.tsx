@@ -24,12 +24,25 @@ import { formatTime } from '../logs/audit-fns';
 import { useSession, type SessionUser as User } from '../session/session-context';
 import { UserForm } from './user-form';
 
+/** Badges keep their whole word: a narrow table must not cut "Disabled" to "Dis…". */
+const fit = { minWidth: 'max-content' } as const;
+
 function twoFactorBadge(u: User) {
-  if (!u.twoFactorEnabled) return <Badge color="orange.9">Off</Badge>;
+  if (!u.twoFactorEnabled) {
+    return (
+      <Badge color="orange.9" style={fit}>
+        Off
+      </Badge>
+    );
+  }
   return u.twoFactorEnrolled ? (
-    <Badge color="green.9">On</Badge>
+    <Badge color="green.9" style={fit}>
+      On
+    </Badge>
   ) : (
-    <Badge color="gray.7">On, not enrolled</Badge>
+    <Badge color="gray.7" style={fit} title="The user enrols an app at their next sign-in">
+      Not enrolled
+    </Badge>
   );
 }
 
@@ -62,7 +75,7 @@ export function UsersPage() {
 
   const rows = (data?.users ?? []).map((u) => (
     <Table.Tr key={u.id} data-testid={`user-${u.username}`}>
-      <Table.Td>
+      <Table.Td style={{ whiteSpace: 'nowrap' }}>
         <Text fw={500}>{u.username}</Text>
         {u.id === me?.id && (
           <Text size="xs" c="dimmed">
@@ -77,7 +90,15 @@ export function UsersPage() {
       <Table.Td>{u.role === 'administrator' ? 'Administrator' : 'Contributor'}</Table.Td>
       <Table.Td>{twoFactorBadge(u)}</Table.Td>
       <Table.Td>
-        {u.disabled ? <Badge color="red.9">Disabled</Badge> : <Badge color="green.9">Active</Badge>}
+        {u.disabled ? (
+          <Badge color="red.9" style={fit}>
+            Disabled
+          </Badge>
+        ) : (
+          <Badge color="green.9" style={fit}>
+            Active
+          </Badge>
+        )}
       </Table.Td>
       <Table.Td>{u.lastLoginAt ? formatTime(u.lastLoginAt) : 'Never'}</Table.Td>
       <Table.Td>{formatTime(u.createdAt)}</Table.Td>
