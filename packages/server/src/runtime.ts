@@ -40,14 +40,14 @@ export interface Runtime {
   keystore: KeyStore;
   pki: InstancePki;
   setup: SetupService;
-  /** Intents for outside systems, written in the same transaction as the change. */
-  outbox: OutboxRepo;
-  /** Carries the outbox out; domains register their topics' handlers on it. */
-  outboxWorker: OutboxWorker;
   /** The tamper-evident audit log every domain records into. */
   audit: AuditService;
   /** Users, sign-in, sessions, API tokens, first-run setup. */
   access: AccessServices;
+  /** Intents for outside systems, written in the same transaction as the change. */
+  outbox: OutboxRepo;
+  /** Carries the outbox out; domains register their topics' handlers on it. */
+  outboxWorker: OutboxWorker;
   instance: InstanceRecord;
   /** True when this start created the instance. */
   created: boolean;

@@ -56,9 +56,10 @@ function send(reply: FastifyReply, request: FastifyRequest, problem: ProblemInpu
 export function registerProblemHandler(app: FastifyInstance): void {
   app.setErrorHandler((error: FastifyError, request, reply) => {
     if (hasZodFastifySchemaValidationErrors(error)) {
+      // fastify-type-provider-zod puts the zod issue's path in instancePath ("/a/b").
       const errors = error.validation.map((v) => ({
-        path: [error.validationContext, ...(v.params.issue.path ?? [])].filter(Boolean).join('.'),
-        message: v.params.issue.message ?? v.message ?? 'invalid',
+        path: [error.validationContext, ...v.instancePath.split('/')].filter(Boolean).join('.'),
+        message: v.message ?? 'invalid',
       }));
       return send(reply, request, {
         type: 'validation-failed',
