@@ -164,6 +164,37 @@ describe('console journey in Chromium', () => {
     expect(problems).toEqual([]);
   });
 
+  it('ok/My account: an API token shown once works for the API until revoked', async () => {
+    const { page } = admin;
+    await page.getByRole('button', { name: /account menu of ops-admin/i }).click();
+    await page.getByRole('menuitem', { name: 'My account' }).click();
+    await page.getByRole('heading', { name: 'My account' }).waitFor();
+    await page.getByText('You have no API tokens').waitFor();
+    await page.getByLabel('Token name').fill('ci-pipeline');
+    await page.getByRole('button', { name: 'Create token' }).click();
+    const token = (await page.getByTestId('new-api-token').innerText()).trim();
+    await page.getByRole('button', { name: 'Done' }).click();
+    await page.getByTestId('token-ci-pipeline').waitFor();
+    await expect.poll(() => page.getByRole('dialog').count()).toBe(0);
+    await admin.screenshot('account');
+    const me = await server.request('GET', '/api/v1/auth/me', {
+      headers: { authorization: `Bearer ${token}` },
+    });
+    expect(me.status).toBe(200);
+    expect(me.json()).toMatchObject({ user: { username: 'ops-admin' }, method: 'token' });
+
+    await page.getByRole('button', { name: 'Revoke ci-pipeline' }).click();
+    await page
+      .getByRole('dialog', { name: 'Revoke API token' })
+      .getByRole('button', { name: 'Revoke' })
+      .click();
+    await page.getByTestId('token-ci-pipeline').getByText('revoked').waitFor();
+    const after = await server.request('GET', '/api/v1/auth/me', {
+      headers: { authorization: `Bearer ${token}` },
+    });
+    expect(after.status).toBe(401);
+  });
+
   it('ok/Logs: newest first, filtered by text', async () => {
     const { page } = admin;
     await page.getByRole('link', { name: 'Logs' }).click();

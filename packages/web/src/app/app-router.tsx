@@ -1,4 +1,5 @@
 import { Navigate, Outlet, createBrowserRouter, type RouteObject } from 'react-router';
+import { AccountPage } from '../account/account-page';
 import { PlannedScreen } from '../components/planned-screen';
 import { NotFoundPage } from '../components/not-found-page';
 import { LoginPage } from '../session/login-page';
@@ -37,6 +38,7 @@ export const routes: RouteObject[] = [
         children: [
           { index: true, element: <Navigate to="/dashboard" replace /> },
           ...screenRoutes,
+          { path: 'account', element: <AccountPage /> },
           { path: '*', element: <NotFoundPage /> },
         ],
       },
