@@ -3,6 +3,7 @@ import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { createAuditService, type AuditService } from './audit/audit-service.js';
+import { createFleet, type Fleet } from './batches/fleet.js';
 import { createAccessServices, type AccessServices } from './auth/access-services.js';
 import { ConfigError, effectiveDatabaseUrl, type Config } from './config.js';
 import { openDatabase, parseDatabaseUrl, type Db } from './db/database.js';
@@ -48,6 +49,8 @@ export interface Runtime {
   outbox: OutboxRepo;
   /** Carries the outbox out; domains register their topics' handlers on it. */
   outboxWorker: OutboxWorker;
+  /** Policies, batches and registered devices, auth certs and enrolment tokens. */
+  fleet: Fleet;
   instance: InstanceRecord;
   /** True when this start created the instance. */
   created: boolean;
@@ -205,11 +208,12 @@ export async function openRuntime(
       box,
       keystore,
       pki,
+      outbox,
+      outboxWorker,
       setup,
       audit,
       access,
-      outbox,
-      outboxWorker,
+      fleet: createFleet({ db, audit, now }),
       instance,
       created: isNew,
       now,
