@@ -124,7 +124,12 @@ export async function openConsole(
     problems,
     async screenshot(name) {
       const file = path.join(SCREENSHOT_DIR, `${name}.png`);
-      await page.screenshot({ path: file, fullPage: true });
+      // Toasts come and go with timing; leave them out so pictures show the screen itself.
+      await page.screenshot({
+        path: file,
+        fullPage: true,
+        style: '.mantine-Notifications-root { display: none !important; }',
+      });
       return file;
     },
     close: () => context.close(),

@@ -7,6 +7,7 @@ import {
   unexpectedProblems,
   type ConsolePage,
 } from '../../src/test-helpers/browser.js';
+import { deviceIds } from '../../src/test-helpers/test-fleet.js';
 import { startTestServer, type TestServer } from '../../src/test-helpers/test-server.js';
 import {
   acknowledgeRecoveryCodes,
@@ -106,6 +107,7 @@ describe('console journey in Chromium', () => {
         .poll(() => page.getByTestId(`status-${key}`).getAttribute('data-colour'))
         .toBe('green');
     }
+    await page.getByTestId('devices-empty').waitFor();
     await page.getByText('ops-admin set up this instance', { exact: true }).waitFor();
     await page.getByText('ops-admin signed in', { exact: true }).first().waitFor();
     await admin.screenshot('dashboard');
@@ -182,6 +184,39 @@ describe('console journey in Chromium', () => {
     });
     expect(me.status).toBe(200);
     expect(me.json()).toMatchObject({ user: { username: 'ops-admin' }, method: 'token' });
+
+    // With the token, register three devices through the API; the dashboard counts them.
+    const bearer = { authorization: `Bearer ${token}` };
+    const policy = await server.request('POST', '/api/v1/policies', {
+      headers: bearer,
+      body: {
+        name: 'Line 1',
+        connectionType: 'iot-hub',
+        deviceCertificate: { lifetime: { value: 90, unit: 'days' } },
+        issuingCertificate: { lifetime: { value: 2, unit: 'years' } },
+      },
+    });
+    expect(policy.status).toBe(201);
+    const batch = await server.request('POST', '/api/v1/batches', {
+      headers: bearer,
+      body: { name: 'First devices', policyId: policy.json<{ id: string }>().id },
+    });
+    expect(batch.status).toBe(201);
+    const upload = await server.request(
+      'POST',
+      `/api/v1/batches/${batch.json<{ id: string }>().id}/devices/upload`,
+      { headers: bearer, body: { devices: deviceIds(3) } },
+    );
+    expect(upload.status).toBe(200);
+    await page.getByRole('link', { name: 'Dashboard' }).click();
+    await expect
+      .poll(() => page.getByTestId('devices-total').textContent())
+      .toBe('3 devices in total, 3 not enrolled yet');
+    expect(await page.getByTestId('devices-enrolled').textContent()).toBe('0');
+    await page.getByText('ops-admin created API token ci-pipeline', { exact: true }).waitFor();
+    await admin.screenshot('dashboard-devices');
+    await page.getByRole('button', { name: /account menu of ops-admin/i }).click();
+    await page.getByRole('menuitem', { name: 'My account' }).click();
 
     await page.getByRole('button', { name: 'Revoke ci-pipeline' }).click();
     await page

@@ -1,5 +1,6 @@
 import { SimpleGrid, Skeleton, Stack, Text, Title } from '@mantine/core';
 import { PageHeader } from '../components/page-header';
+import { DeviceStatus } from './device-status';
 import { LastActivity } from './last-activity';
 import { StatusTileButton } from './status-tile';
 import { readinessTiles } from './status-fns';
@@ -7,8 +8,8 @@ import { useReadiness } from './use-readiness';
 
 /**
  * The dashboard (W1). Only figures the server can give today are shown: no made-up numbers.
- * Device, issuing-certificate and IoT-hub tiles join as their APIs land, each as a section
- * component added to this page (see docs/console.md).
+ * Issuing-certificate and IoT-hub tiles join as their APIs land, each as a section component
+ * added to this page (see docs/console.md).
  */
 export function DashboardPage() {
   const { result, checkedAt, refreshing, refresh } = useReadiness();
@@ -39,6 +40,7 @@ export function DashboardPage() {
             {checkedAt ? `Last checked at ${checkedAt.toLocaleTimeString()}.` : 'Checking…'}
           </Text>
         </section>
+        <DeviceStatus />
         <LastActivity />
       </Stack>
     </>

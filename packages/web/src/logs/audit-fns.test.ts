@@ -33,6 +33,16 @@ describe('describeEntry', () => {
       'admin: device.enrol ab12',
     ],
     [
+      'ok/generic create of another domain',
+      { action: 'policy.create', target: { type: 'policy', id: 'p1', name: 'Line 1' } },
+      'admin created policy Line 1',
+    ],
+    [
+      'ok/generic update with a hyphenated noun',
+      { action: 'auth-cert.update', target: { type: 'auth-cert', id: 'a1', name: null } },
+      'admin changed auth cert a1',
+    ],
+    [
       'ok/denied result',
       { action: 'setup.claim', result: 'denied' },
       'admin set up this instance (denied)',

@@ -45,6 +45,15 @@ const PHRASES: Record<string, Phrase> = {
   'token.create': (a, t) => `${a} created API token ${t}`,
   'token.revoke': (a, t) => `${a} revoked API token ${t}`,
   'audit.verify': (a) => `${a} verified the audit log`,
+  'batch.devices.register': (a, t) => `${a} registered device IDs in batch ${t}`,
+};
+
+/** Past tenses for the generic `<noun>.<verb>` actions of other domains. */
+const VERBS: Record<string, string> = {
+  create: 'created',
+  update: 'changed',
+  delete: 'deleted',
+  revoke: 'revoked',
 };
 
 const OUTCOME: Record<AuditResult, string> = { ok: '', denied: ' (denied)', failed: ' (failed)' };
@@ -59,9 +68,13 @@ export function describeEntry(e: Pick<AuditEntry, 'actor' | 'action' | 'target' 
   const actor = e.actor.name || e.actor.type;
   const target = targetText(e.target);
   const phrase = PHRASES[e.action];
+  const m = /^([a-z-]+)\.([a-z-]+)$/.exec(e.action);
+  const verb = m ? VERBS[m[2]!] : undefined;
   const text = phrase
     ? phrase(actor, target || 'something')
-    : `${actor}: ${e.action}${target ? ` ${target}` : ''}`;
+    : verb
+      ? `${actor} ${verb} ${m![1]!.replace(/-/g, ' ')}${target ? ` ${target}` : ''}`
+      : `${actor}: ${e.action}${target ? ` ${target}` : ''}`;
   return text + OUTCOME[e.result];
 }
 
