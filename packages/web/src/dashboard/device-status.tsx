@@ -25,6 +25,7 @@ function Figure({ label, value, testId }: { label: string; value: number; testId
 export function DeviceStatus() {
   const { data, error } = useApiQuery<{ items: { counts: BatchCounts }[] }>('/batches');
   const totals = data ? deviceTotals(data.items) : undefined;
+  const segments = totals ? deviceSegments(totals) : [];
   return (
     <section aria-labelledby="device-status">
       <Group justify="space-between" mb="sm">
@@ -57,13 +58,15 @@ export function DeviceStatus() {
             <Stack gap={4} align="center">
               <div
                 role="img"
-                aria-label={`Device status: ${deviceSegments(totals)
+                aria-label={`Device status: ${segments
                   .map((s) => `${s.name} ${s.value}`)
                   .join(', ')}; ${totals.devices} in total`}
               >
                 <DonutChart
-                  data={deviceSegments(totals)}
-                  paddingAngle={deviceSegments(totals).length > 1 ? 2 : 0}
+                  data={segments}
+                  // One segment is a full ring: no gap or seam where it starts.
+                  paddingAngle={segments.length > 1 ? 2 : 0}
+                  strokeWidth={segments.length > 1 ? 1 : 0}
                   size={120}
                   thickness={18}
                   chartLabel={totals.devices}
