@@ -8,7 +8,7 @@ export default defineConfig({
     pool: 'forks',
     testTimeout: 60_000,
     hookTimeout: 120_000,
-    reporters: ['default'],
+    reporters: ['default', './vitest.summary-reporter.ts'],
     // Each file gets its own throwaway databases and ports, so files may run side by side.
     fileParallelism: true,
     maxWorkers: 2,

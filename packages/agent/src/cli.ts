@@ -1,6 +1,111 @@
 #!/usr/bin/env node
+import { Command, CommanderError } from 'commander';
 import { PROTOCOL_VERSION } from '@trustlink/protocol';
+import { configFileFrom, loadAgentConfig } from './config/agent-config.js';
+import { writeAgentConfigDocs } from './config/agent-config-docs.js';
+import { EXIT, exitCodeOf } from './commands/exit-codes.js';
+import { manufacture } from './commands/manufacture.js';
+import { createCsr, toPem } from './identity/csr-builder.js';
+import { deviceIdOf } from './identity/device-id.js';
+import { NoIdentityKeyError } from './keystore/key-store-errors.js';
+import { openKeyStore } from './keystore/open-key-store.js';
 
-// The agent's commands (manufacture, enrol, run) arrive with the agent issue; until then it
-// reports what it is and which protocol it speaks.
-process.stdout.write(`trustlink-agent (device protocol v${PROTOCOL_VERSION})\n`);
+// Standard output carries only the result (a device ID, a PEM) so scripts can capture it;
+// notes, warnings and errors go to standard error.
+const note = (message: string) => process.stderr.write(`trustlink-agent: ${message}\n`);
+
+function openFrom(opts: { config?: string }) {
+  const config = loadAgentConfig(configFileFrom(opts.config, process.env));
+  return { config, store: openKeyStore(config, { env: process.env, warn: note }) };
+}
+
+/** Runs a command body, turning its errors into one line and a documented exit code. */
+function action<A extends unknown[]>(fn: (...args: A) => Promise<void>) {
+  return async (...args: A) => {
+    try {
+      await fn(...args);
+    } catch (err) {
+      const code = exitCodeOf(err);
+      note(code === EXIT.failure ? ((err as Error)?.stack ?? String(err)) : (err as Error).message);
+      process.exitCode = code;
+    }
+  };
+}
+
+const configOption = [
+  '-c, --config <file>',
+  'configuration file (default: $TRUSTLINK_AGENT_CONFIG, then /etc/trustlink/agent.json)',
+] as const;
+
+const program = new Command('trustlink-agent')
+  .description(`Trustlink device agent (device protocol v${PROTOCOL_VERSION})`)
+  .showHelpAfterError()
+  .exitOverride();
+
+program
+  .command('manufacture')
+  .description(
+    'create the identity key if there is none (never replacing one) and print the device ID; registering it into a batch on the platform is not available yet',
+  )
+  .option(...configOption)
+  .action(
+    action(async (opts: { config?: string }) => {
+      const { config, store } = openFrom(opts);
+      const result = await manufacture(config, store);
+      for (const n of result.notes) note(n);
+      process.stdout.write(`${result.deviceId}\n`);
+    }),
+  );
+
+program
+  .command('id')
+  .description('print the device ID (exit 4 when there is no identity key yet)')
+  .option(...configOption)
+  .action(
+    action(async (opts: { config?: string }) => {
+      const { store } = openFrom(opts);
+      const key = await store.publicKey();
+      if (!key) throw new NoIdentityKeyError();
+      process.stdout.write(`${deviceIdOf(key.spkiDer)}\n`);
+    }),
+  );
+
+program
+  .command('csr')
+  .description('print a PEM PKCS#10 request signed by the identity key (for EST clients and tests)')
+  .option(...configOption)
+  .option('--cn <name>', 'subject common name (default: the device ID)')
+  .action(
+    action(async (opts: { config?: string; cn?: string }) => {
+      const { store } = openFrom(opts);
+      const key = await store.publicKey();
+      if (!key) throw new NoIdentityKeyError();
+      const csr = await createCsr(store, opts.cn ?? deviceIdOf(key.spkiDer));
+      process.stdout.write(toPem(csr));
+    }),
+  );
+
+program
+  .command('config-docs')
+  .description('rewrite the option table of a documentation file from the configuration schema')
+  .requiredOption(
+    '--write <file>',
+    'Markdown file with the generated-table markers (docs/agent.md)',
+  )
+  .action(
+    action(async (opts: { write: string }) => {
+      writeAgentConfigDocs(opts.write);
+    }),
+  );
+
+try {
+  await program.parseAsync(process.argv);
+} catch (err) {
+  if (err instanceof CommanderError) {
+    // Help and version end with code 0; every other parse problem is a usage error.
+    process.exitCode = err.exitCode === 0 ? EXIT.ok : EXIT.usage;
+  } else {
+    note((err as Error)?.stack ?? String(err));
+    process.exitCode = EXIT.failure;
+  }
+}

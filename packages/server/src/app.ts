@@ -5,16 +5,21 @@ import cookie from '@fastify/cookie';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import {
-  jsonSchemaTransform,
   serializerCompiler,
   validatorCompiler,
   type ZodTypeProvider,
 } from 'fastify-type-provider-zod';
 import type { Logger } from 'pino';
 import { registerAuditRoutes } from './audit/audit-routes.js';
+import { registerAuthCertRoutes } from './auth-certs/auth-cert-routes.js';
+import { registerBatchRoutes } from './batches/batch-routes.js';
+import { registerEnrolmentTokenRoutes } from './enrolment-tokens/enrolment-token-routes.js';
+import { registerPolicyRoutes } from './policies/policy-routes.js';
 import { registerAccessControl } from './auth/access-hook.js';
 import { registerAuthRoutes } from './auth/auth-routes.js';
+import { OPENAPI_SECURITY_SCHEMES, openApiTransform } from './auth/openapi-access.js';
 import { registerTokenRoutes } from './auth/token-routes.js';
+import { registerConsoleRoutes } from './console/console-routes.js';
 import { registerHealthRoutes } from './health/health-routes.js';
 import { createMetrics } from './lib/metrics.js';
 import { registerProblemHandler } from './lib/problem-handler.js';
@@ -96,8 +101,9 @@ export async function createApps(runtime: Runtime, tls: TlsMaterial, log: Logger
           'Everything the console does, for automation. Errors are RFC 9457 problem details.',
       },
       servers: [{ url: `https://${config.publicHostname}:${config.managementPort}` }],
+      components: { securitySchemes: OPENAPI_SECURITY_SCHEMES },
     },
-    transform: jsonSchemaTransform,
+    transform: openApiTransform,
   });
   await management.register(swaggerUi, { routePrefix: '/api/docs' });
   // One access hook per listener enforces every route's config.access (lib/route-access.ts).
@@ -120,6 +126,11 @@ export async function createApps(runtime: Runtime, tls: TlsMaterial, log: Logger
     urls: runtime.pkiServices.urls,
     now: runtime.now,
   });
+  registerPolicyRoutes(management, runtime.fleet.policies);
+  registerBatchRoutes(management, runtime.fleet.batches);
+  registerAuthCertRoutes(management, runtime.fleet.authCerts);
+  registerEnrolmentTokenRoutes(management, runtime.fleet.enrolmentTokens);
+  await registerConsoleRoutes(management);
 
   // The device port asks for a client certificate but lets each route decide: EST bootstrap
   // and challenge proofs work without one, and self-signed bootstrap certificates are valid.

@@ -4,6 +4,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Command } from 'commander';
 import { registerAuditCommands } from './audit/audit-cli.js';
+import { registerFleetCommands } from './batches/fleet-cli.js';
 import { registerTokenCommands } from './auth/token-cli.js';
 import {
   ConfigError,
@@ -155,5 +156,6 @@ const run = (fn: () => Promise<void>) => fn().catch(fail);
 registerUserCommands(program, run);
 registerTokenCommands(program, run);
 registerAuditCommands(program, run);
+registerFleetCommands(program, run);
 
 await program.parseAsync(process.argv);

@@ -165,7 +165,7 @@ export const CONFIG_OPTIONS = {
     schema: z.coerce.number().int().min(1).max(86400),
     default: 900,
     description:
-      'Longest wait imposed after repeated sign-in failures. Counters reset after an hour without failures, and an account after a successful sign-in.',
+      "Longest wait imposed after repeated sign-in failures. Counters start again after an hour without failures (or twice this wait, if longer), and an account's after a successful sign-in.",
   },
   auditCheckpointSeconds: {
     env: 'TRUSTLINK_AUDIT_CHECKPOINT_SECONDS',

@@ -3,6 +3,8 @@ import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { createAuditService, type AuditService } from './audit/audit-service.js';
+import { createFleet, type Fleet } from './batches/fleet.js';
+import { createDeviceEvents, type DeviceEvents } from './devices/device-events.js';
 import { createAccessServices, type AccessServices } from './auth/access-services.js';
 import { ConfigError, effectiveDatabaseUrl, effectivePkiBaseUrl, type Config } from './config.js';
 import { openDatabase, parseDatabaseUrl, type Db } from './db/database.js';
@@ -18,6 +20,8 @@ import { createInstancePki, type InstancePki } from './pki/instance-pki.js';
 import { pkiAuditTo } from './pki/pki-audit.js';
 import { createPki, type Pki } from './pki/pki-module.js';
 import { pkiUrls } from './pki/pki-urls.js';
+import { createOutboxRepo, type OutboxRepo } from './outbox/outbox-repo.js';
+import { createOutboxWorker, type OutboxWorker } from './outbox/outbox-worker.js';
 import { verifyMasterKeyCheck, writeMasterKeyCheck } from './secrets/master-key-check.js';
 import {
   generateMasterKey,
@@ -50,6 +54,14 @@ export interface Runtime {
   pkiServices: Pki;
   /** The PKI listener's base URL as written into certificates; `bind` tells the bound port. */
   pkiEndpoint: { baseUrl(): string; bind(port: number): void };
+  /** Intents for outside systems, written in the same transaction as the change. */
+  outbox: OutboxRepo;
+  /** Carries the outbox out; domains register their topics' handlers on it. */
+  outboxWorker: OutboxWorker;
+  /** Policies, batches and registered devices, auth certs and enrolment tokens. */
+  fleet: Fleet;
+  /** Device lifecycle events (enrolled, renewed, revoked), published after commit. */
+  deviceEvents: DeviceEvents;
   instance: InstanceRecord;
   /** True when this start created the instance. */
   created: boolean;
@@ -190,6 +202,8 @@ export async function openRuntime(
         'created instance and its OEM root CA',
       );
     }
+    const outbox = createOutboxRepo(db.kysely, db.dialect);
+    const outboxWorker = createOutboxWorker({ repo: outbox, log, now });
     const audit = createAuditService({
       db,
       box,
@@ -216,22 +230,34 @@ export async function openRuntime(
       log,
     });
     const openedHsm = hsm;
+    const fleet = createFleet({ db, audit, now });
+    // A signing key a batch uses cannot be deleted (the PKI asks every registered domain).
+    pkiServices.keyUsage.register('batches', async (instanceId, keyId) =>
+      (await fleet.batches.list(instanceId))
+        .filter((b) => b.signingKeyId === keyId)
+        .map((b) => `batch "${b.name}"`),
+    );
     const runtime: Runtime = {
       config,
       db,
       box,
       keystore,
       pki,
+      outbox,
+      outboxWorker,
       setup,
       audit,
       access,
       pkiServices,
       pkiEndpoint,
+      fleet,
+      deviceEvents: createDeviceEvents(log),
       instance,
       created: isNew,
       now,
       async close() {
         await pkiServices.stop();
+        await outboxWorker.stop();
         await audit.close();
         await db.close();
         openedHsm?.close();

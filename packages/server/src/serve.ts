@@ -69,6 +69,7 @@ export async function startServer(
     await apps.management.listen({ host: config.bindAddress, port: config.managementPort });
     await apps.device.listen({ host: config.bindAddress, port: config.devicePort });
     await apps.pki.listen({ host: config.bindAddress, port: config.pkiHttpPort });
+    runtime.outboxWorker.start();
     const portOf = (app: Apps['management']) => {
       const addr = app.server.address();
       return typeof addr === 'object' && addr ? addr.port : 0;

@@ -482,3 +482,21 @@ for (const dialect of TEST_DIALECTS) {
     });
   });
 }
+
+for (const dialect of TEST_DIALECTS) {
+  describe(`setup link expiry on ${dialect}`, () => {
+    it('fail/an expired setup link is refused', async () => {
+      const clock = createTestClock();
+      const server = await startTestServer(dialect, { now: clock.now });
+      try {
+        const token = server.setupUrl!.split('#token=')[1]!;
+        clock.advance(61 * 60_000);
+        const res = await server.request('POST', '/api/v1/setup/check', { body: { token } });
+        expect(res.status).toBe(403);
+        expect(problemType(res)).toBe('setup-link-invalid');
+      } finally {
+        await server.close();
+      }
+    });
+  });
+}

@@ -50,6 +50,30 @@ for (const dialect of TEST_DIALECTS) {
       expect(admins).toContain('/api/v1/audit/verify');
     });
 
+    it('ok/the OpenAPI document has every management route, each with an operationId', async () => {
+      const doc = (await server.request('GET', '/api/docs/json')).json<{
+        paths: Record<
+          string,
+          Record<string, { operationId?: string; security?: unknown[]; description?: string }>
+        >;
+        components: { securitySchemes: Record<string, unknown> };
+      }>();
+      expect(Object.keys(doc.components.securitySchemes).sort()).toEqual(['apiToken', 'session']);
+      for (const { app, route } of routes) {
+        if (app !== 'management' || !route.url.startsWith('/api/v1') || route.method === 'HEAD')
+          continue;
+        const op =
+          doc.paths[route.url.replace(/:([A-Za-z0-9_]+)/g, '{$1}')]?.[route.method.toLowerCase()];
+        expect(op?.operationId, `${route.method} ${route.url}`).toBeTruthy();
+        // The document says who may call it, as the server enforces.
+        expect(Boolean(op?.security?.length), `${route.method} ${route.url}`).toBe(
+          route.access !== 'public',
+        );
+        if (route.access === 'administrator')
+          expect(op?.description).toMatch(/administrators only/);
+      }
+    });
+
     it('fail/anonymous callers get 401 on every user and administrator route', async () => {
       const guarded = routes.filter(
         (r) => r.route.access === 'user' || r.route.access === 'administrator',

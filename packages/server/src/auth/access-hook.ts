@@ -4,7 +4,7 @@ import type { AuditService } from '../audit/audit-service.js';
 import type { AuditActor } from '../audit/audit-types.js';
 import { ForbiddenError, UnauthorizedError } from '../lib/errors.js';
 import type { AccessServices } from './access-services.js';
-import type { Principal } from './principal.js';
+import { actorOf, type Principal } from './principal.js';
 import { safeEqual } from './token-fns.js';
 
 /** The session cookie. `__Host-` makes browsers insist on Secure, Path=/ and no Domain. */
@@ -176,15 +176,10 @@ export function registerAccessControl(app: FastifyInstance, deps: AccessHookDeps
       );
     }
     if (required === 'administrator' && principal.role !== 'administrator') {
-      await refuse(
-        request,
-        'access.denied',
-        principal.method === 'token'
-          ? { type: 'token', id: principal.tokenId ?? null, name: principal.username }
-          : { type: 'user', id: principal.userId, name: principal.username },
-        'denied',
-        { required: 'administrator', role: principal.role },
-      );
+      await refuse(request, 'access.denied', actorOf(principal), 'denied', {
+        required: 'administrator',
+        role: principal.role,
+      });
       throw new ForbiddenError('this needs the administrator role', 'administrator-required');
     }
     request.principal = principal;

@@ -55,7 +55,8 @@ export function createAccessServices(deps: AccessServicesDeps) {
     freeFailures,
     baseDelaySeconds: 1,
     maxDelaySeconds: config.signInMaxDelaySeconds,
-    resetAfterSeconds: 3600,
+    // An hour of quiet forgives, but never before the longest wait has run out.
+    resetAfterSeconds: Math.max(3600, 2 * config.signInMaxDelaySeconds),
   });
   const throttle = createThrottleService({
     db,

@@ -43,6 +43,15 @@ export function createThrottleRepo(db: Executor) {
         .onConflict((oc) => oc.columns(['instance_id', 'scope', 'subject']).doUpdateSet(values))
         .execute();
     },
+    /** Drops counters whose last failure is older than `before` (they would restart anyway). */
+    async deleteStale(instanceId: string, before: string, tx: Executor = db) {
+      await tx
+        .deleteFrom('auth_throttle')
+        .where('instance_id', '=', instanceId)
+        .where('last_failure_at', '<', before)
+        .where((eb) => eb.or([eb('blocked_until', 'is', null), eb('blocked_until', '<', before)]))
+        .execute();
+    },
     async clear(instanceId: string, scope: string, subject: string, tx: Executor = db) {
       await tx
         .deleteFrom('auth_throttle')

@@ -42,6 +42,9 @@ export function createThrottleService(deps: {
       }
     },
     async fail(instanceId: string, subjects: ThrottleSubject[]): Promise<void> {
+      // Guessed usernames and passing addresses leave rows; sweep the ones that have lapsed.
+      const oldest = Math.max(...Object.values(policies).map((p) => p.resetAfterSeconds));
+      await repo.deleteStale(instanceId, new Date(now().getTime() - oldest * 1000).toISOString());
       for (const s of subjects) {
         await db.kysely.transaction().execute(async (tx) => {
           const state = await repo.find(instanceId, s.scope, s.subject, tx);

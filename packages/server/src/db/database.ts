@@ -1,4 +1,4 @@
-import { accessSync, constants, existsSync, statSync } from 'node:fs';
+import { accessSync, chmodSync, constants, existsSync, statSync } from 'node:fs';
 import path from 'node:path';
 import SQLite from 'better-sqlite3';
 import { Kysely, PostgresDialect, SqliteDialect, type Transaction } from 'kysely';
@@ -96,7 +96,10 @@ export async function openDatabase(url: string, opts: { createDirs?: boolean } =
     if (!existsSync(path.dirname(target)) && !opts.createDirs) {
       throw new ConfigError(`database: directory ${path.dirname(target)} does not exist`);
     }
+    const isNew = !existsSync(target);
     const sqlite = new SQLite(target);
+    // Sealed keys are safe without the master key, but metadata and hashes are nobody else's.
+    if (isNew) chmodSync(target, 0o600);
     // WAL lets readers run beside the single writer; busy_timeout waits instead of failing.
     sqlite.pragma('journal_mode = WAL');
     sqlite.pragma('synchronous = NORMAL');

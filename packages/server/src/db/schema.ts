@@ -1,9 +1,14 @@
+import type { AuthCertTables } from '../auth-certs/auth-cert-tables.js';
+import type { BatchTables } from '../batches/batch-tables.js';
+import type { DeviceTables } from '../devices/device-tables.js';
+import type { EnrolmentTokenTables } from '../enrolment-tokens/enrolment-token-tables.js';
 import type { AuditTables } from '../audit/audit-tables.js';
 import type { AuthTables } from '../auth/auth-tables.js';
 import type { InstanceTables } from '../instances/instance-tables.js';
 import type { KeyTables } from '../keystore/keystore-tables.js';
 import type { OutboxTables } from '../outbox/outbox-tables.js';
 import type { PkiTables } from '../pki/pki-tables.js';
+import type { PolicyTables } from '../policies/policy-tables.js';
 import type { SetupTables } from '../setup/setup-tables.js';
 import type { UserTables } from '../users/users-tables.js';
 
@@ -18,6 +23,11 @@ export interface Database
     PkiTables,
     OutboxTables,
     SetupTables,
+    PolicyTables,
+    BatchTables,
+    DeviceTables,
+    AuthCertTables,
+    EnrolmentTokenTables,
     UserTables,
     AuthTables,
     AuditTables {}

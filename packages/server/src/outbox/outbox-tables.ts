@@ -2,7 +2,10 @@ export interface OutboxTables {
   outbox: {
     instance_id: string;
     id: string;
+    /** What to do, e.g. `hub.register-device`; names the handler. */
     topic: string;
+    /** What it is about (e.g. a device id), so a record can show its sync state. */
+    subject: string;
     payload: string;
     /** pending, done or failed (gave up after max attempts). */
     status: string;

@@ -31,7 +31,7 @@ export function registerSetupRoutes(
         response: {
           200: z.object({
             valid: z.literal(true),
-            expiresAt: z.string(),
+            expiresAt: z.string().describe('finish the setup (POST /api/v1/setup) by then'),
             totp: totpEnrolmentSchema,
           }),
         },

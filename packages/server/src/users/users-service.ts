@@ -158,11 +158,16 @@ export function createUserService(deps: UserServiceDeps) {
         if (losesAdmin) await assertOtherAdmin(instanceId, id, tx);
         const changes: UserChanges = { updatedAt: t };
         const profile: string[] = [];
+        if (patch.email !== undefined && patch.email !== cur.email) changes.email = patch.email;
+        if (patch.firstName !== undefined && patch.firstName !== cur.firstName) {
+          changes.firstName = patch.firstName;
+        }
+        if (patch.lastName !== undefined && patch.lastName !== cur.lastName) {
+          changes.lastName = patch.lastName;
+        }
+        if (patch.role !== undefined && patch.role !== cur.role) changes.role = patch.role;
         for (const k of ['email', 'firstName', 'lastName', 'role'] as const) {
-          if (patch[k] !== undefined && patch[k] !== cur[k]) {
-            (changes as unknown as Record<string, unknown>)[k] = patch[k];
-            profile.push(k);
-          }
+          if (changes[k] !== undefined) profile.push(k);
         }
         if (passwordHash) changes.passwordHash = passwordHash;
         const twoFactor =

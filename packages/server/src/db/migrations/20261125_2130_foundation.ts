@@ -66,6 +66,7 @@ export async function up(db: Kysely<unknown>, dialect: DialectName): Promise<voi
     .addColumn('instance_id', 'text', (c) => c.notNull().references('instances.id'))
     .addColumn('id', 'text', (c) => c.notNull())
     .addColumn('topic', 'text', (c) => c.notNull())
+    .addColumn('subject', 'text', (c) => c.notNull())
     .addColumn('payload', 'text', (c) => c.notNull())
     .addColumn('status', 'text', (c) => c.notNull())
     .addColumn('attempts', 'integer', (c) => c.notNull().defaultTo(0))
@@ -80,6 +81,11 @@ export async function up(db: Kysely<unknown>, dialect: DialectName): Promise<voi
     .createIndex('outbox_due_idx')
     .on('outbox')
     .columns(['status', 'next_attempt_at'])
+    .execute();
+  await db.schema
+    .createIndex('outbox_subject_idx')
+    .on('outbox')
+    .columns(['instance_id', 'subject'])
     .execute();
 
   await db.schema

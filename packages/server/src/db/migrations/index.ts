@@ -1,6 +1,8 @@
 import type { Kysely } from 'kysely';
 import type { DialectName } from '../database.js';
 import * as foundation from './20261125_2130_foundation.js';
+import * as policiesBatchesDevices from './20261125_2200_policies_batches_devices.js';
+import * as authCertsTokens from './20261125_2230_auth_certs_tokens.js';
 import * as usersAuthAudit from './20261126_0900_users_auth_audit.js';
 import * as pki from './20261126_1000_pki.js';
 
@@ -15,6 +17,8 @@ export interface PortableMigration {
  */
 export const MIGRATIONS: Record<string, PortableMigration> = {
   '20261125_2130_foundation': foundation,
+  '20261125_2200_policies_batches_devices': policiesBatchesDevices,
+  '20261125_2230_auth_certs_tokens': authCertsTokens,
   '20261126_0900_users_auth_audit': usersAuthAudit,
   '20261126_1000_pki': pki,
 };

@@ -1,0 +1,168 @@
+import type { Selectable } from 'kysely';
+import type { Executor } from '../db/database.js';
+import type { DeviceTables } from './device-tables.js';
+
+export type DeviceState = 'registered' | 'enrolled' | 'renewed' | 'revoked' | 'expired';
+
+export interface Device {
+  id: string;
+  batchId: string;
+  state: DeviceState;
+  registeredAt: string;
+  enrolledAt: string | null;
+  renewedAt: string | null;
+  revokedAt: string | null;
+  expiredAt: string | null;
+  lastSeenAt: string | null;
+}
+
+/** Rows per statement in bulk work: well under both dialects' bound-parameter limits. */
+const CHUNK = 2000;
+
+type Row = Selectable<DeviceTables['devices']>;
+const toDevice = (r: Row): Device => ({
+  id: r.id,
+  batchId: r.batch_id,
+  state: r.state as DeviceState,
+  registeredAt: r.registered_at,
+  enrolledAt: r.enrolled_at,
+  renewedAt: r.renewed_at,
+  revokedAt: r.revoked_at,
+  expiredAt: r.expired_at,
+  lastSeenAt: r.last_seen_at,
+});
+
+export interface BatchCounts {
+  devices: number;
+  enrolled: number;
+  renewed: number;
+  expired: number;
+  revoked: number;
+}
+
+/** Devices of one instance. */
+export function createDeviceRepo(db: Executor) {
+  return {
+    /** Which of these IDs exist already, and in which batch. */
+    async existing(
+      instanceId: string,
+      ids: string[],
+      tx: Executor = db,
+    ): Promise<Map<string, string>> {
+      const found = new Map<string, string>();
+      for (let i = 0; i < ids.length; i += CHUNK) {
+        const rows = await tx
+          .selectFrom('devices')
+          .select(['id', 'batch_id'])
+          .where('instance_id', '=', instanceId)
+          .where('id', 'in', ids.slice(i, i + CHUNK))
+          .execute();
+        for (const r of rows) found.set(r.id, r.batch_id);
+      }
+      return found;
+    },
+    /** Registers IDs into a batch; call inside a transaction so a failure leaves none. */
+    async insertRegistered(
+      instanceId: string,
+      batchId: string,
+      ids: string[],
+      now: string,
+      tx: Executor,
+    ): Promise<void> {
+      for (let i = 0; i < ids.length; i += CHUNK) {
+        await tx
+          .insertInto('devices')
+          .values(
+            ids.slice(i, i + CHUNK).map((id) => ({
+              instance_id: instanceId,
+              id,
+              batch_id: batchId,
+              state: 'registered',
+              registered_at: now,
+              enrolled_at: null,
+              renewed_at: null,
+              revoked_at: null,
+              expired_at: null,
+              last_seen_at: null,
+            })),
+          )
+          .execute();
+      }
+    },
+    async find(instanceId: string, id: string, tx: Executor = db): Promise<Device | undefined> {
+      const r = await tx
+        .selectFrom('devices')
+        .selectAll()
+        .where('instance_id', '=', instanceId)
+        .where('id', '=', id)
+        .executeTakeFirst();
+      return r ? toDevice(r) : undefined;
+    },
+    async listByBatch(
+      instanceId: string,
+      batchId: string,
+      opts: { offset: number; limit: number; state?: DeviceState },
+      tx: Executor = db,
+    ) {
+      let q = tx
+        .selectFrom('devices')
+        .where('instance_id', '=', instanceId)
+        .where('batch_id', '=', batchId);
+      if (opts.state) q = q.where('state', '=', opts.state);
+      const [rows, total] = await Promise.all([
+        q
+          .selectAll()
+          .orderBy('registered_at')
+          .orderBy('id')
+          .offset(opts.offset)
+          .limit(opts.limit)
+          .execute(),
+        q.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow(),
+      ]);
+      return { items: rows.map(toDevice), total: Number(total.n) };
+    },
+    async deleteByBatch(instanceId: string, batchId: string, tx: Executor = db): Promise<void> {
+      await tx
+        .deleteFrom('devices')
+        .where('instance_id', '=', instanceId)
+        .where('batch_id', '=', batchId)
+        .execute();
+    },
+    async delete(instanceId: string, id: string, tx: Executor = db): Promise<void> {
+      await tx
+        .deleteFrom('devices')
+        .where('instance_id', '=', instanceId)
+        .where('id', '=', id)
+        .execute();
+    },
+    /** Device counts per batch and state, in one grouped query. */
+    async countsByBatch(instanceId: string, tx: Executor = db): Promise<Map<string, BatchCounts>> {
+      const rows = await tx
+        .selectFrom('devices')
+        .select(['batch_id', 'state', (eb) => eb.fn.countAll<number>().as('n')])
+        .where('instance_id', '=', instanceId)
+        .groupBy(['batch_id', 'state'])
+        .execute();
+      const out = new Map<string, BatchCounts>();
+      for (const r of rows) {
+        const c = out.get(r.batch_id) ?? {
+          devices: 0,
+          enrolled: 0,
+          renewed: 0,
+          expired: 0,
+          revoked: 0,
+        };
+        const n = Number(r.n);
+        c.devices += n;
+        // A renewed device is an enrolled one that has renewed at least once.
+        if (r.state === 'enrolled' || r.state === 'renewed') c.enrolled += n;
+        if (r.state === 'renewed') c.renewed += n;
+        if (r.state === 'expired') c.expired += n;
+        if (r.state === 'revoked') c.revoked += n;
+        out.set(r.batch_id, c);
+      }
+      return out;
+    },
+  };
+}
+export type DeviceRepo = ReturnType<typeof createDeviceRepo>;

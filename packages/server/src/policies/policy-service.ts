@@ -1,0 +1,144 @@
+import { randomUUID } from 'node:crypto';
+import type { AuditService } from '../audit/audit-service.js';
+import type { AuditContext } from '../audit/audit-types.js';
+import { recordChange } from '../audit/record-change.js';
+import type { Db } from '../db/database.js';
+import { isUniqueViolation } from '../db/db-errors.js';
+import { BadRequestError, ConflictError, NotFoundError } from '../lib/errors.js';
+import { checkPolicy } from './policy-fns.js';
+import type { PolicyRepo } from './policy-repo.js';
+import type { Policy, PolicyInput } from './policy-types.js';
+
+/**
+ * What policies point at, answered by the domains that own them (hubs, database direct). Until
+ * a domain registers, references to it are unknown and refused.
+ */
+export interface PolicyReferences {
+  hubExists(instanceId: string, hubId: string): Promise<boolean>;
+  databaseConnectionExists(instanceId: string, connectionId: string): Promise<boolean>;
+  /** Names what still uses a policy (e.g. a batch), or undefined when nothing does. */
+  policyInUse(instanceId: string, policyId: string): Promise<string | undefined>;
+}
+
+export interface PolicyServiceDeps {
+  db: Db;
+  repo: PolicyRepo;
+  refs: PolicyReferences;
+  audit: AuditService;
+  now?: () => Date;
+}
+
+/** Creates, changes and removes policies, with the rules of policy-fns and unique names. */
+export function createPolicyService(deps: PolicyServiceDeps) {
+  const { db, repo, refs, audit } = deps;
+  const now = deps.now ?? (() => new Date());
+
+  async function validate(instanceId: string, input: PolicyInput, selfId?: string): Promise<void> {
+    const check = checkPolicy(input, now());
+    if (!check.ok)
+      throw new BadRequestError(
+        check.reason,
+        { errors: [{ path: check.field, message: check.reason }] },
+        'validation-failed',
+      );
+    if (input.hubId && !(await refs.hubExists(instanceId, input.hubId))) {
+      throw new BadRequestError(
+        `IoT hub ${input.hubId} does not exist`,
+        { errors: [{ path: 'hubId', message: 'unknown IoT hub' }] },
+        'validation-failed',
+      );
+    }
+    if (
+      input.databaseConnectionId &&
+      !(await refs.databaseConnectionExists(instanceId, input.databaseConnectionId))
+    ) {
+      throw new BadRequestError(
+        `database direct connection ${input.databaseConnectionId} does not exist`,
+        {
+          errors: [{ path: 'databaseConnectionId', message: 'unknown database direct connection' }],
+        },
+        'validation-failed',
+      );
+    }
+    const same = await repo.findByName(instanceId, input.name);
+    if (same && same.id !== selfId)
+      throw new ConflictError(`a policy named "${input.name}" already exists`, 'name-taken');
+  }
+
+  return {
+    list: (instanceId: string) => repo.list(instanceId),
+    async get(instanceId: string, id: string): Promise<Policy> {
+      const p = await repo.find(instanceId, id);
+      if (!p) throw new NotFoundError(`policy ${id} not found`);
+      return p;
+    },
+    async create(instanceId: string, input: PolicyInput, ctx: AuditContext): Promise<Policy> {
+      await validate(instanceId, input);
+      const id = randomUUID();
+      await db.kysely.transaction().execute(async (tx) => {
+        try {
+          await repo.insert(instanceId, id, input, now().toISOString(), tx);
+        } catch (err) {
+          if (isUniqueViolation(err))
+            throw new ConflictError(`a policy named "${input.name}" already exists`, 'name-taken');
+          throw err;
+        }
+        await recordChange(audit, tx, {
+          instanceId,
+          ctx,
+          action: 'policy.create',
+          target: { type: 'policy', id, name: input.name },
+          details: { input },
+        });
+      });
+      return (await repo.find(instanceId, id))!;
+    },
+    async update(
+      instanceId: string,
+      id: string,
+      input: PolicyInput,
+      ctx: AuditContext,
+    ): Promise<Policy> {
+      if (!(await repo.find(instanceId, id))) throw new NotFoundError(`policy ${id} not found`);
+      await validate(instanceId, input, id);
+      await db.kysely.transaction().execute(async (tx) => {
+        try {
+          await repo.update(instanceId, id, input, now().toISOString(), tx);
+        } catch (err) {
+          if (isUniqueViolation(err))
+            throw new ConflictError(`a policy named "${input.name}" already exists`, 'name-taken');
+          throw err;
+        }
+        await recordChange(audit, tx, {
+          instanceId,
+          ctx,
+          action: 'policy.update',
+          target: { type: 'policy', id, name: input.name },
+          details: { input },
+        });
+      });
+      return (await repo.find(instanceId, id))!;
+    },
+    async remove(instanceId: string, id: string, ctx: AuditContext): Promise<Policy> {
+      const p = await repo.find(instanceId, id);
+      if (!p) throw new NotFoundError(`policy ${id} not found`);
+      const user = await refs.policyInUse(instanceId, id);
+      if (user)
+        throw new ConflictError(
+          `policy "${p.name}" is used by ${user}; change or remove that first`,
+          'in-use',
+        );
+      await db.kysely.transaction().execute(async (tx) => {
+        await repo.delete(instanceId, id, tx);
+        await recordChange(audit, tx, {
+          instanceId,
+          ctx,
+          action: 'policy.delete',
+          target: { type: 'policy', id, name: p.name },
+        });
+      });
+      return p;
+    },
+  };
+}
+export type PolicyService = ReturnType<typeof createPolicyService>;
