@@ -364,5 +364,5 @@ describe('issued certificates read the same in OpenSSL and pkijs as what was ask
     const v = openssl(['verify', '-CAfile', root, '-untrusted', untrusted, ...paths]);
     expect(v.out.split('\n').filter((l) => l.endsWith(': OK')).length).toBe(N);
     expect(v.status).toBe(0);
-  });
+  }, 300_000);
 });
