@@ -241,7 +241,7 @@ export async function openRuntime(
       setup,
       audit,
       access,
-      fleet: createFleet({ db, audit, now }),
+      fleet: createFleet({ db, audit, issuingCas: pkiServices.issuingCas, now }),
       deviceEvents: createDeviceEvents(log),
       pkiServices,
       pkiEndpoint,

@@ -24,8 +24,13 @@ export interface IssueInput {
   /** An issuing CA; when it has been renewed, its newest generation issues. */
   issuingCaId: string;
   csrDer: Buffer;
-  /** The device ID the caller expects; must be the CSR key's ID. */
+  /** The device ID the caller expects; must be the CSR key's ID unless `operationalKey`. */
   deviceId: string;
+  /**
+   * The CSR certifies a separate operational key (the policy allows one; the caller has proven
+   * the identity key): the certificate names `deviceId` but carries the CSR's key.
+   */
+  operationalKey?: boolean;
   /** Requested lifetime; the certificate never outlives its issuer. */
   lifetimeSeconds: number;
   /** Accepted device key types; P-256 only when absent. */
@@ -142,14 +147,14 @@ export function createIssuanceEngine(deps: IssuanceEngineDeps) {
         'key-type-not-accepted',
       );
     }
-    if (csr.key.deviceId !== input.deviceId) {
+    if (!input.operationalKey && csr.key.deviceId !== input.deviceId) {
       throw new BadRequestError(
         "the CSR's public key does not belong to this device ID",
         undefined,
         'device-id-mismatch',
       );
     }
-    if (csr.subjectCommonNames.some((cn) => cn !== csr.key.deviceId)) {
+    if (csr.subjectCommonNames.some((cn) => cn !== input.deviceId)) {
       throw new BadRequestError(
         'the CSR subject CN must be the device ID (or absent)',
         undefined,
@@ -177,7 +182,7 @@ export function createIssuanceEngine(deps: IssuanceEngineDeps) {
       serial,
       notBefore,
       notAfter,
-      deviceId: csr.key.deviceId,
+      deviceId: input.deviceId,
       spkiDer: csr.key.spkiDer,
       publicKeyBits: csr.key.publicKeyBits,
     });
@@ -185,7 +190,7 @@ export function createIssuanceEngine(deps: IssuanceEngineDeps) {
     return {
       der,
       serial: serialHex(serial),
-      deviceId: csr.key.deviceId,
+      deviceId: input.deviceId,
       issuerId: ca.id,
       notBefore,
       notAfter,
