@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 import { createAuditService, type AuditService } from './audit/audit-service.js';
 import { createFleet, type Fleet } from './batches/fleet.js';
 import { createDeviceEvents, type DeviceEvents } from './devices/device-events.js';
+import { createDeviceApi, type DeviceApiServices } from './enrolment/device-api.js';
 import { createAccessServices, type AccessServices } from './auth/access-services.js';
 import { ConfigError, effectiveDatabaseUrl, effectivePkiBaseUrl, type Config } from './config.js';
 import { openDatabase, parseDatabaseUrl, type Db } from './db/database.js';
@@ -58,6 +59,11 @@ export interface Runtime {
   fleet: Fleet;
   /** Device lifecycle events (enrolled, renewed, revoked), published after commit. */
   deviceEvents: DeviceEvents;
+  /**
+   * Enrolment and the device lifecycle: the device API and EST services, device list, detail
+   * and revocation, and the lifecycle jobs (started by `serve`).
+   */
+  enrolment: DeviceApiServices;
   /** Issuing CAs, device certificates, CRLs, OCSP, signing keys and their background jobs. */
   pkiServices: Pki;
   /** The PKI listener's base URL as written into certificates; `bind` tells the bound port. */
@@ -230,6 +236,22 @@ export async function openRuntime(
       log,
     });
     const openedHsm = hsm;
+    const fleet = createFleet({ db, audit, issuingCas: pkiServices.issuingCas, now });
+    const deviceEvents = createDeviceEvents(log);
+    const enrolment = createDeviceApi({
+      db,
+      box,
+      keystore,
+      audit,
+      pki: pkiServices,
+      fleet,
+      outbox,
+      events: deviceEvents,
+      publicHostname: config.publicHostname,
+      tlsSubjectAltNames: config.tlsSubjectAltNames,
+      now,
+      log,
+    });
     const runtime: Runtime = {
       config,
       db,
@@ -241,14 +263,16 @@ export async function openRuntime(
       setup,
       audit,
       access,
-      fleet: createFleet({ db, audit, issuingCas: pkiServices.issuingCas, now }),
-      deviceEvents: createDeviceEvents(log),
+      fleet,
+      deviceEvents,
+      enrolment,
       pkiServices,
       pkiEndpoint,
       instance,
       created: isNew,
       now,
       async close() {
+        await enrolment.stop();
         await outboxWorker.stop();
         await pkiServices.stop();
         await audit.close();

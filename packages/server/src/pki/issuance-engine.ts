@@ -35,6 +35,11 @@ export interface IssueInput {
   lifetimeSeconds: number;
   /** Accepted device key types; P-256 only when absent. */
   acceptedKeyTypes?: readonly DeviceKeyType[];
+  /**
+   * The issuer, prepared by `issuer()` beforehand: issuing inside a caller's transaction then
+   * needs no read of its own (on SQLite such a read would wait for that very transaction).
+   */
+  prepared?: IssuerContext;
 }
 
 export interface BuiltCertificate {
@@ -134,7 +139,9 @@ export function createIssuanceEngine(deps: IssuanceEngineDeps) {
         `lifetime must be a whole number of seconds from ${MIN_LIFETIME_SECONDS} to ${MAX_LIFETIME_SECONDS}`,
       );
     }
-    const issuerCtx = issuer(input.instanceId, input.issuingCaId);
+    const issuerCtx = input.prepared
+      ? Promise.resolve(input.prepared)
+      : issuer(input.instanceId, input.issuingCaId);
     issuerCtx.catch(() => undefined); // awaited below; a CSR error may be thrown first
     const parsed = parseCsr(input.csrDer);
     if (!parsed.ok) throw new BadRequestError(parsed.reason, undefined, 'csr-invalid');
