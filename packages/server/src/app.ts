@@ -22,6 +22,7 @@ import { registerAccessControl } from './auth/access-hook.js';
 import { registerAuthRoutes } from './auth/auth-routes.js';
 import { OPENAPI_SECURITY_SCHEMES, openApiTransform } from './auth/openapi-access.js';
 import { registerTokenRoutes } from './auth/token-routes.js';
+import { registerConsoleRoutes } from './console/console-routes.js';
 import { registerHealthRoutes } from './health/health-routes.js';
 import { createMetrics } from './lib/metrics.js';
 import { registerProblemHandler } from './lib/problem-handler.js';
@@ -123,16 +124,17 @@ export async function createApps(runtime: Runtime, tls: TlsMaterial, log: Logger
   });
   registerUserRoutes(management, { users: access.users });
   registerAuditRoutes(management, { audit });
-  registerPolicyRoutes(management, runtime.fleet.policies);
-  registerBatchRoutes(management, runtime.fleet.batches);
-  registerAuthCertRoutes(management, runtime.fleet.authCerts);
-  registerEnrolmentTokenRoutes(management, runtime.fleet.enrolmentTokens);
-  registerDeviceRoutes(management, runtime.enrolment.deviceService);
   registerPkiRoutes(management, {
     pki: runtime.pkiServices,
     urls: runtime.pkiServices.urls,
     now: runtime.now,
   });
+  registerPolicyRoutes(management, runtime.fleet.policies);
+  registerBatchRoutes(management, runtime.fleet.batches);
+  registerAuthCertRoutes(management, runtime.fleet.authCerts);
+  registerEnrolmentTokenRoutes(management, runtime.fleet.enrolmentTokens);
+  registerDeviceRoutes(management, runtime.enrolment.deviceService);
+  await registerConsoleRoutes(management);
 
   // The device port asks for a client certificate but lets each route decide: EST bootstrap
   // and challenge proofs work without one, and self-signed bootstrap certificates are valid.

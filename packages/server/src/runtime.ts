@@ -18,11 +18,11 @@ import { createPkcs11Backend } from './keystore/pkcs11-backend.js';
 import { createSoftwareBackend } from './keystore/software-backend.js';
 import { createCaRepo } from './pki/ca-repo.js';
 import { createInstancePki, type InstancePki } from './pki/instance-pki.js';
-import { createOutboxRepo, type OutboxRepo } from './outbox/outbox-repo.js';
-import { createOutboxWorker, type OutboxWorker } from './outbox/outbox-worker.js';
 import { pkiAuditTo } from './pki/pki-audit.js';
 import { createPki, type Pki } from './pki/pki-module.js';
 import { pkiUrls } from './pki/pki-urls.js';
+import { createOutboxRepo, type OutboxRepo } from './outbox/outbox-repo.js';
+import { createOutboxWorker, type OutboxWorker } from './outbox/outbox-worker.js';
 import { verifyMasterKeyCheck, writeMasterKeyCheck } from './secrets/master-key-check.js';
 import {
   generateMasterKey,
@@ -51,6 +51,10 @@ export interface Runtime {
   audit: AuditService;
   /** Users, sign-in, sessions, API tokens, first-run setup. */
   access: AccessServices;
+  /** Issuing CAs, device certificates, CRLs, OCSP, signing keys and their background jobs. */
+  pkiServices: Pki;
+  /** The PKI listener's base URL as written into certificates; `bind` tells the bound port. */
+  pkiEndpoint: { baseUrl(): string; bind(port: number): void };
   /** Intents for outside systems, written in the same transaction as the change. */
   outbox: OutboxRepo;
   /** Carries the outbox out; domains register their topics' handlers on it. */
@@ -64,10 +68,6 @@ export interface Runtime {
    * and revocation, and the lifecycle jobs (started by `serve`).
    */
   enrolment: DeviceApiServices;
-  /** Issuing CAs, device certificates, CRLs, OCSP, signing keys and their background jobs. */
-  pkiServices: Pki;
-  /** The PKI listener's base URL as written into certificates; `bind` tells the bound port. */
-  pkiEndpoint: { baseUrl(): string; bind(port: number): void };
   instance: InstanceRecord;
   /** True when this start created the instance. */
   created: boolean;
@@ -252,6 +252,12 @@ export async function openRuntime(
       now,
       log,
     });
+    // A signing key a batch uses cannot be deleted (the PKI asks every registered domain).
+    pkiServices.keyUsage.register('batches', async (instanceId, keyId) =>
+      (await fleet.batches.list(instanceId))
+        .filter((b) => b.signingKeyId === keyId)
+        .map((b) => `batch "${b.name}"`),
+    );
     const runtime: Runtime = {
       config,
       db,
@@ -263,18 +269,18 @@ export async function openRuntime(
       setup,
       audit,
       access,
+      pkiServices,
+      pkiEndpoint,
       fleet,
       deviceEvents,
       enrolment,
-      pkiServices,
-      pkiEndpoint,
       instance,
       created: isNew,
       now,
       async close() {
         await enrolment.stop();
-        await outboxWorker.stop();
         await pkiServices.stop();
+        await outboxWorker.stop();
         await audit.close();
         await db.close();
         openedHsm?.close();

@@ -68,8 +68,8 @@ export async function startServer(
     const apps = await createApps(runtime, tls, log);
     await apps.management.listen({ host: config.bindAddress, port: config.managementPort });
     await apps.device.listen({ host: config.bindAddress, port: config.devicePort });
-    runtime.outboxWorker.start();
     await apps.pki.listen({ host: config.bindAddress, port: config.pkiHttpPort });
+    runtime.outboxWorker.start();
     const portOf = (app: Apps['management']) => {
       const addr = app.server.address();
       return typeof addr === 'object' && addr ? addr.port : 0;

@@ -264,8 +264,9 @@ for (const backend of TEST_KEY_BACKENDS)
           const attrs = p11.C_GetAttributeValue(s, priv, [
             { type: lib.CKA_SENSITIVE },
             { type: lib.CKA_EXTRACTABLE },
+            { type: lib.CKA_DECRYPT },
           ]);
-          expect(attrs.map((a) => (a.value as Buffer)[0])).toEqual([1, 0]);
+          expect(attrs.map((a) => (a.value as Buffer)[0])).toEqual([1, 0, 0]);
           expect(() =>
             p11.C_GetAttributeValue(s, priv, [{ type: lib.CKA_PRIVATE_EXPONENT }]),
           ).toThrow(/CKR_ATTRIBUTE_SENSITIVE/);

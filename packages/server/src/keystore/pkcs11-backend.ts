@@ -149,6 +149,10 @@ export function createPkcs11Backend(opts: Pkcs11Options): KeyBackend & { close()
         { type: lib.CKA_SENSITIVE, value: true },
         { type: lib.CKA_EXTRACTABLE, value: false },
         { type: lib.CKA_SIGN, value: true },
+        // Signing keys sign, nothing else.
+        { type: lib.CKA_DECRYPT, value: false },
+        { type: lib.CKA_UNWRAP, value: false },
+        { type: lib.CKA_DERIVE, value: false },
       ];
       // Generation can take long (RSA): it runs off the event loop, in its own session.
       const s = openSession();
@@ -193,6 +197,9 @@ export function createPkcs11Backend(opts: Pkcs11Options): KeyBackend & { close()
           { type: lib.CKA_SENSITIVE, value: true },
           { type: lib.CKA_EXTRACTABLE, value: false },
           { type: lib.CKA_SIGN, value: true },
+          { type: lib.CKA_DECRYPT, value: false },
+          { type: lib.CKA_UNWRAP, value: false },
+          { type: lib.CKA_DERIVE, value: false },
           ...(ec
             ? [
                 { type: lib.CKA_EC_PARAMS, value: CURVE_OIDS[algorithm] },

@@ -122,9 +122,7 @@ export function parseCsr(der: Buffer): CsrParse {
     }
     const v = integerBody(der, version);
     if (v.length !== 1 || v[0] !== 0) throw new DerError('CSR version must be 1 (0)');
-    const keyCheck = checkDeviceKey(
-      Buffer.from(bytesOf(der, expectTag(spki, TAG.SEQUENCE, 'subjectPKInfo'))),
-    );
+    const keyCheck = checkDeviceKey(bytesOf(der, expectTag(spki, TAG.SEQUENCE, 'subjectPKInfo')));
     if (!keyCheck.ok) return { ok: false, reason: keyCheck.reason };
     const signatureAlgorithmName = signatureAlgorithm(der, alg);
     if (signatureAlgorithmName.startsWith('ecdsa') !== keyCheck.key.type.startsWith('P-')) {

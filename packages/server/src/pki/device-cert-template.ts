@@ -10,8 +10,6 @@ import {
   octetString,
   oid,
   seq,
-  tlv,
-  x509Time,
 } from './der-fns.js';
 import { signatureAlgorithmDer } from './signature-algorithms.js';
 
@@ -109,6 +107,35 @@ export function deviceExtensions(profile: IssuerProfile): { beforeSki: Buffer; a
   return { beforeSki, afterSki };
 }
 
+/** Length of an RFC 5280 Time TLV: UTCTime through 2049, GeneralizedTime from 2050. */
+function timeLength(d: Date): number {
+  const y = d.getUTCFullYear();
+  return y >= 1950 && y < 2050 ? 15 : 17;
+}
+
+const digit2 = (out: Buffer, o: number, n: number) => {
+  out[o] = 0x30 + Math.floor(n / 10);
+  out[o + 1] = 0x30 + (n % 10);
+  return o + 2;
+};
+
+/** Writes a Time TLV (as x509Time encodes it) at `o`; returns the offset after it. */
+function writeTime(out: Buffer, o: number, d: Date): number {
+  const y = d.getUTCFullYear();
+  const utc = y >= 1950 && y < 2050;
+  out[o++] = utc ? TAG.UTC_TIME : TAG.GENERALIZED_TIME;
+  out[o++] = utc ? 13 : 15;
+  if (!utc) o = digit2(out, o, Math.floor(y / 100));
+  o = digit2(out, o, y % 100);
+  o = digit2(out, o, d.getUTCMonth() + 1);
+  o = digit2(out, o, d.getUTCDate());
+  o = digit2(out, o, d.getUTCHours());
+  o = digit2(out, o, d.getUTCMinutes());
+  o = digit2(out, o, d.getUTCSeconds());
+  out[o++] = 0x5a; // Z
+  return o;
+}
+
 /** Prepares the constant parts of an issuer's device certificates once. */
 export function prepareDeviceCertTemplate(profile: IssuerProfile): DeviceCertTemplate {
   const version = explicit(0, Buffer.from([TAG.INTEGER, 1, 2]));
@@ -145,46 +172,57 @@ export function prepareDeviceCertTemplate(profile: IssuerProfile): DeviceCertTem
   return {
     profile,
     tbs(f) {
-      const serial = tlv(TAG.INTEGER, f.serial);
-      const validity = seq(x509Time(f.notBefore), x509Time(f.notAfter));
-      const ski = createHash('sha1').update(f.publicKeyBits).digest();
+      // One allocation, written in place: the constant parts are copied, the variable ones
+      // encoded straight into the buffer (this is the hot path of issuance).
+      const nbLen = timeLength(f.notBefore);
+      const naLen = timeLength(f.notAfter);
+      const validityLen = nbLen + naLen;
       const bodyLen =
         version.length +
-        serial.length +
+        2 +
+        f.serial.length +
         afterSerial.length +
-        validity.length +
+        2 +
+        validityLen +
         subjectPrefix.length +
         64 +
         f.spkiDer.length +
         extsFixedLen;
-      return Buffer.concat([
-        header(TAG.SEQUENCE, bodyLen),
-        version,
-        serial,
-        afterSerial,
-        validity,
-        subjectPrefix,
-        Buffer.from(f.deviceId, 'latin1'),
-        f.spkiDer,
-        extsHead,
-        beforeSki,
-        skiHead,
-        ski,
-        afterSki,
-      ]);
+      const head = header(TAG.SEQUENCE, bodyLen);
+      const out = Buffer.allocUnsafe(head.length + bodyLen);
+      let o = head.copy(out, 0);
+      o += version.copy(out, o);
+      out[o++] = TAG.INTEGER;
+      out[o++] = f.serial.length;
+      o += f.serial.copy(out, o);
+      o += afterSerial.copy(out, o);
+      out[o++] = TAG.SEQUENCE;
+      out[o++] = validityLen;
+      o = writeTime(out, o, f.notBefore);
+      o = writeTime(out, o, f.notAfter);
+      o += subjectPrefix.copy(out, o);
+      o += out.write(f.deviceId, o, 64, 'latin1');
+      o += f.spkiDer.copy(out, o);
+      o += extsHead.copy(out, o);
+      o += beforeSki.copy(out, o);
+      o += skiHead.copy(out, o);
+      o += createHash('sha1').update(f.publicKeyBits).digest().copy(out, o);
+      afterSki.copy(out, o);
+      return out;
     },
     certificate(tbs, signature) {
       const sigLen = signature.length + 1;
       const sigHead = header(TAG.BIT_STRING, sigLen);
       const bodyLen = tbs.length + sigAlgLen + sigHead.length + sigLen;
-      return Buffer.concat([
-        header(TAG.SEQUENCE, bodyLen),
-        tbs,
-        algId,
-        sigHead,
-        Buffer.from([0]),
-        signature,
-      ]);
+      const head = header(TAG.SEQUENCE, bodyLen);
+      const out = Buffer.allocUnsafe(head.length + bodyLen);
+      let o = head.copy(out, 0);
+      o += tbs.copy(out, o);
+      o += algId.copy(out, o);
+      o += sigHead.copy(out, o);
+      out[o++] = 0;
+      signature.copy(out, o);
+      return out;
     },
   };
 }

@@ -92,7 +92,10 @@ export function createIssuanceEngine(deps: IssuanceEngineDeps) {
   const { caRepo, keystore, urls } = deps;
   const now = deps.now ?? (() => new Date());
   const cacheMs = deps.issuerCacheMs ?? 30_000;
-  const cache = new Map<string, { until: number; ctx: Promise<IssuerContext> }>();
+  const cache = new Map<
+    string,
+    { until: number; ctx: Promise<IssuerContext>; ready?: IssuerContext }
+  >();
 
   async function load(instanceId: string, caId: string): Promise<IssuerContext> {
     let ca = await caRepo.find(instanceId, caId);
@@ -119,9 +122,22 @@ export function createIssuanceEngine(deps: IssuanceEngineDeps) {
     const hit = cache.get(k);
     if (hit && hit.until > t) return hit.ctx;
     const ctx = load(instanceId, caId);
-    cache.set(k, { until: t + cacheMs, ctx });
-    ctx.catch(() => cache.delete(k));
+    const entry: { until: number; ctx: Promise<IssuerContext>; ready?: IssuerContext } = {
+      until: t + cacheMs,
+      ctx,
+    };
+    cache.set(k, entry);
+    ctx.then(
+      (ready) => void (entry.ready = ready),
+      () => cache.delete(k),
+    );
     return ctx;
+  }
+
+  /** The prepared issuer when it is cached and fresh, without a promise (hot path). */
+  function readyIssuer(instanceId: string, caId: string): IssuerContext | undefined {
+    const hit = cache.get(`${instanceId}/${caId}`);
+    return hit && hit.until > Date.now() ? hit.ready : undefined;
   }
 
   async function build(input: IssueInput): Promise<BuiltCertificate> {
@@ -139,10 +155,9 @@ export function createIssuanceEngine(deps: IssuanceEngineDeps) {
         `lifetime must be a whole number of seconds from ${MIN_LIFETIME_SECONDS} to ${MAX_LIFETIME_SECONDS}`,
       );
     }
-    const issuerCtx = input.prepared
-      ? Promise.resolve(input.prepared)
-      : issuer(input.instanceId, input.issuingCaId);
-    issuerCtx.catch(() => undefined); // awaited below; a CSR error may be thrown first
+    let ready = input.prepared ?? readyIssuer(input.instanceId, input.issuingCaId);
+    const pending = ready ? undefined : issuer(input.instanceId, input.issuingCaId);
+    pending?.catch(() => undefined); // awaited below; a CSR error may be thrown first
     const parsed = parseCsr(input.csrDer);
     if (!parsed.ok) throw new BadRequestError(parsed.reason, undefined, 'csr-invalid');
     const csr = parsed.csr;
@@ -175,7 +190,8 @@ export function createIssuanceEngine(deps: IssuanceEngineDeps) {
         'csr-signature-invalid',
       );
     }
-    const { ca, template, sign } = await issuerCtx;
+    ready ??= await pending!;
+    const { ca, template, sign } = ready;
     const t = now();
     const caNotAfter = Date.parse(ca.notAfter);
     if (caNotAfter <= t.getTime()) {

@@ -1,0 +1,81 @@
+import { describe, expect, it } from 'vitest';
+import { ApiError, apiUrl, createApiClient } from './api-client';
+
+type Call = { url: string; init: RequestInit };
+
+function fakeFetch(status: number, body: string, type = 'application/json') {
+  const calls: Call[] = [];
+  const f = async (url: RequestInfo | URL, init?: RequestInit) => {
+    calls.push({ url: String(url), init: init ?? {} });
+    return new Response(body, { status, headers: { 'content-type': type } });
+  };
+  return { calls, fetch: f as typeof fetch };
+}
+
+describe('apiUrl', () => {
+  it('ok/relative paths go under /api/v1 with the query', () => {
+    expect(apiUrl('/users', { page: 2, q: 'a b', empty: '', none: undefined })).toBe(
+      '/api/v1/users?page=2&q=a+b',
+    );
+  });
+  it('ok/absolute API and probe paths stay', () => {
+    expect(apiUrl('/api/v1/x')).toBe('/api/v1/x');
+    expect(apiUrl('/readyz')).toBe('/readyz');
+  });
+});
+
+describe('createApiClient', () => {
+  it('ok/JSON answer, CSRF header only on writes', async () => {
+    const f = fakeFetch(200, '{"a":1}');
+    const api = createApiClient({ fetch: f.fetch, csrfHeaders: () => ({ 'x-csrf-token': 't' }) });
+    expect(await api.get('/a')).toEqual({ a: 1 });
+    await api.post('/b', { x: 1 });
+    const [get, post] = f.calls;
+    expect((get!.init.headers as Record<string, string>)['x-csrf-token']).toBeUndefined();
+    expect((post!.init.headers as Record<string, string>)['x-csrf-token']).toBe('t');
+    expect(post!.init.body).toBe('{"x":1}');
+    expect(post!.init.credentials).toBe('same-origin');
+  });
+
+  it('ok/accepted non-2xx status is data', async () => {
+    const f = fakeFetch(503, '{"status":"not-ready"}');
+    const res = await createApiClient({ fetch: f.fetch }).request('GET', '/readyz', {
+      acceptStatuses: [503],
+    });
+    expect(res).toEqual({ status: 503, data: { status: 'not-ready' } });
+  });
+
+  it('fail/problem answer becomes an ApiError with the detail', async () => {
+    const f = fakeFetch(
+      403,
+      '{"type":"https://trustlink.dev/problems/forbidden","title":"Forbidden","status":403,"detail":"administrators only"}',
+      'application/problem+json',
+    );
+    const err = await createApiClient({ fetch: f.fetch })
+      .get('/users')
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ApiError);
+    expect((err as ApiError).status).toBe(403);
+    expect((err as ApiError).message).toBe('administrators only');
+  });
+
+  it('fail/401 ends the session, except in sign-in steps', async () => {
+    const f = fakeFetch(401, '{"detail":"sign in"}');
+    let ended = 0;
+    const api = createApiClient({ fetch: f.fetch, onSessionEnded: () => ended++ });
+    await expect(api.get('/users')).rejects.toThrow('sign in');
+    expect(ended).toBe(1);
+    await expect(api.post('/auth/sign-in', {}, { authStep: true })).rejects.toThrow();
+    expect(ended).toBe(1);
+  });
+
+  it('fail/network failure is an ApiError with status 0', async () => {
+    const api = createApiClient({
+      fetch: (async () => {
+        throw new TypeError('Failed to fetch');
+      }) as typeof fetch,
+    });
+    const err = await api.get('/x').catch((e: unknown) => e);
+    expect((err as ApiError).status).toBe(0);
+  });
+});

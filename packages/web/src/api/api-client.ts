@@ -1,0 +1,112 @@
+import { parseProblem, type Problem } from './problem-fns';
+
+/** Where the management API lives; the console talks to nothing else (and /readyz). */
+export const API_BASE = '/api/v1';
+
+/** An error answer from the API, carrying the server's problem details. */
+export class ApiError extends Error {
+  constructor(readonly problem: Problem) {
+    super(problem.detail);
+    this.name = 'ApiError';
+  }
+  get status(): number {
+    return this.problem.status;
+  }
+}
+
+export interface RequestOptions {
+  body?: unknown;
+  query?: Record<string, string | number | boolean | undefined>;
+  signal?: AbortSignal;
+  /** Statuses besides 2xx whose body is data, not an error (e.g. /readyz answers 503). */
+  acceptStatuses?: number[];
+  /**
+   * A 401 here is an answer, not an expired session (sign-in steps): do not send the user to
+   * the sign-in page.
+   */
+  authStep?: boolean;
+}
+
+export interface ApiResponse<T> {
+  status: number;
+  data: T;
+}
+
+export interface ApiClientOptions {
+  fetch?: typeof fetch;
+  /** Called when a request gets 401 outside the sign-in steps: the session has ended. */
+  onSessionEnded?: (problem: Problem) => void;
+  /** Headers for state-changing requests (the CSRF token of the session). */
+  csrfHeaders?: () => Record<string, string>;
+}
+
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+/** Builds a same-origin URL: paths under the API base unless they are absolute probe paths. */
+export function apiUrl(path: string, query?: RequestOptions['query']): string {
+  const full = path.startsWith('/api/') || path === '/readyz' ? path : `${API_BASE}${path}`;
+  const params = new URLSearchParams();
+  for (const [k, v] of Object.entries(query ?? {})) {
+    if (v !== undefined && v !== '') params.set(k, String(v));
+  }
+  const qs = params.toString();
+  return qs ? `${full}?${qs}` : full;
+}
+
+/**
+ * The console's only way to the server. JSON in and out, cookies of the same origin, the CSRF
+ * header on writes, and every failure turned into an ApiError with the server's problem.
+ */
+export function createApiClient(opts: ApiClientOptions = {}) {
+  const doFetch = opts.fetch ?? ((input, init) => fetch(input, init));
+
+  async function request<T>(
+    method: string,
+    path: string,
+    ro: RequestOptions = {},
+  ): Promise<ApiResponse<T>> {
+    const headers: Record<string, string> = { accept: 'application/json' };
+    if (ro.body !== undefined) headers['content-type'] = 'application/json';
+    if (!SAFE_METHODS.has(method)) Object.assign(headers, opts.csrfHeaders?.() ?? {});
+    let res: Response;
+    try {
+      res = await doFetch(apiUrl(path, ro.query), {
+        method,
+        headers,
+        credentials: 'same-origin',
+        body: ro.body === undefined ? undefined : JSON.stringify(ro.body),
+        signal: ro.signal,
+      });
+    } catch (err) {
+      if (err instanceof DOMException && err.name === 'AbortError') throw err;
+      throw new ApiError(parseProblem(0, null, ''));
+    }
+    const text = await res.text();
+    if (res.ok || ro.acceptStatuses?.includes(res.status)) {
+      const type = res.headers.get('content-type') ?? '';
+      const data = (text && /json/.test(type) ? JSON.parse(text) : text) as T;
+      return { status: res.status, data };
+    }
+    const problem = parseProblem(res.status, res.headers.get('content-type'), text);
+    if (res.status === 401 && !ro.authStep) opts.onSessionEnded?.(problem);
+    throw new ApiError(problem);
+  }
+
+  const data =
+    (method: string) =>
+    async <T>(path: string, ro?: RequestOptions): Promise<T> =>
+      (await request<T>(method, path, ro)).data;
+
+  return {
+    request,
+    get: data('GET'),
+    post: <T>(path: string, body?: unknown, ro?: RequestOptions) =>
+      data('POST')<T>(path, { ...ro, body }),
+    put: <T>(path: string, body?: unknown, ro?: RequestOptions) =>
+      data('PUT')<T>(path, { ...ro, body }),
+    patch: <T>(path: string, body?: unknown, ro?: RequestOptions) =>
+      data('PATCH')<T>(path, { ...ro, body }),
+    delete: <T>(path: string, ro?: RequestOptions) => data('DELETE')<T>(path, ro),
+  };
+}
+export type ApiClient = ReturnType<typeof createApiClient>;
