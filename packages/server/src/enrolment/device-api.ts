@@ -160,6 +160,7 @@ export function createDeviceApi(deps: DeviceApiDeps) {
   // A revoked device's open connections close at once (on this process; others reconcile).
   deps.events.on((e) => {
     if (e.type === 'revoked') connections.close(e.instanceId, e.deviceId);
+    if (e.type === 'certificate-issued') auth.noteIssuer(e.instanceId, e.issuerId);
   });
 
   return {

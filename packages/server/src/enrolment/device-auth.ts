@@ -136,9 +136,10 @@ export function createDeviceAuth(deps: DeviceAuthDeps) {
     opts: { allowExpired?: boolean } = {},
   ): Promise<AuthenticatedDevice> {
     const { instanceId } = ctx;
+    // Only a bearer token is a session; EST clients may send Basic credentials beside TLS.
     const auth = req.headers.authorization;
     let result: AuthenticatedDevice;
-    if (auth !== undefined) {
+    if (auth !== undefined && /^Bearer /i.test(auth)) {
       const m = /^Bearer ([A-Za-z0-9._~-]{16,512})$/.exec(auth);
       const session = m ? await deps.sessions.resolve(instanceId, m[1]!) : undefined;
       if (!session)
@@ -203,8 +204,13 @@ export function createDeviceAuth(deps: DeviceAuthDeps) {
     peer,
     classifyCertificate,
     authenticate,
-    /** Forgets cached issuing CAs (a new policy's CA is found without waiting). */
-    forgetCas: (instanceId: string) => cas.delete(instanceId),
+    /**
+     * Told of every certificate issued: one from an issuing CA the cache does not hold yet (a
+     * new policy's) drops the cache, so the device's next request finds its issuer at once.
+     */
+    noteIssuer(instanceId: string, issuerId: string): void {
+      if (!cas.get(instanceId)?.list.some((c) => c.id === issuerId)) cas.delete(instanceId);
+    },
   };
 }
 export type DeviceAuth = ReturnType<typeof createDeviceAuth>;
