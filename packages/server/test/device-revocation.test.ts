@@ -3,7 +3,9 @@ import type { Socket } from 'node:net';
 import { X509Certificate } from 'node:crypto';
 import type { EnrolResponse } from '@trustlink/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { randomUUID } from 'node:crypto';
 import { createBatchRepo } from '../src/batches/batch-repo.js';
+import { createInstanceRepo } from '../src/instances/instance-repo.js';
 import { createDeviceLifecycleRepo } from '../src/devices/device-lifecycle-repo.js';
 import type { DeviceEvent } from '../src/devices/device-events.js';
 import { toPem } from '../src/pki/certificate-builder.js';
@@ -277,6 +279,27 @@ for (const dialect of TEST_DIALECTS) {
       ).toBe(404);
       expect((await revoke('0'.repeat(64))).status).toBe(404);
       expect((await revoke(d.deviceId, contributor, 'no-such-reason')).status).toBe(400);
+    });
+
+    it('fail/another instance neither sees nor revokes a device', async () => {
+      const d = await testDevice();
+      await enrol(d);
+      const other = randomUUID();
+      await createInstanceRepo(server.runtime.db.kysely).insert({
+        id: other,
+        name: `other-${other}`,
+        createdAt: new Date().toISOString(),
+        claimedAt: null,
+      });
+      await server.runtime.audit.ensureChain(other);
+      const svc = server.runtime.enrolment.deviceService;
+      await expect(svc.get(other, d.deviceId)).rejects.toThrow(/not found/);
+      await expect(
+        svc.revoke(other, d.deviceId, 'keyCompromise', { actor: { type: 'system', name: 'test' } }),
+      ).rejects.toThrow(/not found/);
+      expect((await svc.list(other, { offset: 0, limit: 10 })).total).toBe(0);
+      expect((await svc.summary(other)).total.devices).toBe(0);
+      expect((await svc.get(server.runtime.instance.id, d.deviceId)).state).toBe('enrolled');
     });
   });
 }
