@@ -358,18 +358,17 @@ for (const backend of TEST_KEY_BACKENDS)
         const pub = await api('GET', `/api/v1/pki/signing-keys/${impId}/public-key`, contributor);
         expect(pub.text).toBe(createPublicKey(privateKey).export({ type: 'spki', format: 'pem' }));
 
-        // Another domain registers its check; the key it uses cannot go. (The batches domain
-        // registers its own at start, so the test's checker has a name of its own.)
+        // Another domain registers its check; a key it reports in use cannot go.
         const genId = gen.json<{ id: string }>().id;
         const unregister = server.runtime.pkiServices.keyUsage.register(
-          'test-domain',
-          async (_i, keyId) => (keyId === genId ? ['batch "Line 1"'] : []),
+          'firmware-rollouts',
+          async (_i, keyId) => (keyId === genId ? ['rollout "Line 1"'] : []),
         );
         const refused = await api('DELETE', `/api/v1/pki/signing-keys/${genId}`, admin);
         expect(refused.status).toBe(409);
         expect(refused.json()).toMatchObject({
           type: expect.stringMatching(/key-in-use$/),
-          usedBy: ['batch "Line 1"'],
+          usedBy: ['rollout "Line 1"'],
         });
         expect((await api('DELETE', `/api/v1/pki/signing-keys/${impId}`, admin)).status).toBe(204);
         unregister();

@@ -19,8 +19,10 @@ export interface CrlServiceDeps {
   log?: Pick<Logger, 'warn' | 'info'>;
   /** Validity of each CRL (thisUpdate to nextUpdate). */
   validityMs?: number;
-  /** How long revocations are gathered before the CRLs are rebuilt. */
+  /** Quiet time after the last revocation before the CRLs are rebuilt. */
   debounceMs?: number;
+  /** Longest a revocation waits for its rebuild while revocations keep coming (10 × debounce). */
+  maxWaitMs?: number;
 }
 
 export const CRL_VALIDITY_MS = 24 * 3600 * 1000;
@@ -45,6 +47,9 @@ export function createCrlService(deps: CrlServiceDeps) {
   const now = deps.now ?? (() => new Date());
   const validityMs = deps.validityMs ?? CRL_VALIDITY_MS;
   const debounceMs = deps.debounceMs ?? CRL_DEBOUNCE_MS;
+  const maxWaitMs = deps.maxWaitMs ?? 10 * debounceMs;
+  let firstPoke = 0;
+  let lastPoke = 0;
   const inFlight = new Map<string, Promise<CrlRow>>();
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<unknown> | undefined;
@@ -127,33 +132,56 @@ export function createCrlService(deps: CrlServiceDeps) {
     return n;
   }
 
-  function runSoon(): void {
-    if (stopped || timer) return;
-    timer = setTimeout(() => {
-      timer = undefined;
-      if (running) {
-        again = true;
-        return;
-      }
-      running = rebuildDue()
-        .catch((err) => deps.log?.warn({ err }, 'CRL rebuild failed'))
-        .finally(() => {
-          running = undefined;
-          if (again) {
-            again = false;
-            runSoon();
-          }
-        });
-    }, debounceMs);
+  /**
+   * Trailing debounce with a cap: the rebuild runs once revocations have paused for
+   * `debounceMs`, or `maxWaitMs` after the first of a burst, whichever comes first. A long
+   * burst (revoking a whole fleet) therefore signs one CRL per `maxWaitMs`, and no
+   * revocation waits longer than that for its CRL.
+   */
+  function poke(): void {
+    if (stopped) return;
+    const t = Date.now();
+    lastPoke = t;
+    if (timer) return;
+    firstPoke = t;
+    arm(debounceMs);
+  }
+
+  function arm(ms: number): void {
+    timer = setTimeout(fire, ms);
     timer.unref();
+  }
+
+  function fire(): void {
+    timer = undefined;
+    const t = Date.now();
+    const quietFor = t - lastPoke;
+    const waited = t - firstPoke;
+    if (quietFor < debounceMs && waited < maxWaitMs) {
+      arm(Math.min(debounceMs - quietFor, maxWaitMs - waited));
+      return;
+    }
+    if (running) {
+      again = true;
+      return;
+    }
+    running = rebuildDue()
+      .catch((err) => deps.log?.warn({ err }, 'CRL rebuild failed'))
+      .finally(() => {
+        running = undefined;
+        if (again) {
+          again = false;
+          poke();
+        }
+      });
   }
 
   return {
     build,
     current,
     rebuildDue,
-    /** Asks for a rebuild soon; calls within the debounce window share one. */
-    poke: runSoon,
+    /** Asks for a rebuild soon; a burst of calls shares one (see the debounce above). */
+    poke,
     /** How many CRLs this process has signed (for tests and metrics). */
     get builds() {
       return builds;
@@ -161,7 +189,7 @@ export function createCrlService(deps: CrlServiceDeps) {
     /** Waits for a scheduled or running rebuild to finish. */
     async settle(): Promise<void> {
       while (timer || running) {
-        await (running ?? new Promise((r) => setTimeout(r, debounceMs / 4)));
+        await (running ?? new Promise((r) => setTimeout(r, Math.max(5, debounceMs / 4))));
       }
     },
     stop() {
