@@ -14,6 +14,9 @@ import { registerAuditRoutes } from './audit/audit-routes.js';
 import { registerAuthCertRoutes } from './auth-certs/auth-cert-routes.js';
 import { registerBatchRoutes } from './batches/batch-routes.js';
 import { registerEnrolmentTokenRoutes } from './enrolment-tokens/enrolment-token-routes.js';
+import { registerDeviceRoutes } from './devices/device-routes.js';
+import { registerDeviceApiRoutes } from './enrolment/enrolment-routes.js';
+import { registerEstRoutes } from './est/est-routes.js';
 import { registerPolicyRoutes } from './policies/policy-routes.js';
 import { registerAccessControl } from './auth/access-hook.js';
 import { registerAuthRoutes } from './auth/auth-routes.js';
@@ -130,6 +133,7 @@ export async function createApps(runtime: Runtime, tls: TlsMaterial, log: Logger
   registerBatchRoutes(management, runtime.fleet.batches);
   registerAuthCertRoutes(management, runtime.fleet.authCerts);
   registerEnrolmentTokenRoutes(management, runtime.fleet.enrolmentTokens);
+  registerDeviceRoutes(management, runtime.enrolment.deviceService);
   await registerConsoleRoutes(management);
 
   // The device port asks for a client certificate but lets each route decide: EST bootstrap
@@ -142,6 +146,9 @@ export async function createApps(runtime: Runtime, tls: TlsMaterial, log: Logger
   metrics.instrument(device, 'device');
   registerAccessControl(device, { access, audit, instanceOf });
   registerHealthRoutes(device, runtime);
+  const deviceApi = { ...runtime.enrolment, instanceOf };
+  registerDeviceApiRoutes(device, deviceApi);
+  registerEstRoutes(device, deviceApi);
 
   // Relying parties fetch CRLs and OCSP over plain HTTP (RFC 5280/6960): the objects are signed.
   const pki = baseApp(log.child({ listener: 'pki' }), null, PKI_BODY_LIMIT);

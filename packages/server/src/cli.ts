@@ -5,6 +5,7 @@ import path from 'node:path';
 import { Command } from 'commander';
 import { registerAuditCommands } from './audit/audit-cli.js';
 import { registerFleetCommands } from './batches/fleet-cli.js';
+import { registerDeviceCommands } from './devices/device-cli.js';
 import { registerTokenCommands } from './auth/token-cli.js';
 import {
   ConfigError,
@@ -157,5 +158,6 @@ registerUserCommands(program, run);
 registerTokenCommands(program, run);
 registerAuditCommands(program, run);
 registerFleetCommands(program, run);
+registerDeviceCommands(program, run);
 
 await program.parseAsync(process.argv);

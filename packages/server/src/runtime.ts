@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 import { createAuditService, type AuditService } from './audit/audit-service.js';
 import { createFleet, type Fleet } from './batches/fleet.js';
 import { createDeviceEvents, type DeviceEvents } from './devices/device-events.js';
+import { createDeviceApi, type DeviceApiServices } from './enrolment/device-api.js';
 import { createAccessServices, type AccessServices } from './auth/access-services.js';
 import { ConfigError, effectiveDatabaseUrl, effectivePkiBaseUrl, type Config } from './config.js';
 import { openDatabase, parseDatabaseUrl, type Db } from './db/database.js';
@@ -62,6 +63,11 @@ export interface Runtime {
   fleet: Fleet;
   /** Device lifecycle events (enrolled, renewed, revoked), published after commit. */
   deviceEvents: DeviceEvents;
+  /**
+   * Enrolment and the device lifecycle: the device API and EST services, device list, detail
+   * and revocation, and the lifecycle jobs (started by `serve`).
+   */
+  enrolment: DeviceApiServices;
   instance: InstanceRecord;
   /** True when this start created the instance. */
   created: boolean;
@@ -230,7 +236,22 @@ export async function openRuntime(
       log,
     });
     const openedHsm = hsm;
-    const fleet = createFleet({ db, audit, now });
+    const fleet = createFleet({ db, audit, issuingCas: pkiServices.issuingCas, now });
+    const deviceEvents = createDeviceEvents(log);
+    const enrolment = createDeviceApi({
+      db,
+      box,
+      keystore,
+      audit,
+      pki: pkiServices,
+      fleet,
+      outbox,
+      events: deviceEvents,
+      publicHostname: config.publicHostname,
+      tlsSubjectAltNames: config.tlsSubjectAltNames,
+      now,
+      log,
+    });
     // A signing key a batch uses cannot be deleted (the PKI asks every registered domain).
     pkiServices.keyUsage.register('batches', async (instanceId, keyId) =>
       (await fleet.batches.list(instanceId))
@@ -251,11 +272,13 @@ export async function openRuntime(
       pkiServices,
       pkiEndpoint,
       fleet,
-      deviceEvents: createDeviceEvents(log),
+      deviceEvents,
+      enrolment,
       instance,
       created: isNew,
       now,
       async close() {
+        await enrolment.stop();
         await pkiServices.stop();
         await outboxWorker.stop();
         await audit.close();

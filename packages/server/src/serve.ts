@@ -79,6 +79,7 @@ export async function startServer(
     runtime.pkiEndpoint.bind(portOf(apps.pki));
     const pkiUrl = runtime.pkiEndpoint.baseUrl();
     runtime.pkiServices.jobs.start();
+    runtime.enrolment.start();
     let setupUrl: string | undefined;
     if (!runtime.instance.claimedAt) {
       const link = await runtime.setup.issue(runtime.instance.id, config.setupLinkTtlMinutes);
@@ -94,6 +95,7 @@ export async function startServer(
       rootPem: tls.rootPem,
       setupUrl,
       async stop() {
+        await runtime.enrolment.stop();
         await runtime.pkiServices.jobs.stop();
         await apps.pki.close();
         await apps.device.close();

@@ -85,6 +85,24 @@ for (const dialect of TEST_DIALECTS) {
       }
     });
 
+    it('fail/device routes refuse a caller without device credentials, never with a 500', async () => {
+      const deviceRoutes = routes.filter((r) => r.route.access === 'device');
+      expect(deviceRoutes.map((r) => r.route.url)).toEqual(
+        expect.arrayContaining([
+          '/device/v1/enrol',
+          '/device/v1/status',
+          '/.well-known/est/simpleenroll',
+        ]),
+      );
+      for (const { app, route } of deviceRoutes) {
+        const res = await send(app, route, admin.headers);
+        // Without a body, the schema answers first (400/415); with none needed, 401.
+        expect(res.status, `${route.method} ${route.url}`).toBeGreaterThanOrEqual(400);
+        expect(res.status, `${route.method} ${route.url}`).toBeLessThan(500);
+        if (route.method === 'GET') expect(res.status, `${route.method} ${route.url}`).toBe(401);
+      }
+    });
+
     it('fail/a bad token gets 401 on every user and administrator route', async () => {
       const bad = { authorization: `Bearer tlk_${'A'.repeat(43)}` };
       for (const { app, route } of routes.filter(

@@ -7,6 +7,7 @@ import { createEnrolmentTokenRepo } from '../enrolment-tokens/enrolment-token-re
 import { createEnrolmentTokenService } from '../enrolment-tokens/enrolment-token-service.js';
 import { createPolicyRepo } from '../policies/policy-repo.js';
 import { createPolicyService, type PolicyReferences } from '../policies/policy-service.js';
+import type { IssuingCaService } from '../pki/issuing-ca-service.js';
 import { createBatchRepo } from './batch-repo.js';
 import { createBatchService } from './batch-service.js';
 
@@ -17,6 +18,8 @@ import { createBatchService } from './batch-service.js';
 export function createFleet(deps: {
   db: Db;
   audit: AuditService;
+  /** Each policy gets its issuing CA from here. */
+  issuingCas: Pick<IssuingCaService, 'create'>;
   now?: () => Date;
   /** Hubs and database connections answer for themselves once those domains exist. */
   refs?: Partial<Pick<PolicyReferences, 'hubExists' | 'databaseConnectionExists'>>;
@@ -35,6 +38,7 @@ export function createFleet(deps: {
     db,
     repo: policyRepo,
     audit,
+    issuingCas: deps.issuingCas,
     now,
     refs: {
       hubExists: deps.refs?.hubExists ?? (async () => false),

@@ -1,6 +1,8 @@
 import type { AuthCertTables } from '../auth-certs/auth-cert-tables.js';
 import type { BatchTables } from '../batches/batch-tables.js';
 import type { DeviceTables } from '../devices/device-tables.js';
+import type { DeviceSessionTables } from '../device-sessions/device-session-tables.js';
+import type { EnrolmentTables } from '../enrolment/enrolment-tables.js';
 import type { EnrolmentTokenTables } from '../enrolment-tokens/enrolment-token-tables.js';
 import type { AuditTables } from '../audit/audit-tables.js';
 import type { AuthTables } from '../auth/auth-tables.js';
@@ -30,4 +32,6 @@ export interface Database
     EnrolmentTokenTables,
     UserTables,
     AuthTables,
-    AuditTables {}
+    AuditTables,
+    EnrolmentTables,
+    DeviceSessionTables {}

@@ -14,13 +14,43 @@ export interface Device {
   revokedAt: string | null;
   expiredAt: string | null;
   lastSeenAt: string | null;
+  /** The newest certificate issued to the device, with its serial and expiry. */
+  currentCertId: string | null;
+  currentSerial: string | null;
+  certNotAfter: string | null;
+  renewAt: string | null;
+  enrolMethod: string | null;
+  keyType: string | null;
+  firmwareDigest: string | null;
+  revocationReason: string | null;
 }
 
 /** Rows per statement in bulk work: well under both dialects' bound-parameter limits. */
 const CHUNK = 2000;
 
-type Row = Selectable<DeviceTables['devices']>;
-const toDevice = (r: Row): Device => ({
+type Row = Omit<Selectable<DeviceTables['devices']>, 'csr'>;
+/** Every column but the CSR, which only auto-renewal reads. */
+export const DEVICE_COLUMNS = [
+  'instance_id',
+  'id',
+  'batch_id',
+  'state',
+  'registered_at',
+  'enrolled_at',
+  'renewed_at',
+  'revoked_at',
+  'expired_at',
+  'last_seen_at',
+  'current_cert_id',
+  'current_serial',
+  'cert_not_after',
+  'renew_at',
+  'enrol_method',
+  'key_type',
+  'firmware_digest',
+  'revocation_reason',
+] as const;
+export const toDevice = (r: Row): Device => ({
   id: r.id,
   batchId: r.batch_id,
   state: r.state as DeviceState,
@@ -30,6 +60,14 @@ const toDevice = (r: Row): Device => ({
   revokedAt: r.revoked_at,
   expiredAt: r.expired_at,
   lastSeenAt: r.last_seen_at,
+  currentCertId: r.current_cert_id,
+  currentSerial: r.current_serial,
+  certNotAfter: r.cert_not_after,
+  renewAt: r.renew_at,
+  enrolMethod: r.enrol_method,
+  keyType: r.key_type,
+  firmwareDigest: r.firmware_digest,
+  revocationReason: r.revocation_reason,
 });
 
 export interface BatchCounts {
@@ -92,7 +130,7 @@ export function createDeviceRepo(db: Executor) {
     async find(instanceId: string, id: string, tx: Executor = db): Promise<Device | undefined> {
       const r = await tx
         .selectFrom('devices')
-        .selectAll()
+        .select(DEVICE_COLUMNS)
         .where('instance_id', '=', instanceId)
         .where('id', '=', id)
         .executeTakeFirst();
@@ -111,8 +149,31 @@ export function createDeviceRepo(db: Executor) {
       if (opts.state) q = q.where('state', '=', opts.state);
       const [rows, total] = await Promise.all([
         q
-          .selectAll()
+          .select(DEVICE_COLUMNS)
           .orderBy('registered_at')
+          .orderBy('id')
+          .offset(opts.offset)
+          .limit(opts.limit)
+          .execute(),
+        q.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow(),
+      ]);
+      return { items: rows.map(toDevice), total: Number(total.n) };
+    },
+    /** Devices of the instance, filtered by batch, state and a device ID prefix. */
+    async list(
+      instanceId: string,
+      opts: { offset: number; limit: number; batchId?: string; state?: DeviceState; q?: string },
+      tx: Executor = db,
+    ) {
+      let q = tx.selectFrom('devices').where('instance_id', '=', instanceId);
+      if (opts.batchId) q = q.where('batch_id', '=', opts.batchId);
+      if (opts.state) q = q.where('state', '=', opts.state);
+      // Device IDs are lowercase hex, so a prefix needs no escaping of LIKE wildcards.
+      if (opts.q) q = q.where('id', 'like', `${opts.q.toLowerCase().replace(/[^0-9a-f]/g, '')}%`);
+      const [rows, total] = await Promise.all([
+        q
+          .select(DEVICE_COLUMNS)
+          .orderBy('registered_at', 'desc')
           .orderBy('id')
           .offset(opts.offset)
           .limit(opts.limit)

@@ -15,7 +15,7 @@ export type SignatureScheme =
   | 'rsa-pss-sha384';
 
 /** What a key is for: `tls` keys are the only ones ever loaded into the TLS stack. */
-export type KeyPurpose = 'ca' | 'tls' | 'signing' | 'audit' | 'ocsp';
+export type KeyPurpose = 'ca' | 'tls' | 'signing' | 'audit' | 'ocsp' | 'time';
 
 export type BackendKind = 'software' | 'pkcs11';
 

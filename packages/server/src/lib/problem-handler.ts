@@ -82,6 +82,10 @@ export function registerProblemHandler(app: FastifyInstance): void {
     }
     // Fastify's own client errors (bad JSON, body too large, wrong content type) carry a 4xx.
     const status = error.statusCode;
+    if (status === 413) {
+      // One type for every listener and body kind, as devices are told (PROTOCOL.md).
+      return send(reply, request, { type: 'payload-too-large', status, detail: error.message });
+    }
     if (status && status >= 400 && status < 500) {
       return send(reply, request, {
         type: (error.code ?? 'bad-request')

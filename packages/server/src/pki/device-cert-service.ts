@@ -145,6 +145,9 @@ export function createDeviceCertService(deps: DeviceCertServiceDeps) {
       });
     });
     crl.poke();
+    // In the caller's transaction, read through it: on SQLite a read outside would wait for
+    // the very transaction that is waiting for it.
+    if (tx) return (await certs.find(instanceId, id, tx))!;
     return get(instanceId, id);
   }
 

@@ -24,12 +24,22 @@ export interface IssueInput {
   /** An issuing CA; when it has been renewed, its newest generation issues. */
   issuingCaId: string;
   csrDer: Buffer;
-  /** The device ID the caller expects; must be the CSR key's ID. */
+  /** The device ID the caller expects; must be the CSR key's ID unless `operationalKey`. */
   deviceId: string;
+  /**
+   * The CSR certifies a separate operational key (the policy allows one; the caller has proven
+   * the identity key): the certificate names `deviceId` but carries the CSR's key.
+   */
+  operationalKey?: boolean;
   /** Requested lifetime; the certificate never outlives its issuer. */
   lifetimeSeconds: number;
   /** Accepted device key types; P-256 only when absent. */
   acceptedKeyTypes?: readonly DeviceKeyType[];
+  /**
+   * The issuer, prepared by `issuer()` beforehand: issuing inside a caller's transaction then
+   * needs no read of its own (on SQLite such a read would wait for that very transaction).
+   */
+  prepared?: IssuerContext;
 }
 
 export interface BuiltCertificate {
@@ -145,7 +155,7 @@ export function createIssuanceEngine(deps: IssuanceEngineDeps) {
         `lifetime must be a whole number of seconds from ${MIN_LIFETIME_SECONDS} to ${MAX_LIFETIME_SECONDS}`,
       );
     }
-    let ready = readyIssuer(input.instanceId, input.issuingCaId);
+    let ready = input.prepared ?? readyIssuer(input.instanceId, input.issuingCaId);
     const pending = ready ? undefined : issuer(input.instanceId, input.issuingCaId);
     pending?.catch(() => undefined); // awaited below; a CSR error may be thrown first
     const parsed = parseCsr(input.csrDer);
@@ -159,14 +169,14 @@ export function createIssuanceEngine(deps: IssuanceEngineDeps) {
         'key-type-not-accepted',
       );
     }
-    if (csr.key.deviceId !== input.deviceId) {
+    if (!input.operationalKey && csr.key.deviceId !== input.deviceId) {
       throw new BadRequestError(
         "the CSR's public key does not belong to this device ID",
         undefined,
         'device-id-mismatch',
       );
     }
-    if (csr.subjectCommonNames.some((cn) => cn !== csr.key.deviceId)) {
+    if (csr.subjectCommonNames.some((cn) => cn !== input.deviceId)) {
       throw new BadRequestError(
         'the CSR subject CN must be the device ID (or absent)',
         undefined,
@@ -195,7 +205,7 @@ export function createIssuanceEngine(deps: IssuanceEngineDeps) {
       serial,
       notBefore,
       notAfter,
-      deviceId: csr.key.deviceId,
+      deviceId: input.deviceId,
       spkiDer: csr.key.spkiDer,
       publicKeyBits: csr.key.publicKeyBits,
     });
@@ -203,7 +213,7 @@ export function createIssuanceEngine(deps: IssuanceEngineDeps) {
     return {
       der,
       serial: serialHex(serial),
-      deviceId: csr.key.deviceId,
+      deviceId: input.deviceId,
       issuerId: ca.id,
       notBefore,
       notAfter,

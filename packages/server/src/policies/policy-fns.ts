@@ -4,12 +4,21 @@ import type { PolicyInput } from './policy-types.js';
 export type Check = { ok: true } | { ok: false; field: string; reason: string };
 
 const MAX_JWT: Duration = { value: 24, unit: 'hours' };
+/** The PKI makes no issuing CA that lives less than an hour. */
+const MIN_ISSUING: Duration = { value: 1, unit: 'hours' };
 
 /**
  * The rules a policy must satisfy beyond its shape: a device certificate never outlives its
  * issuing CA; each connection type names its target and only its own settings.
  */
 export function checkPolicy(p: PolicyInput, now: Date): Check {
+  if (compareDurations(p.issuingCertificate.lifetime, MIN_ISSUING, now) < 0) {
+    return {
+      ok: false,
+      field: 'issuingCertificate.lifetime',
+      reason: 'the issuing certificate lifetime must be at least 1 hour',
+    };
+  }
   if (compareDurations(p.deviceCertificate.lifetime, p.issuingCertificate.lifetime, now) > 0) {
     return {
       ok: false,

@@ -116,6 +116,22 @@ export function createPolicyRepo(db: Executor) {
         .where('id', '=', id)
         .execute();
     },
+    /** Sets the issuing CA only while the policy has none; false when another was first. */
+    async setIssuingCaIfNone(
+      instanceId: string,
+      id: string,
+      issuingCaId: string,
+      tx: Executor = db,
+    ): Promise<boolean> {
+      const r = await tx
+        .updateTable('policies')
+        .set({ issuing_ca_id: issuingCaId })
+        .where('instance_id', '=', instanceId)
+        .where('id', '=', id)
+        .where('issuing_ca_id', 'is', null)
+        .executeTakeFirst();
+      return Number(r.numUpdatedRows) === 1;
+    },
     async find(instanceId: string, id: string, tx: Executor = db): Promise<Policy | undefined> {
       const r = await tx
         .selectFrom('policies')

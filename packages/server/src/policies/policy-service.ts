@@ -4,7 +4,9 @@ import type { AuditContext } from '../audit/audit-types.js';
 import { recordChange } from '../audit/record-change.js';
 import type { Db } from '../db/database.js';
 import { isUniqueViolation } from '../db/db-errors.js';
+import { addDuration } from '../lib/duration.js';
 import { BadRequestError, ConflictError, NotFoundError } from '../lib/errors.js';
+import type { IssuingCaService } from '../pki/issuing-ca-service.js';
 import { checkPolicy } from './policy-fns.js';
 import type { PolicyRepo } from './policy-repo.js';
 import type { Policy, PolicyInput } from './policy-types.js';
@@ -25,13 +27,38 @@ export interface PolicyServiceDeps {
   repo: PolicyRepo;
   refs: PolicyReferences;
   audit: AuditService;
+  /** Makes the issuing CA each policy's devices get their certificates from. */
+  issuingCas: Pick<IssuingCaService, 'create'>;
   now?: () => Date;
 }
 
 /** Creates, changes and removes policies, with the rules of policy-fns and unique names. */
 export function createPolicyService(deps: PolicyServiceDeps) {
-  const { db, repo, refs, audit } = deps;
+  const { db, repo, refs, audit, issuingCas } = deps;
   const now = deps.now ?? (() => new Date());
+
+  /** Creates the issuing CA a policy describes (named after it, under the OEM root). */
+  async function makeIssuingCa(
+    instanceId: string,
+    input: Pick<PolicyInput, 'name' | 'issuingCertificate'>,
+    ctx?: AuditContext,
+  ): Promise<string> {
+    const t = now();
+    const lifetimeSeconds = Math.round(
+      (addDuration(t, input.issuingCertificate.lifetime).getTime() - t.getTime()) / 1000,
+    );
+    const ca = await issuingCas.create(
+      instanceId,
+      {
+        name: input.name,
+        lifetimeSeconds,
+        keyType: input.issuingCertificate.keyType,
+        autoRenew: input.issuingCertificate.autoRenew,
+      },
+      ctx,
+    );
+    return ca.id;
+  }
 
   async function validate(instanceId: string, input: PolicyInput, selfId?: string): Promise<void> {
     const check = checkPolicy(input, now());
@@ -75,6 +102,10 @@ export function createPolicyService(deps: PolicyServiceDeps) {
     async create(instanceId: string, input: PolicyInput, ctx: AuditContext): Promise<Policy> {
       await validate(instanceId, input);
       const id = randomUUID();
+      // The CA is made first, outside the transaction: a key store (an HSM) is no place to wait
+      // while holding database locks. If the policy then fails (a name taken meanwhile), the
+      // CA stays behind unused, listed as "not used"; nothing refers to it.
+      const issuingCaId = await makeIssuingCa(instanceId, input, ctx);
       await db.kysely.transaction().execute(async (tx) => {
         try {
           await repo.insert(instanceId, id, input, now().toISOString(), tx);
@@ -83,6 +114,7 @@ export function createPolicyService(deps: PolicyServiceDeps) {
             throw new ConflictError(`a policy named "${input.name}" already exists`, 'name-taken');
           throw err;
         }
+        await repo.setIssuingCa(instanceId, id, issuingCaId, tx);
         await recordChange(audit, tx, {
           instanceId,
           ctx,
@@ -118,6 +150,17 @@ export function createPolicyService(deps: PolicyServiceDeps) {
         });
       });
       return (await repo.find(instanceId, id))!;
+    },
+    /**
+     * The issuing CA of a policy, made now for a policy that has none (one created before
+     * policies had their own CA). Two callers racing both make one; the first stored wins and
+     * the other stays unused.
+     */
+    async issuingCaFor(instanceId: string, policy: Policy): Promise<string> {
+      if (policy.issuingCaId) return policy.issuingCaId;
+      const made = await makeIssuingCa(instanceId, policy);
+      await repo.setIssuingCaIfNone(instanceId, policy.id, made);
+      return (await repo.find(instanceId, policy.id))!.issuingCaId!;
     },
     async remove(instanceId: string, id: string, ctx: AuditContext): Promise<Policy> {
       const p = await repo.find(instanceId, id);

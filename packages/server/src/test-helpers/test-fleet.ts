@@ -27,6 +27,8 @@ export async function openFleet(dialect: DialectName) {
     claimedAt: null,
   });
   await server.runtime.audit.ensureChain(i2);
+  // Policies get an issuing CA under their instance's root.
+  await server.runtime.pki.createRoot(i2, `second-${i2}`);
   return {
     server,
     db: server.runtime.db,

@@ -1,0 +1,231 @@
+import type { Executor } from '../db/database.js';
+import { DEVICE_COLUMNS, toDevice, type Device, type DeviceState } from './device-repo.js';
+
+/** The certificate facts a device state change records. */
+export interface CurrentCertificate {
+  id: string;
+  serial: string;
+  notAfter: string;
+  renewAt: string;
+  /** DER of the request it was issued from (auto-renewal reuses it). */
+  csr: Buffer;
+}
+
+/** A device certificate presented over TLS, with the device it belongs to (one indexed read). */
+export interface PresentedCertificate {
+  certId: string;
+  status: string;
+  notBefore: string;
+  notAfter: string;
+  device: Device;
+}
+
+/** A device whose current certificate is due for automatic renewal. */
+export interface RenewalCandidate {
+  instanceId: string;
+  id: string;
+  batchId: string;
+  currentCertId: string;
+  csr: Buffer;
+}
+
+const LIVE: DeviceState[] = ['enrolled', 'renewed'];
+
+/**
+ * Lifecycle writes on devices: enrolment, renewal, revocation, expiry, check-in times. Each
+ * state change is conditional on the state it expects, so two requests racing for one device
+ * cannot both win (the loser's transaction rolls back).
+ */
+export function createDeviceLifecycleRepo(db: Executor) {
+  return {
+    /**
+     * Records an enrolment or renewal: the new current certificate, the state and its time.
+     * `expectCertId` is the current certificate the caller saw (null before the first).
+     */
+    async setCertificate(
+      instanceId: string,
+      id: string,
+      change: {
+        state: 'enrolled' | 'renewed';
+        at: string;
+        cert: CurrentCertificate;
+        expectCertId: string | null;
+        enrolMethod?: string;
+        keyType?: string;
+      },
+      tx: Executor = db,
+    ): Promise<boolean> {
+      let q = tx
+        .updateTable('devices')
+        .set({
+          state: change.state,
+          ...(change.state === 'enrolled'
+            ? { enrolled_at: change.at, renewed_at: null }
+            : { renewed_at: change.at }),
+          expired_at: null,
+          current_cert_id: change.cert.id,
+          current_serial: change.cert.serial,
+          cert_not_after: change.cert.notAfter,
+          renew_at: change.cert.renewAt,
+          csr: change.cert.csr,
+          ...(change.enrolMethod ? { enrol_method: change.enrolMethod } : {}),
+          ...(change.keyType ? { key_type: change.keyType } : {}),
+        })
+        .where('instance_id', '=', instanceId)
+        .where('id', '=', id)
+        .where('state', '!=', 'revoked');
+      q =
+        change.expectCertId === null
+          ? q.where('current_cert_id', 'is', null)
+          : q.where('current_cert_id', '=', change.expectCertId);
+      const r = await q.executeTakeFirst();
+      return Number(r.numUpdatedRows) === 1;
+    },
+
+    /** Marks a device revoked; false when it already was (or does not exist). */
+    async markRevoked(
+      instanceId: string,
+      id: string,
+      reason: string,
+      at: string,
+      tx: Executor = db,
+    ): Promise<boolean> {
+      const r = await tx
+        .updateTable('devices')
+        .set({ state: 'revoked', revoked_at: at, revocation_reason: reason })
+        .where('instance_id', '=', instanceId)
+        .where('id', '=', id)
+        .where('state', '!=', 'revoked')
+        .executeTakeFirst();
+      return Number(r.numUpdatedRows) === 1;
+    },
+
+    /** Marks a device expired when it is still live and its certificate has run out. */
+    async markExpired(instanceId: string, id: string, at: string, tx: Executor = db) {
+      const r = await tx
+        .updateTable('devices')
+        .set({ state: 'expired', expired_at: at })
+        .where('instance_id', '=', instanceId)
+        .where('id', '=', id)
+        .where('state', 'in', LIVE)
+        .where('cert_not_after', '<=', at)
+        .executeTakeFirst();
+      return Number(r.numUpdatedRows) === 1;
+    },
+
+    /** Live devices (any instance) whose current certificate has expired. */
+    async dueForExpiry(now: string, limit: number, tx: Executor = db) {
+      return tx
+        .selectFrom('devices')
+        .select(['instance_id', 'id', 'batch_id', 'cert_not_after'])
+        .where('state', 'in', LIVE)
+        .where('cert_not_after', '<=', now)
+        .orderBy('cert_not_after')
+        .limit(limit)
+        .execute();
+    },
+
+    /** Live devices (any instance) past their renewal time whose certificate is still valid. */
+    async dueForRenewal(
+      now: string,
+      limit: number,
+      tx: Executor = db,
+    ): Promise<RenewalCandidate[]> {
+      const rows = await tx
+        .selectFrom('devices')
+        .select(['instance_id', 'id', 'batch_id', 'current_cert_id', 'csr'])
+        .where('state', 'in', LIVE)
+        .where('renew_at', '<=', now)
+        .where('cert_not_after', '>', now)
+        .where('csr', 'is not', null)
+        .orderBy('renew_at')
+        .limit(limit)
+        .execute();
+      return rows.map((r) => ({
+        instanceId: r.instance_id,
+        id: r.id,
+        batchId: r.batch_id,
+        currentCertId: r.current_cert_id!,
+        csr: Buffer.from(r.csr!),
+      }));
+    },
+
+    /** The CSR of a device's current certificate. */
+    async csrOf(instanceId: string, id: string, tx: Executor = db): Promise<Buffer | undefined> {
+      const r = await tx
+        .selectFrom('devices')
+        .select('csr')
+        .where('instance_id', '=', instanceId)
+        .where('id', '=', id)
+        .executeTakeFirst();
+      return r?.csr ? Buffer.from(r.csr) : undefined;
+    },
+
+    /**
+     * A certificate presented by a device (by issuer and serial, never by its CN) joined with
+     * its device: what authenticating a device request needs, in one indexed read.
+     */
+    async findByCertificate(
+      instanceId: string,
+      issuerId: string,
+      serial: string,
+      tx: Executor = db,
+    ): Promise<PresentedCertificate | undefined> {
+      const r = await tx
+        .selectFrom('device_certificates as c')
+        .innerJoin('devices as d', (j) =>
+          j.onRef('d.instance_id', '=', 'c.instance_id').onRef('d.id', '=', 'c.device_id'),
+        )
+        .select([
+          'c.id as cert_id',
+          'c.status as cert_status',
+          'c.not_before as cert_not_before',
+          'c.not_after as cert_valid_until',
+          ...DEVICE_COLUMNS.map((k) => `d.${k}` as const),
+        ])
+        .where('c.instance_id', '=', instanceId)
+        .where('c.issuer_id', '=', issuerId)
+        .where('c.serial', '=', serial)
+        .executeTakeFirst();
+      if (!r) return undefined;
+      return {
+        certId: r.cert_id,
+        status: r.cert_status,
+        notBefore: r.cert_not_before,
+        notAfter: r.cert_valid_until,
+        device: toDevice(r),
+      };
+    },
+
+    /** Current states of some devices (the connection reconcile). */
+    async states(instanceId: string, ids: string[], tx: Executor = db) {
+      if (!ids.length) return new Map<string, DeviceState>();
+      const rows = await tx
+        .selectFrom('devices')
+        .select(['id', 'state'])
+        .where('instance_id', '=', instanceId)
+        .where('id', 'in', ids)
+        .execute();
+      return new Map(rows.map((r) => [r.id, r.state as DeviceState]));
+    },
+
+    /** Writes check-in facts gathered since the last flush (last seen, reported firmware). */
+    async touch(
+      instanceId: string,
+      id: string,
+      seen: { at: string; firmwareDigest?: string },
+      tx: Executor = db,
+    ): Promise<void> {
+      await tx
+        .updateTable('devices')
+        .set({
+          last_seen_at: seen.at,
+          ...(seen.firmwareDigest ? { firmware_digest: seen.firmwareDigest } : {}),
+        })
+        .where('instance_id', '=', instanceId)
+        .where('id', '=', id)
+        .execute();
+    },
+  };
+}
+export type DeviceLifecycleRepo = ReturnType<typeof createDeviceLifecycleRepo>;

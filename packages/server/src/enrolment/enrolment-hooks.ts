@@ -1,0 +1,41 @@
+import type { HubBlock, StatusResponse } from '@trustlink/protocol';
+import type { Device } from '../devices/device-repo.js';
+import type { Policy } from '../policies/policy-types.js';
+
+/** Where a device connects for its data; the hub domains answer (nothing until they exist). */
+export type HubConnectionResolver = (
+  instanceId: string,
+  policy: Policy,
+  deviceId: string,
+) => Promise<HubBlock | undefined>;
+
+/** The update waiting for a device, if any; the firmware domain answers. */
+export type UpdateCheck = (
+  instanceId: string,
+  device: Device,
+) => Promise<StatusResponse['update'] | undefined>;
+
+/**
+ * What other domains plug into enrolment and check-in without enrolment knowing them: the
+ * hub block of the enrolment answer, and the update a check-in announces. Each has one
+ * provider; registering a second is a wiring mistake and fails at start.
+ */
+export function createEnrolmentHooks() {
+  let hub: HubConnectionResolver | undefined;
+  let update: UpdateCheck | undefined;
+  return {
+    setHubConnection(fn: HubConnectionResolver) {
+      if (hub) throw new Error('a hub connection resolver is already registered');
+      hub = fn;
+    },
+    setUpdateCheck(fn: UpdateCheck) {
+      if (update) throw new Error('an update check is already registered');
+      update = fn;
+    },
+    hubConnection: (instanceId: string, policy: Policy, deviceId: string) =>
+      hub ? hub(instanceId, policy, deviceId) : Promise.resolve(undefined),
+    pendingUpdate: (instanceId: string, device: Device) =>
+      update ? update(instanceId, device) : Promise.resolve(undefined),
+  };
+}
+export type EnrolmentHooks = ReturnType<typeof createEnrolmentHooks>;
