@@ -14,6 +14,9 @@ import { registerAuditRoutes } from './audit/audit-routes.js';
 import { registerAuthCertRoutes } from './auth-certs/auth-cert-routes.js';
 import { registerBatchRoutes } from './batches/batch-routes.js';
 import { registerEnrolmentTokenRoutes } from './enrolment-tokens/enrolment-token-routes.js';
+import { noDeviceAuthenticator, type DeviceAuthenticator } from './devices/device-authenticator.js';
+import { registerFirmwareDeviceRoutes } from './firmware/firmware-device-routes.js';
+import { registerFirmwareRoutes } from './firmware/firmware-routes.js';
 import { registerPolicyRoutes } from './policies/policy-routes.js';
 import { registerAccessControl } from './auth/access-hook.js';
 import { registerAuthRoutes } from './auth/auth-routes.js';
@@ -69,11 +72,25 @@ export interface Apps {
   pki: FastifyInstance;
 }
 
+export interface AppOptions {
+  /**
+   * Which device a device-API request comes from. Until device authentication (TLS client
+   * certificates and bearer sessions, the enrolment domain) is wired here, no request proves
+   * a device and device routes answer 401.
+   */
+  authenticateDevice?: DeviceAuthenticator;
+}
+
 /**
  * Composes the two listeners: management (API, docs, console) and device (device API, EST).
  * Each domain registers its own routes here, on the listener of its audience.
  */
-export async function createApps(runtime: Runtime, tls: TlsMaterial, log: Logger): Promise<Apps> {
+export async function createApps(
+  runtime: Runtime,
+  tls: TlsMaterial,
+  log: Logger,
+  opts: AppOptions = {},
+): Promise<Apps> {
   const { config } = runtime;
   const metrics = createMetrics();
 
@@ -129,6 +146,7 @@ export async function createApps(runtime: Runtime, tls: TlsMaterial, log: Logger
     urls: runtime.pkiServices.urls,
     now: runtime.now,
   });
+  registerFirmwareRoutes(management, runtime.firmware);
 
   // The device port asks for a client certificate but lets each route decide: EST bootstrap
   // and challenge proofs work without one, and self-signed bootstrap certificates are valid.
@@ -140,6 +158,10 @@ export async function createApps(runtime: Runtime, tls: TlsMaterial, log: Logger
   metrics.instrument(device, 'device');
   registerAccessControl(device, { access, audit, instanceOf });
   registerHealthRoutes(device, runtime);
+  registerFirmwareDeviceRoutes(device, {
+    devices: runtime.firmware.devices,
+    authenticateDevice: opts.authenticateDevice ?? noDeviceAuthenticator,
+  });
 
   // Relying parties fetch CRLs and OCSP over plain HTTP (RFC 5280/6960): the objects are signed.
   const pki = baseApp(log.child({ listener: 'pki' }), null, PKI_BODY_LIMIT);

@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { createAuditService, type AuditService } from './audit/audit-service.js';
 import { createFleet, type Fleet } from './batches/fleet.js';
+import { createFirmware, type FirmwareModule } from './firmware/firmware-module.js';
 import { createDeviceEvents, type DeviceEvents } from './devices/device-events.js';
 import { createAccessServices, type AccessServices } from './auth/access-services.js';
 import { ConfigError, effectiveDatabaseUrl, effectivePkiBaseUrl, type Config } from './config.js';
@@ -60,6 +61,8 @@ export interface Runtime {
   deviceEvents: DeviceEvents;
   /** Issuing CAs, device certificates, CRLs, OCSP, signing keys and their background jobs. */
   pkiServices: Pki;
+  /** Firmware images, their signing and rollouts to batches, and the device side of updates. */
+  firmware: FirmwareModule;
   /** The PKI listener's base URL as written into certificates; `bind` tells the bound port. */
   pkiEndpoint: { baseUrl(): string; bind(port: number): void };
   instance: InstanceRecord;
@@ -229,6 +232,17 @@ export async function openRuntime(
       now,
       log,
     });
+    const fleet = createFleet({ db, audit, now });
+    const firmware = createFirmware({
+      db,
+      audit,
+      keystore,
+      instancePki: pki,
+      pki: pkiServices,
+      batches: fleet.batches,
+      config,
+      now,
+    });
     const openedHsm = hsm;
     const runtime: Runtime = {
       config,
@@ -241,9 +255,10 @@ export async function openRuntime(
       setup,
       audit,
       access,
-      fleet: createFleet({ db, audit, now }),
+      fleet,
       deviceEvents: createDeviceEvents(log),
       pkiServices,
+      firmware,
       pkiEndpoint,
       instance,
       created: isNew,

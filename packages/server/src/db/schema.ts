@@ -2,6 +2,7 @@ import type { AuthCertTables } from '../auth-certs/auth-cert-tables.js';
 import type { BatchTables } from '../batches/batch-tables.js';
 import type { DeviceTables } from '../devices/device-tables.js';
 import type { EnrolmentTokenTables } from '../enrolment-tokens/enrolment-token-tables.js';
+import type { FirmwareTables } from '../firmware/firmware-tables.js';
 import type { AuditTables } from '../audit/audit-tables.js';
 import type { AuthTables } from '../auth/auth-tables.js';
 import type { InstanceTables } from '../instances/instance-tables.js';
@@ -30,4 +31,5 @@ export interface Database
     EnrolmentTokenTables,
     UserTables,
     AuthTables,
-    AuditTables {}
+    AuditTables,
+    FirmwareTables {}
