@@ -37,15 +37,15 @@ const attrParam = z
   .optional()
   .describe('name:value, repeated for each attribute');
 
-/** Parses the attr parameters; every bad one is named. */
-function attributesOf(param: string | string[] | undefined): Attribute[] {
+/** Parses the attr parameters; every bad one is named. An image's attribute names are unique. */
+function attributesOf(param: string | string[] | undefined, uniqueNames: boolean): Attribute[] {
   const list = param === undefined ? [] : Array.isArray(param) ? param : [param];
   const errors: { path: string; message: string }[] = [];
   const out: Attribute[] = [];
   for (const [i, text] of list.entries()) {
     const r = parseAttributeParam(text);
     if (!r.ok) errors.push({ path: `querystring.attr.${i}`, message: r.reason });
-    else if (out.some((a) => a.name === r.attribute.name))
+    else if (uniqueNames && out.some((a) => a.name === r.attribute.name))
       errors.push({
         path: `querystring.attr.${i}`,
         message: `attribute ${r.attribute.name} twice`,
@@ -112,7 +112,7 @@ export function registerFirmwareRoutes(app: FastifyInstance, deps: FirmwareRoute
       if (declared > maxBytes)
         throw new PayloadTooLargeError(`the upload is larger than the limit of ${maxBytes} bytes`);
       const { attr, ...meta } = req.query;
-      const input = { ...meta, attributes: attributesOf(attr) };
+      const input = { ...meta, attributes: attributesOf(attr, true) };
       // Stopping early (a bad HEX line, the size limit) must not destroy the request, or the
       // client would see a reset instead of the answer; Node discards the rest of the body.
       const source = body.iterator({ destroyOnReturn: false });
@@ -140,7 +140,7 @@ export function registerFirmwareRoutes(app: FastifyInstance, deps: FirmwareRoute
     async (req) => {
       const filter: AttributeFilter = {
         operator: req.query.operator,
-        filters: attributesOf(req.query.attr),
+        filters: attributesOf(req.query.attr, false),
       };
       return { items: await catalog.list(principalOf(req).instanceId, filter) };
     },
