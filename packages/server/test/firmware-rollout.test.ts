@@ -324,6 +324,11 @@ for (const dialect of TEST_DIALECTS) {
       const tail = await dev('GET', url, d, { headers: { range: 'bytes=-100' } });
       expect(tail.status).toBe(206);
       expect(tail.body.equals(images.gw.subarray(-100))).toBe(true);
+      const head = await dev('HEAD', url, d);
+      expect(head.status).toBe(200);
+      expect(head.headers['content-length']).toBe(String(images.gw.length));
+      expect(head.headers.etag).toBe(etag);
+      expect(head.body.length).toBe(0);
       expect((await dev('GET', url, d, { headers: { 'if-none-match': etag } })).status).toBe(304);
       const stale = await dev('GET', url, d, {
         headers: { range: 'bytes=10-', 'if-range': '"old"' },

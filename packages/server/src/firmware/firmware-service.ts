@@ -41,7 +41,7 @@ export interface FirmwareServiceDeps {
   now?: () => Date;
 }
 
-type Source = AsyncIterable<Uint8Array | string>;
+type Source = AsyncIterable<Uint8Array | string> | Iterable<Uint8Array | string>;
 
 /** Passes a stream on and stops it with 413 once more than `max` bytes went through. */
 async function* limited(source: Source, max: number): AsyncGenerator<Uint8Array | string> {
