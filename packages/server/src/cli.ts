@@ -14,6 +14,7 @@ import {
   type Config,
 } from './config.js';
 import { openDatabase } from './db/database.js';
+import { registerFirmwareCommands } from './firmware/firmware-cli.js';
 import { rotateMasterKey } from './secrets/master-key-rotation.js';
 import { createLogger, startServer } from './serve.js';
 import { registerUserCommands } from './users/users-cli.js';
@@ -157,5 +158,6 @@ registerUserCommands(program, run);
 registerTokenCommands(program, run);
 registerAuditCommands(program, run);
 registerFleetCommands(program, run);
+registerFirmwareCommands(program, run);
 
 await program.parseAsync(process.argv);
