@@ -234,7 +234,7 @@ export function createFirmwareService(deps: FirmwareServiceDeps) {
           await recordChange(audit, tx, {
             instanceId,
             ctx,
-            action: 'firmware.update',
+            action: 'firmware.edit',
             target: { type: 'firmware', id, name: change.name ?? before.name },
             details: { change },
           });

@@ -1,11 +1,13 @@
-import { X509Certificate } from 'node:crypto';
+import { createPublicKey, X509Certificate } from 'node:crypto';
 import https from 'node:https';
 import type { TLSSocket } from 'node:tls';
 import type { DeviceAuthenticator } from '../devices/device-authenticator.js';
+import type { Firmware, Rollout } from '../firmware/firmware-types.js';
 import { createDeviceRepo } from '../devices/device-repo.js';
 import { toPem } from '../pki/certificate-builder.js';
 import type { Runtime } from '../runtime.js';
 import { deviceKey, makeCsr } from './test-csr.js';
+import type { TestPrincipal } from './test-auth.js';
 import type { TestServer } from './test-server.js';
 
 const SYSTEM = { actor: { type: 'system' as const, name: 'test-firmware' } };
@@ -127,4 +129,55 @@ export function interruptedDownload(
       if (!req.destroyed) reject(err);
     });
   });
+}
+
+/**
+ * The management calls firmware tests make, as an administrator: upload, signing keys, batches
+ * (under one policy made on first use), assignment and rollout.
+ */
+export function firmwareApi(server: TestServer, admin: TestPrincipal) {
+  let policyId: string | undefined;
+  const call = (method: string, url: string, body?: unknown, who: TestPrincipal = admin) =>
+    server.request(method, url, { body, headers: who.headers });
+  return {
+    call,
+    async upload(query: string, body: Buffer): Promise<Firmware> {
+      const res = await server.request('POST', `/api/v1/firmware?${query}`, {
+        body,
+        headers: { ...admin.headers, 'content-type': 'application/octet-stream' },
+      });
+      if (res.status !== 201) throw new Error(`upload: ${res.status} ${res.text}`);
+      return res.json<Firmware>();
+    },
+    /** A signing key in the key store, with its public key as DER SPKI. */
+    async signingKey(name: string, algorithm: 'P-256' | 'RSA-3072') {
+      const k = await call('POST', '/api/v1/pki/signing-keys', { name, algorithm });
+      if (k.status !== 201) throw new Error(`signing key: ${k.status} ${k.text}`);
+      const id = k.json<{ id: string }>().id;
+      const pem = (await call('GET', `/api/v1/pki/signing-keys/${id}/public-key`)).text;
+      return { id, spki: createPublicKey(pem).export({ type: 'spki', format: 'der' }) };
+    },
+    async batch(name: string, filters: { name: string; value: string }[] = []): Promise<string> {
+      if (!policyId) {
+        const p = await call('POST', '/api/v1/policies', {
+          name: 'Updates',
+          connectionType: 'iot-hub',
+          deviceCertificate: { lifetime: { value: 1, unit: 'years' } },
+          issuingCertificate: { lifetime: { value: 2, unit: 'years' } },
+        });
+        policyId = p.json<{ id: string }>().id;
+      }
+      const b = await call('POST', '/api/v1/batches', {
+        name,
+        policyId,
+        attributeFilter: { operator: 'and', filters },
+      });
+      if (b.status !== 201) throw new Error(`batch: ${b.status} ${b.text}`);
+      return b.json<{ id: string }>().id;
+    },
+    assign: (batch: string, firmwareId: string, signingKeyId: string, who = admin) =>
+      call('PUT', `/api/v1/batches/${batch}/firmware`, { firmwareId, signingKeyId }, who),
+    rollout: async (batch: string) =>
+      (await call('GET', `/api/v1/batches/${batch}/rollout`)).json<Rollout>(),
+  };
 }
