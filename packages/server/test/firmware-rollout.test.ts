@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { checkImageAgainstManifest, verifyManifest } from '@trustlink/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Firmware, UpdateView } from '../src/firmware/firmware-types.js';
+import type { Firmware, Rollout, UpdateView } from '../src/firmware/firmware-types.js';
 import { createTestUsers, type TestPrincipal } from '../src/test-helpers/test-auth.js';
 import { TEST_DIALECTS } from '../src/test-helpers/test-databases.js';
 import {
