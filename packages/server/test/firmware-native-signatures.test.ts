@@ -121,5 +121,23 @@ for (const dialect of TEST_DIALECTS) {
       // Devices of other batches cannot fetch it; a raw update has no CMS signature.
       expect((await dev('GET', `/device/v1/updates/${u.id}/signature`, gwDevice)).status).toBe(404);
     });
+
+    it('ok/deleting a batch takes its rollout with it', async () => {
+      const u = (await rollout(batches.linux)).update!;
+      expect((await api('DELETE', `/api/v1/batches/${batches.linux}`)).status).toBe(204);
+      const left = await server.runtime.db.kysely
+        .selectFrom('firmware_update_devices')
+        .select('device_id')
+        .where('update_id', '=', u.id)
+        .execute();
+      expect(left).toEqual([]);
+      expect((await dev('GET', `/device/v1/updates/${u.id}/manifest`, linuxDevice)).status).toBe(
+        401,
+      );
+      // The firmware is free again, its signatures stay listed.
+      const fw = (await api('GET', `/api/v1/firmware/${firmware.linux!.id}`)).json<Firmware>();
+      expect(fw.batches).toEqual([]);
+      expect(fw.signatures.map((x) => x.kind).sort()).toEqual(['cms', 'manifest']);
+    });
   });
 }
