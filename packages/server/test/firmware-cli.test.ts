@@ -58,7 +58,9 @@ for (const dialect of TEST_DIALECTS) {
     });
     afterAll(async () => server?.close());
 
-    it('ok/a CI pipeline: upload a binary and an Intel HEX, list, assign, see the rollout (remote)', async () => {
+    // A CI pipeline in steps (remote): each command is its own process, slow on a busy machine.
+    let id: string;
+    it('ok/pipeline: upload a binary (remote)', async () => {
       const binFile = path.join(server.home, 'app.bin');
       writeFileSync(binFile, bin);
       const up = await runCli(
@@ -72,7 +74,7 @@ for (const dialect of TEST_DIALECTS) {
         /uploading app\.bin \(195\.3 KiB, binary\) as "App 1\.0" \.\.\.\nstored 195\.3 KiB, SHA-256 [0-9a-f]{64}\n/,
       );
       expect(up.code).toBe(0);
-      const id = up.stdout.trim();
+      id = up.stdout.trim();
       const fw = (
         await server.request('GET', `/api/v1/firmware/${id}`, { headers: admin.headers })
       ).json<Firmware>();
@@ -85,7 +87,10 @@ for (const dialect of TEST_DIALECTS) {
           { name: 'soc', value: 'esp32c3' },
         ],
       });
+    });
 
+    it('ok/pipeline: upload an Intel HEX, stored as the same binary (remote)', async () => {
+      const binFile = path.join(server.home, 'app.bin');
       execFileSync('objcopy', [
         '-I',
         'binary',
@@ -114,13 +119,17 @@ for (const dialect of TEST_DIALECTS) {
         })
       ).json<Firmware>();
       expect(hexFw.sha256).toBe(sha256(bin));
+    });
 
+    it('ok/pipeline: list with an attribute filter (remote)', async () => {
       const ls = await runCli(['firmware', 'list', '--attr', 'board=tl-sn-1'], remote);
       expect(ls.code).toBe(0);
       expect(ls.stdout).toMatch(/^NAME\s+VERSION\s+SECURITY\s+FORMAT/);
       expect(ls.stdout).toMatch(/App 1\.0\s+1\.0\.0\s+2\s+raw\s+195\.3 KiB/);
       expect(ls.stdout).not.toMatch(/App hex/);
+    });
 
+    it('ok/pipeline: assign, see the rollout and the signing key (remote)', async () => {
       const as = await runCli(
         ['firmware', 'assign', 'App 1.0', '--batch', 'Field units', '--key', 'CI key'],
         remote,
@@ -175,27 +184,42 @@ for (const dialect of TEST_DIALECTS) {
       });
     });
 
-    it('fail/bad HEX names its line; a contributor token is refused; nothing is stored', async () => {
+    const badHex = () => {
       const bad = path.join(server.home, 'bad.hex');
       writeFileSync(bad, ':10000000000102030405060708090A0B0C0D0E0F00\n:00000001FF\n');
+      return bad;
+    };
+    const names = async () =>
+      (await server.request('GET', '/api/v1/firmware', { headers: admin.headers }))
+        .json<{ items: Firmware[] }>()
+        .items.map((f) => f.name);
+
+    it('fail/a bad HEX record is named by its line and nothing is stored', async () => {
       const r = await runCli(
-        ['firmware', 'upload', bad, '--name', 'Bad', '--version', '1'],
+        ['firmware', 'upload', badHex(), '--name', 'Bad', '--version', '1'],
         remote,
       );
       expect(r.code).not.toBe(0);
       expect(r.stderr).toMatch(/400 Intel HEX line 1: .*checksum/);
-      const c = await runCli(['firmware', 'upload', bad, '--name', 'Bad', '--version', '1'], {
+      expect(await names()).not.toContain('Bad');
+    });
+
+    it('fail/a contributor token cannot upload', async () => {
+      const c = await runCli(['firmware', 'upload', badHex(), '--name', 'Bad', '--version', '1'], {
         ...remote,
         TRUSTLINK_TOKEN: contributor.token,
       });
       expect(c.code).not.toBe(0);
       expect(c.stderr).toMatch(/403/);
-      const ls = await runCli(['firmware', 'list', '--json'], remote);
-      expect((JSON.parse(ls.stdout) as Firmware[]).map((f) => f.name)).not.toContain('Bad');
+      expect(await names()).not.toContain('Bad');
+    });
+
+    it('fail/an unknown signing key is named', async () => {
       const noKey = await runCli(
         ['firmware', 'assign', 'App 1.0', '--batch', 'Field units', '--key', 'nope'],
         remote,
       );
+      expect(noKey.code).not.toBe(0);
       expect(noKey.stderr).toMatch(/no signing key with id or name "nope"/);
     });
   });

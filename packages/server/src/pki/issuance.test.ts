@@ -403,11 +403,15 @@ for (const backend of TEST_KEY_BACKENDS)
         }
         await tp.pki.crl.settle();
         const before = tp.pki.crl.builds;
+        const started = Date.now();
         for (const r of recs) await tp.pki.deviceCerts.revoke(tp.instanceId, r.id, 'superseded');
+        const elapsed = Date.now() - started;
         await tp.pki.crl.settle();
         const built = tp.pki.crl.builds - before;
         expect(built).toBeGreaterThanOrEqual(1);
-        expect(built).toBeLessThan(15);
+        // At most one build per debounce window (50 ms here) while revocations keep coming: a
+        // fixed bound would depend on how fast this machine revokes (it failed under load).
+        expect(built).toBeLessThanOrEqual(Math.ceil(elapsed / 50) + 2);
         const crl = await tp.pki.crl.current(tp.instanceId, ca.id);
         const text = openssl(['crl', '-inform', 'DER', '-noout', '-text'], crl.der).out;
         for (const r of recs) expect(text).toContain(r.serial.toUpperCase());
