@@ -17,6 +17,10 @@ import { registerEnrolmentTokenRoutes } from './enrolment-tokens/enrolment-token
 import { registerDeviceRoutes } from './devices/device-routes.js';
 import { registerDeviceApiRoutes } from './enrolment/enrolment-routes.js';
 import { registerEstRoutes } from './est/est-routes.js';
+import type { DeviceAuthenticator } from './devices/device-authenticator.js';
+import { requestContext } from './enrolment/device-auth.js';
+import { registerFirmwareDeviceRoutes } from './firmware/firmware-device-routes.js';
+import { registerFirmwareRoutes } from './firmware/firmware-routes.js';
 import { registerPolicyRoutes } from './policies/policy-routes.js';
 import { registerAccessControl } from './auth/access-hook.js';
 import { registerAuthRoutes } from './auth/auth-routes.js';
@@ -73,11 +77,25 @@ export interface Apps {
   pki: FastifyInstance;
 }
 
+export interface AppOptions {
+  /**
+   * Which device a device-API request comes from. Until device authentication (TLS client
+   * certificates and bearer sessions, the enrolment domain) is wired here, no request proves
+   * a device and device routes answer 401.
+   */
+  authenticateDevice?: DeviceAuthenticator;
+}
+
 /**
  * Composes the two listeners: management (API, docs, console) and device (device API, EST).
  * Each domain registers its own routes here, on the listener of its audience.
  */
-export async function createApps(runtime: Runtime, tls: TlsMaterial, log: Logger): Promise<Apps> {
+export async function createApps(
+  runtime: Runtime,
+  tls: TlsMaterial,
+  log: Logger,
+  opts: AppOptions = {},
+): Promise<Apps> {
   const { config } = runtime;
   const metrics = createMetrics();
 
@@ -135,6 +153,7 @@ export async function createApps(runtime: Runtime, tls: TlsMaterial, log: Logger
   registerEnrolmentTokenRoutes(management, runtime.fleet.enrolmentTokens);
   registerDeviceRoutes(management, runtime.enrolment.deviceService);
   await registerConsoleRoutes(management);
+  registerFirmwareRoutes(management, runtime.firmware);
 
   // The device port asks for a client certificate but lets each route decide: EST bootstrap
   // and challenge proofs work without one, and self-signed bootstrap certificates are valid.
@@ -149,6 +168,17 @@ export async function createApps(runtime: Runtime, tls: TlsMaterial, log: Logger
   const deviceApi = { ...runtime.enrolment, instanceOf };
   registerDeviceApiRoutes(device, deviceApi);
   registerEstRoutes(device, deviceApi);
+  // Update downloads authenticate like every device call: device certificate or bearer session.
+  const enrolledDevice: DeviceAuthenticator = async (req) => {
+    const instanceId = instanceOf(req);
+    const ctx = requestContext(req, instanceId, 'device-api');
+    const who = await runtime.enrolment.auth.authenticate(req, ctx, 'device.update');
+    return { instanceId, deviceId: who.device.id, batchId: who.device.batchId };
+  };
+  registerFirmwareDeviceRoutes(device, {
+    devices: runtime.firmware.devices,
+    authenticateDevice: opts.authenticateDevice ?? enrolledDevice,
+  });
 
   // Relying parties fetch CRLs and OCSP over plain HTTP (RFC 5280/6960): the objects are signed.
   const pki = baseApp(log.child({ listener: 'pki' }), null, PKI_BODY_LIMIT);

@@ -15,6 +15,7 @@ import {
   type Config,
 } from './config.js';
 import { openDatabase } from './db/database.js';
+import { registerFirmwareCommands } from './firmware/firmware-cli.js';
 import { rotateMasterKey } from './secrets/master-key-rotation.js';
 import { createLogger, startServer } from './serve.js';
 import { registerUserCommands } from './users/users-cli.js';
@@ -159,5 +160,6 @@ registerTokenCommands(program, run);
 registerAuditCommands(program, run);
 registerFleetCommands(program, run);
 registerDeviceCommands(program, run);
+registerFirmwareCommands(program, run);
 
 await program.parseAsync(process.argv);

@@ -13,7 +13,7 @@ export const CONFIG_OPTIONS = {
     schema: z.string().min(1),
     default: './data',
     description:
-      'Directory that holds the state of this server: the SQLite database (unless a PostgreSQL URL is set) and, later, firmware blobs. Created on first start.',
+      'Directory that holds the state of this server: the SQLite database (unless a PostgreSQL URL is set) and the firmware images (`firmware/`, one file per image named by its SHA-256). Created on first start.',
   },
   databaseUrl: {
     env: 'TRUSTLINK_DATABASE_URL',
@@ -217,6 +217,24 @@ export const CONFIG_OPTIONS = {
     default: undefined,
     secret: true,
     description: 'User PIN of the PKCS#11 token.',
+  },
+  firmwareMaxBytes: {
+    env: 'TRUSTLINK_FIRMWARE_MAX_BYTES',
+    schema: z.coerce
+      .number()
+      .int()
+      .min(1024)
+      .max(2 ** 40),
+    default: 256 * 1024 * 1024,
+    description:
+      'Largest firmware upload in bytes (the body as sent: the image, or its Intel HEX text). Uploads stream to disk, so this bounds disk use, not memory; a larger upload gets 413 and nothing is stored.',
+  },
+  firmwareManifestDays: {
+    env: 'TRUSTLINK_FIRMWARE_MANIFEST_DAYS',
+    schema: z.coerce.number().int().min(1).max(365),
+    default: 30,
+    description:
+      'Lifetime of a signed update manifest. Devices refuse an expired manifest (anti-freeze); while an update is current, the server signs a new one once half of this has passed.',
   },
   logLevel: {
     env: 'TRUSTLINK_LOG_LEVEL',

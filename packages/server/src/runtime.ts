@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { createAuditService, type AuditService } from './audit/audit-service.js';
 import { createFleet, type Fleet } from './batches/fleet.js';
+import { createFirmware, type FirmwareModule } from './firmware/firmware-module.js';
 import { createDeviceEvents, type DeviceEvents } from './devices/device-events.js';
 import { createDeviceApi, type DeviceApiServices } from './enrolment/device-api.js';
 import { createAccessServices, type AccessServices } from './auth/access-services.js';
@@ -68,6 +69,8 @@ export interface Runtime {
    * and revocation, and the lifecycle jobs (started by `serve`).
    */
   enrolment: DeviceApiServices;
+  /** Firmware images, their signing and rollouts to batches, and the device side of updates. */
+  firmware: FirmwareModule;
   instance: InstanceRecord;
   /** True when this start created the instance. */
   created: boolean;
@@ -237,6 +240,16 @@ export async function openRuntime(
     });
     const openedHsm = hsm;
     const fleet = createFleet({ db, audit, issuingCas: pkiServices.issuingCas, now });
+    const firmware = createFirmware({
+      db,
+      audit,
+      keystore,
+      instancePki: pki,
+      pki: pkiServices,
+      batches: fleet.batches,
+      config,
+      now,
+    });
     const deviceEvents = createDeviceEvents(log);
     const enrolment = createDeviceApi({
       db,
@@ -252,6 +265,10 @@ export async function openRuntime(
       now,
       log,
     });
+    // A check-in tells the device of the update its batch's rollout has waiting for it.
+    enrolment.hooks.setUpdateCheck((instanceId, device) =>
+      firmware.devices.pendingUpdateFor(instanceId, device.id, device.batchId),
+    );
     // A signing key a batch uses cannot be deleted (the PKI asks every registered domain).
     pkiServices.keyUsage.register('batches', async (instanceId, keyId) =>
       (await fleet.batches.list(instanceId))
@@ -270,6 +287,7 @@ export async function openRuntime(
       audit,
       access,
       pkiServices,
+      firmware,
       pkiEndpoint,
       fleet,
       deviceEvents,

@@ -1,6 +1,6 @@
 import net from 'node:net';
 import pino, { type Logger } from 'pino';
-import { createApps, type Apps } from './app.js';
+import { createApps, type AppOptions, type Apps } from './app.js';
 import { ConfigError, type Config } from './config.js';
 import { endpointNames } from './pki/instance-pki.js';
 import { openRuntime, type Runtime } from './runtime.js';
@@ -54,7 +54,7 @@ export function createLogger(config: Pick<Config, 'logLevel'>): Logger {
 export async function startServer(
   config: Config,
   log: Logger = createLogger(config),
-  opts: { now?: () => Date } = {},
+  opts: { now?: () => Date } & AppOptions = {},
 ): Promise<RunningServer> {
   await probePort(config.bindAddress, config.managementPort, 'TRUSTLINK_MANAGEMENT_PORT');
   await probePort(config.bindAddress, config.devicePort, 'TRUSTLINK_DEVICE_PORT');
@@ -65,7 +65,9 @@ export async function startServer(
       runtime.instance.id,
       endpointNames(config.publicHostname, config.tlsSubjectAltNames),
     );
-    const apps = await createApps(runtime, tls, log);
+    const apps = await createApps(runtime, tls, log, {
+      authenticateDevice: opts.authenticateDevice,
+    });
     await apps.management.listen({ host: config.bindAddress, port: config.managementPort });
     await apps.device.listen({ host: config.bindAddress, port: config.devicePort });
     await apps.pki.listen({ host: config.bindAddress, port: config.pkiHttpPort });

@@ -6,6 +6,7 @@
  *   -> GET  /device/v1/updates/{id}/image            Range: bytes=<from>-   (resume)
  *   <- 200 | 206 application/octet-stream            ETag: "<sha256 hex>"
  *   -> POST /device/v1/updates/{id}/report           { status, detail?, at }
+ *        status: downloading | installing | installed | failed (with detail)
  *   <- 204
  *   <- 401 unauthorized | 403 device-revoked | 404 not-found (unknown update or not this device's)
  *
@@ -27,7 +28,7 @@ export const manifestResponseSchema = z
   .regex(/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/)
   .max(16 * 1024);
 
-export const UPDATE_REPORT_STATUSES = ['downloading', 'installed', 'failed'] as const;
+export const UPDATE_REPORT_STATUSES = ['downloading', 'installing', 'installed', 'failed'] as const;
 
 export const updateReportSchema = z.strictObject({
   status: z.enum(UPDATE_REPORT_STATUSES),

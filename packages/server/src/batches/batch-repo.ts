@@ -130,6 +130,41 @@ export function createBatchRepo(db: Executor) {
         .executeTakeFirst();
       return r?.name;
     },
+    /** Sets (or with null clears) the firmware and signing key assigned to a batch. */
+    async setFirmware(
+      instanceId: string,
+      id: string,
+      assignment: { firmwareId: string; signingKeyId: string } | null,
+      now: string,
+      tx: Executor = db,
+    ): Promise<void> {
+      await tx
+        .updateTable('batches')
+        .set({
+          firmware_id: assignment?.firmwareId ?? null,
+          signing_key_id: assignment?.signingKeyId ?? null,
+          updated_at: now,
+        })
+        .where('instance_id', '=', instanceId)
+        .where('id', '=', id)
+        .execute();
+    },
+    /** Names of the batches that have this firmware, or this signing key, assigned. */
+    async namesUsing(
+      instanceId: string,
+      column: 'firmware_id' | 'signing_key_id',
+      value: string,
+      tx: Executor = db,
+    ): Promise<string[]> {
+      const rows = await tx
+        .selectFrom('batches')
+        .select('name')
+        .where('instance_id', '=', instanceId)
+        .where(column, '=', value)
+        .orderBy('name')
+        .execute();
+      return rows.map((r) => r.name);
+    },
     async delete(instanceId: string, id: string, tx: Executor = db): Promise<void> {
       await tx
         .deleteFrom('batches')

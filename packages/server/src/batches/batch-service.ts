@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { AuditService } from '../audit/audit-service.js';
 import type { AuditContext } from '../audit/audit-types.js';
 import { recordChange } from '../audit/record-change.js';
-import type { Db } from '../db/database.js';
+import type { Db, Executor } from '../db/database.js';
 import { isForeignKeyViolation, isUniqueViolation } from '../db/db-errors.js';
 import { checkDeviceList, type DeviceListProblem } from '../devices/device-list-fns.js';
 import type { DeviceRepo, DeviceState } from '../devices/device-repo.js';
@@ -251,6 +251,37 @@ export function createBatchService(deps: BatchServiceDeps) {
         });
       });
     },
+    /**
+     * For the firmware domain: records the firmware and signing key assigned to a batch (null
+     * clears them), in the caller's transaction, which also writes the rollout and its audit entry.
+     */
+    async setFirmware(
+      instanceId: string,
+      batchId: string,
+      assignment: { firmwareId: string; signingKeyId: string } | null,
+      tx: Executor,
+    ): Promise<void> {
+      await batches.setFirmware(instanceId, batchId, assignment, now().toISOString(), tx);
+    },
+    /** For the firmware domain: every device ID of a batch, in the caller's transaction. */
+    deviceIds: (instanceId: string, batchId: string, tx?: Executor) =>
+      devices.idsByBatch(instanceId, batchId, tx),
+    /** For the firmware domain: which firmware and signing key each batch has assigned. */
+    assignments: async (instanceId: string) =>
+      (await batches.list(instanceId))
+        .filter((b) => b.firmwareId !== null)
+        .map((b) => ({
+          id: b.id,
+          name: b.name,
+          firmwareId: b.firmwareId!,
+          signingKeyId: b.signingKeyId,
+        })),
+    /** For the firmware domain: the batches a firmware is assigned to, as descriptions. */
+    firmwareUsers: async (instanceId: string, firmwareId: string) =>
+      (await batches.namesUsing(instanceId, 'firmware_id', firmwareId)).map((n) => `batch "${n}"`),
+    /** For the PKI: the batches whose firmware is signed with a key, as descriptions. */
+    signingKeyUsers: async (instanceId: string, keyId: string) =>
+      (await batches.namesUsing(instanceId, 'signing_key_id', keyId)).map((n) => `batch "${n}"`),
     /** For the policy domain: the first batch using a policy. */
     policyUser: async (instanceId: string, policyId: string) => {
       const name = await batches.firstUsingPolicy(instanceId, policyId);

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { createReadStream, readFileSync, statSync } from 'node:fs';
 import https from 'node:https';
 import os from 'node:os';
 import type { Command } from 'commander';
@@ -35,8 +35,12 @@ export function withConnection(cmd: Command): Command {
 /** A call to the management API of a remote server. */
 export type RemoteCall = <T>(method: string, path: string, body?: unknown) => Promise<T>;
 
+/** A POST of a file to the management API, streamed from disk (firmware uploads). */
+export type RemoteUpload = <T>(path: string, file: string, contentType: string) => Promise<T>;
+
 export type Target =
-  { mode: 'local'; runtime: Runtime; ctx: AuditContext } | { mode: 'remote'; call: RemoteCall };
+  | { mode: 'local'; runtime: Runtime; ctx: AuditContext }
+  | { mode: 'remote'; call: RemoteCall; upload: RemoteUpload };
 
 /** The audit actor of local commands: the operator's OS account, through the CLI. */
 function localContext(): AuditContext {
@@ -49,15 +53,21 @@ function localContext(): AuditContext {
   return { actor: { type: 'system', id: null, name: `cli:${who}` }, sourceAddress: null };
 }
 
-function remoteCaller(server: string, token: string, caFile?: string): RemoteCall {
+/** Sends one request with a JSON body or a file streamed from disk; parses the JSON answer. */
+function remoteSender(server: string, token: string, caFile?: string) {
   const ca = caFile ? readFileSync(caFile, 'utf8') : undefined;
   const base = new URL(server);
   if (base.protocol !== 'https:')
     throw new ConfigError(`--server: ${server} must be an https:// URL`);
-  return (method, path, body) =>
-    new Promise((resolve, reject) => {
+  return <T>(
+    method: string,
+    path: string,
+    body?: { json: unknown } | { file: string; contentType: string },
+  ) =>
+    new Promise<T>((resolve, reject) => {
       const url = new URL(path, base);
-      const payload = body === undefined ? undefined : JSON.stringify(body);
+      const payload = body && 'json' in body ? JSON.stringify(body.json) : undefined;
+      const file = body && 'file' in body ? body : undefined;
       const req = https.request(
         url,
         {
@@ -67,6 +77,10 @@ function remoteCaller(server: string, token: string, caFile?: string): RemoteCal
             authorization: `Bearer ${token}`,
             accept: 'application/json',
             ...(payload !== undefined && { 'content-type': 'application/json' }),
+            ...(file && {
+              'content-type': file.contentType,
+              'content-length': String(statSync(file.file).size),
+            }),
           },
         },
         (res) => {
@@ -84,11 +98,17 @@ function remoteCaller(server: string, token: string, caFile?: string): RemoteCal
             if (status >= 400) {
               const detail = (data as { detail?: string } | undefined)?.detail ?? text;
               reject(new ConfigError(`${server}: ${status} ${detail}`));
-            } else resolve(data as never);
+            } else resolve(data as T);
           });
         },
       );
       req.on('error', (err) => reject(new ConfigError(`${server}: ${err.message}`)));
+      if (file) {
+        const stream = createReadStream(file.file);
+        stream.on('error', (err) => req.destroy(err));
+        stream.pipe(req);
+        return;
+      }
       if (payload !== undefined) req.write(payload);
       req.end();
     });
@@ -107,9 +127,12 @@ export async function withTarget<T>(
   if (server) {
     const token = opts.token ?? process.env.TRUSTLINK_TOKEN;
     if (!token) throw new ConfigError('remote mode needs --token (or TRUSTLINK_TOKEN)');
+    const send = remoteSender(server, token, opts.ca ?? process.env.TRUSTLINK_CA);
     return fn({
       mode: 'remote',
-      call: remoteCaller(server, token, opts.ca ?? process.env.TRUSTLINK_CA),
+      call: (method, path, body) =>
+        send(method, path, body === undefined ? undefined : { json: body }),
+      upload: (path, file, contentType) => send('POST', path, { file, contentType }),
     });
   }
   const config = loadConfig(process.env, opts.config);

@@ -4,6 +4,7 @@ import type { DeviceTables } from '../devices/device-tables.js';
 import type { DeviceSessionTables } from '../device-sessions/device-session-tables.js';
 import type { EnrolmentTables } from '../enrolment/enrolment-tables.js';
 import type { EnrolmentTokenTables } from '../enrolment-tokens/enrolment-token-tables.js';
+import type { FirmwareTables } from '../firmware/firmware-tables.js';
 import type { AuditTables } from '../audit/audit-tables.js';
 import type { AuthTables } from '../auth/auth-tables.js';
 import type { InstanceTables } from '../instances/instance-tables.js';
@@ -34,4 +35,5 @@ export interface Database
     AuthTables,
     AuditTables,
     EnrolmentTables,
-    DeviceSessionTables {}
+    DeviceSessionTables,
+    FirmwareTables {}

@@ -182,6 +182,17 @@ export function createDeviceRepo(db: Executor) {
       ]);
       return { items: rows.map(toDevice), total: Number(total.n) };
     },
+    /** Every device ID of a batch (for starting an update on all of them). */
+    async idsByBatch(instanceId: string, batchId: string, tx: Executor = db): Promise<string[]> {
+      const rows = await tx
+        .selectFrom('devices')
+        .select('id')
+        .where('instance_id', '=', instanceId)
+        .where('batch_id', '=', batchId)
+        .orderBy('id')
+        .execute();
+      return rows.map((r) => r.id);
+    },
     async deleteByBatch(instanceId: string, batchId: string, tx: Executor = db): Promise<void> {
       await tx
         .deleteFrom('devices')

@@ -6,6 +6,7 @@ import path from 'node:path';
 import pino from 'pino';
 import { loadConfig, type Config } from '../config.js';
 import type { DialectName } from '../db/database.js';
+import type { DeviceAuthenticator } from '../devices/device-authenticator.js';
 import { startServer, type RunningServer } from '../serve.js';
 import { createTestDatabase, type TestDatabase } from './test-databases.js';
 
@@ -168,13 +169,18 @@ export async function startTestServer(
     home?: string;
     /** The server's clock (see test-clock.ts), for expiry and TOTP tests. */
     now?: () => Date;
+    /** How device-API requests find their device (injected; see app.ts AppOptions). */
+    authenticateDevice?: DeviceAuthenticator;
   } = {},
 ): Promise<TestServer> {
   const database = opts.database ?? (await createTestDatabase(dialect));
   const home = opts.home ?? mkdtempSync(path.join(os.tmpdir(), 'trustlink-home-'));
   const config = testConfig(home, database.url, opts.env);
   const log = pino({ level: config.logLevel });
-  const server = await startServer(config, log, { now: opts.now });
+  const server = await startServer(config, log, {
+    now: opts.now,
+    authenticateDevice: opts.authenticateDevice,
+  });
   const ca = server.rootPem;
   return {
     ...server,

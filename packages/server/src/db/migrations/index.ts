@@ -6,6 +6,7 @@ import * as authCertsTokens from './20261125_2230_auth_certs_tokens.js';
 import * as usersAuthAudit from './20261126_0900_users_auth_audit.js';
 import * as pki from './20261126_1000_pki.js';
 import * as enrolment from './20261127_0900_enrolment.js';
+import * as firmware from './20261127_0900_firmware.js';
 
 export interface PortableMigration {
   up(db: Kysely<unknown>, dialect: DialectName): Promise<void>;
@@ -23,4 +24,5 @@ export const MIGRATIONS: Record<string, PortableMigration> = {
   '20261126_0900_users_auth_audit': usersAuthAudit,
   '20261126_1000_pki': pki,
   '20261127_0900_enrolment': enrolment,
+  '20261127_0900_firmware': firmware,
 };

@@ -1,0 +1,120 @@
+import { createHash, randomUUID } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
+import path from 'node:path';
+import type { Readable } from 'node:stream';
+import { NotFoundError, PayloadTooLargeError } from '../lib/errors.js';
+import type { FirmwareBlobStore, StoredBlob } from './blob-store.js';
+
+const SHA256_HEX = /^[0-9a-f]{64}$/;
+const INSTANCE_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
+const TEMP_PREFIX = '.upload-';
+
+/**
+ * Blobs as files: `<root>/<instance id>/<sha256>`. A blob is written to a temporary file in the
+ * same directory while it is hashed, flushed to disk, then renamed to its digest, so a reader
+ * never sees a partial file and a crash leaves only a temporary file (removed by
+ * `removeStaleUploads`). Renaming onto an existing blob replaces identical bytes.
+ */
+export function createFileBlobStore(root: string): FirmwareBlobStore & {
+  /** Removes temporary files of uploads that never finished (a crash, a killed process). */
+  removeStaleUploads(olderThanMs: number): Promise<number>;
+} {
+  function dirOf(instanceId: string): string {
+    // Both parts become path segments: only plain identifiers may reach the file system.
+    if (!INSTANCE_ID.test(instanceId)) throw new Error(`bad instance id for a blob path`);
+    return path.join(root, instanceId);
+  }
+  function fileOf(instanceId: string, sha256: string): string {
+    if (!SHA256_HEX.test(sha256)) throw new NotFoundError(`no blob ${sha256}`);
+    return path.join(dirOf(instanceId), sha256);
+  }
+
+  async function put(
+    instanceId: string,
+    source: AsyncIterable<Uint8Array | string> | Iterable<Uint8Array | string>,
+    opts: { maxBytes?: number } = {},
+  ): Promise<StoredBlob> {
+    const dir = dirOf(instanceId);
+    await mkdir(dir, { recursive: true, mode: 0o700 });
+    const temp = path.join(dir, `${TEMP_PREFIX}${randomUUID()}`);
+    const max = opts.maxBytes ?? Number.MAX_SAFE_INTEGER;
+    const hash = createHash('sha256');
+    let size = 0;
+    const fh = await open(temp, 'wx', 0o600);
+    try {
+      for await (const piece of source) {
+        const buf = typeof piece === 'string' ? Buffer.from(piece) : piece;
+        size += buf.length;
+        if (size > max) {
+          throw new PayloadTooLargeError(`the image is larger than the limit of ${max} bytes`);
+        }
+        hash.update(buf);
+        for (let off = 0; off < buf.length;) {
+          off += (await fh.write(buf, off, buf.length - off)).bytesWritten;
+        }
+      }
+      await fh.sync();
+      await fh.close();
+    } catch (err) {
+      await fh.close().catch(() => undefined);
+      await rm(temp, { force: true });
+      throw err;
+    }
+    const sha256 = hash.digest('hex');
+    try {
+      await rename(temp, path.join(dir, sha256));
+    } catch (err) {
+      await rm(temp, { force: true });
+      throw err;
+    }
+    return { sha256, size };
+  }
+
+  async function statOf(instanceId: string, sha256: string) {
+    if (!SHA256_HEX.test(sha256)) return undefined;
+    try {
+      const s = await stat(fileOf(instanceId, sha256));
+      return s.isFile() ? { size: s.size } : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  return {
+    put,
+    stat: statOf,
+    async get(instanceId, sha256, range) {
+      const s = await statOf(instanceId, sha256);
+      if (!s) throw new NotFoundError(`no blob ${sha256}`);
+      const file = fileOf(instanceId, sha256);
+      return (range ? createReadStream(file, range) : createReadStream(file)) as Readable;
+    },
+    async delete(instanceId, sha256) {
+      if (!SHA256_HEX.test(sha256)) return;
+      await rm(fileOf(instanceId, sha256), { force: true });
+    },
+    async removeStaleUploads(olderThanMs) {
+      let removed = 0;
+      let instances: string[];
+      try {
+        instances = await readdir(root);
+      } catch {
+        return 0;
+      }
+      const limit = Date.now() - olderThanMs;
+      for (const instance of instances.filter((d) => INSTANCE_ID.test(d))) {
+        const dir = path.join(root, instance);
+        const names = await readdir(dir).catch(() => [] as string[]);
+        for (const name of names.filter((n) => n.startsWith(TEMP_PREFIX))) {
+          const s = await stat(path.join(dir, name)).catch(() => undefined);
+          if (s && s.mtimeMs < limit) {
+            await rm(path.join(dir, name), { force: true });
+            removed++;
+          }
+        }
+      }
+      return removed;
+    },
+  };
+}
