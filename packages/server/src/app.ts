@@ -20,6 +20,7 @@ import { registerAuthRoutes } from './auth/auth-routes.js';
 import { OPENAPI_SECURITY_SCHEMES, openApiTransform } from './auth/openapi-access.js';
 import { registerTokenRoutes } from './auth/token-routes.js';
 import { registerHealthRoutes } from './health/health-routes.js';
+import { registerHubRoutes } from './hubs/hub-routes.js';
 import { createMetrics } from './lib/metrics.js';
 import { registerProblemHandler } from './lib/problem-handler.js';
 import { registerPkiPublicRoutes } from './pki/pki-public-routes.js';
@@ -124,6 +125,7 @@ export async function createApps(runtime: Runtime, tls: TlsMaterial, log: Logger
   registerBatchRoutes(management, runtime.fleet.batches);
   registerAuthCertRoutes(management, runtime.fleet.authCerts);
   registerEnrolmentTokenRoutes(management, runtime.fleet.enrolmentTokens);
+  registerHubRoutes(management, runtime.hubs);
   registerPkiRoutes(management, {
     pki: runtime.pkiServices,
     urls: runtime.pkiServices.urls,

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
+import { parseAllowList } from './lib/outbound-fns.js';
 
 /**
  * Every option of `trustlink serve`, in one place. Each has a TRUSTLINK_* variable, a key for
@@ -307,6 +308,13 @@ export function loadConfig(env: NodeJS.ProcessEnv, configFile?: string): Config 
   if (out.keystore === 'pkcs11' && !(out.pkcs11Module && out.pkcs11TokenLabel && out.pkcs11Pin)) {
     throw new ConfigError(
       'configuration: TRUSTLINK_KEYSTORE=pkcs11 needs TRUSTLINK_PKCS11_MODULE, TRUSTLINK_PKCS11_TOKEN_LABEL and TRUSTLINK_PKCS11_PIN',
+    );
+  }
+  try {
+    parseAllowList(String(out.outboundAllowList ?? ''));
+  } catch (err) {
+    throw new ConfigError(
+      `configuration: TRUSTLINK_OUTBOUND_ALLOW_LIST (outboundAllowList): ${(err as Error).message}`,
     );
   }
   if (file) out.configFile = file;

@@ -35,6 +35,9 @@ import {
 } from './secrets/master-key.js';
 import { createSecretBox, type SecretBox } from './secrets/secret-box.js';
 import { createSetupService, type SetupService } from './setup/setup-service.js';
+import { createHubRepo } from './hubs/hub-repo.js';
+import { createHubsModule, type HubsModule } from './hubs/hubs-module.js';
+import { createOutboundGuard } from './lib/outbound-guard.js';
 
 export const DEFAULT_INSTANCE_NAME = 'default';
 
@@ -60,6 +63,11 @@ export interface Runtime {
   deviceEvents: DeviceEvents;
   /** Issuing CAs, device certificates, CRLs, OCSP, signing keys and their background jobs. */
   pkiServices: Pki;
+  /**
+   * IoT hubs: records and tools, the embedded MQTT broker (started by serve), managed
+   * Mosquitto brokers, status, and `hubConnectionFor` for enrolment answers.
+   */
+  hubs: HubsModule;
   /** The PKI listener's base URL as written into certificates; `bind` tells the bound port. */
   pkiEndpoint: { baseUrl(): string; bind(port: number): void };
   instance: InstanceRecord;
@@ -230,6 +238,32 @@ export async function openRuntime(
       log,
     });
     const openedHsm = hsm;
+    const hubRepo = createHubRepo(db.kysely);
+    const fleet = createFleet({
+      db,
+      audit,
+      now,
+      refs: { hubExists: async (i, id) => (await hubRepo.find(i, id)) !== undefined },
+    });
+    const deviceEvents = createDeviceEvents(log);
+    const hubs = createHubsModule({
+      config,
+      db,
+      box,
+      audit,
+      outbox,
+      outboxWorker,
+      deviceEvents,
+      pkiServices,
+      pki,
+      keystore,
+      fleet,
+      repo: hubRepo,
+      guard: createOutboundGuard({ allowList: config.outboundAllowList, databaseUrl: url }),
+      instanceId: instance.id,
+      log,
+      now,
+    });
     const runtime: Runtime = {
       config,
       db,
@@ -241,8 +275,9 @@ export async function openRuntime(
       setup,
       audit,
       access,
-      fleet: createFleet({ db, audit, now }),
-      deviceEvents: createDeviceEvents(log),
+      fleet,
+      deviceEvents,
+      hubs,
       pkiServices,
       pkiEndpoint,
       instance,
@@ -250,6 +285,7 @@ export async function openRuntime(
       now,
       async close() {
         await outboxWorker.stop();
+        await hubs.stop();
         await pkiServices.stop();
         await audit.close();
         await db.close();

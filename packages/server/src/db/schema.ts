@@ -4,6 +4,7 @@ import type { DeviceTables } from '../devices/device-tables.js';
 import type { EnrolmentTokenTables } from '../enrolment-tokens/enrolment-token-tables.js';
 import type { AuditTables } from '../audit/audit-tables.js';
 import type { AuthTables } from '../auth/auth-tables.js';
+import type { HubTables } from '../hubs/hub-tables.js';
 import type { InstanceTables } from '../instances/instance-tables.js';
 import type { KeyTables } from '../keystore/keystore-tables.js';
 import type { OutboxTables } from '../outbox/outbox-tables.js';
@@ -30,4 +31,5 @@ export interface Database
     EnrolmentTokenTables,
     UserTables,
     AuthTables,
-    AuditTables {}
+    AuditTables,
+    HubTables {}

@@ -168,6 +168,12 @@ export function createDeviceCertService(deps: DeviceCertServiceDeps) {
     get,
     pem,
     list: (instanceId: string, filter: DeviceCertFilter) => certs.list(instanceId, filter),
+    /** The certificate an issuer issued with this serial (lowercase hex), if any. */
+    findBySerial: (instanceId: string, issuerId: string, serial: string) =>
+      certs.findBySerial(instanceId, issuerId, serial),
+    /** Status and expiry of many certificates by id. */
+    statusesOf: (instanceId: string, ids: string[]) => certs.statusesOf(instanceId, ids),
+
   };
 }
 export type DeviceCertService = ReturnType<typeof createDeviceCertService>;

@@ -16,4 +16,5 @@ export const SEALED_COLUMNS: SealedColumn[] = [
   { table: 'user_totp', column: 'secret', key: ['user_id'] },
   { table: 'totp_enrolments', column: 'secret', key: ['id'] },
   { table: 'audit_chain', column: 'chain_key', key: ['instance_id'] },
+  { table: 'hubs', column: 'secrets', key: ['id'] },
 ];

@@ -5,6 +5,7 @@ import * as policiesBatchesDevices from './20261125_2200_policies_batches_device
 import * as authCertsTokens from './20261125_2230_auth_certs_tokens.js';
 import * as usersAuthAudit from './20261126_0900_users_auth_audit.js';
 import * as pki from './20261126_1000_pki.js';
+import * as hubs from './20261127_0900_hubs.js';
 
 export interface PortableMigration {
   up(db: Kysely<unknown>, dialect: DialectName): Promise<void>;
@@ -21,4 +22,5 @@ export const MIGRATIONS: Record<string, PortableMigration> = {
   '20261125_2230_auth_certs_tokens': authCertsTokens,
   '20261126_0900_users_auth_audit': usersAuthAudit,
   '20261126_1000_pki': pki,
+  '20261127_0900_hubs': hubs,
 };
