@@ -25,7 +25,14 @@ export function createHubConnections(deps: {
   /** Where devices reach the embedded broker (public host name, MQTT port). */
   embeddedEndpoint(): { host: string; port: number };
 }) {
-  function block(hub: StoredHub, deviceId: string, b: Omit<HubBlock, 'type' | 'clientId' | 'topics' | 'extra'> & { topics?: HubBlock['topics']; extra?: Record<string, string> }): HubBlock {
+  function block(
+    hub: StoredHub,
+    deviceId: string,
+    b: Omit<HubBlock, 'type' | 'clientId' | 'topics' | 'extra'> & {
+      topics?: HubBlock['topics'];
+      extra?: Record<string, string>;
+    },
+  ): HubBlock {
     return hubBlockSchema.parse({
       type: hub.type,
       clientId: deviceId,
@@ -39,7 +46,10 @@ export function createHubConnections(deps: {
 
   const deviceTopics = (hub: StoredHub, deviceId: string) => {
     const r = rulesOf(hub).device;
-    return { publish: expandFilters(r.publish, deviceId), subscribe: expandFilters(r.subscribe, deviceId) };
+    return {
+      publish: expandFilters(r.publish, deviceId),
+      subscribe: expandFilters(r.subscribe, deviceId),
+    };
   };
 
   /**

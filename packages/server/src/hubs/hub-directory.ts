@@ -17,8 +17,7 @@ export interface HubClient {
 }
 
 export type ClientResolution =
-  | { ok: true; client: HubClient; hub: StoredHub }
-  | { ok: false; reason: string };
+  { ok: true; client: HubClient; hub: StoredHub } | { ok: false; reason: string };
 
 /** States in which a device may use its hub. */
 const ACTIVE_STATES = new Set(['enrolled', 'renewed']);

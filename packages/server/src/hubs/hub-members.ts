@@ -22,7 +22,11 @@ export async function hubMembers(
   for (const b of batches) {
     for (const state of ['enrolled', 'renewed'] as const) {
       for (let offset = 0; ; offset += PAGE) {
-        const page = await fleet.batches.listDevices(instanceId, b.id, { offset, limit: PAGE, state });
+        const page = await fleet.batches.listDevices(instanceId, b.id, {
+          offset,
+          limit: PAGE,
+          state,
+        });
         for (const d of page.items)
           out.push({ kind: 'device', username: d.id, clientId: d.id, label: d.id });
         if (offset + PAGE >= page.total) break;

@@ -122,7 +122,10 @@ export function createHubRepo(db: Executor) {
       return rows.map(toHub);
     },
     /** Hubs of some types across every instance (for the brokers' periodic work). */
-    async listOfTypes(types: HubType[], tx: Executor = db): Promise<(StoredHub & { instanceId: string })[]> {
+    async listOfTypes(
+      types: HubType[],
+      tx: Executor = db,
+    ): Promise<(StoredHub & { instanceId: string })[]> {
       const rows = await tx.selectFrom('hubs').selectAll().where('type', 'in', types).execute();
       return rows.map((r) => ({ ...toHub(r), instanceId: r.instance_id }));
     },

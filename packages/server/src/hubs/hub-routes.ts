@@ -209,7 +209,7 @@ export function registerHubRoutes(
       schema: {
         tags,
         operationId: 'deleteHubTool',
-        summary: "Remove a tool: its certificate is revoked and its connections cut",
+        summary: 'Remove a tool: its certificate is revoked and its connections cut',
         params: toolParams,
         response: { 204: z.null() },
       },

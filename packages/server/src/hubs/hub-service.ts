@@ -31,7 +31,11 @@ export interface HubServiceDeps {
   now?: () => Date;
 }
 
-export type HubChange = { instanceId: string; hubId: string; kind: 'created' | 'updated' | 'deleted' };
+export type HubChange = {
+  instanceId: string;
+  hubId: string;
+  kind: 'created' | 'updated' | 'deleted';
+};
 
 const nameTaken = (name: string) =>
   new ConflictError(`an IoT hub named "${name}" already exists`, 'name-taken');
@@ -133,12 +137,15 @@ export function createHubService(deps: HubServiceDeps) {
       return () => listeners.delete(l);
     },
     async list(instanceId: string): Promise<Hub[]> {
-      return (await repo.list(instanceId)).map((h) => presentHub(h, Object.keys(open(instanceId, h))));
+      return (await repo.list(instanceId)).map((h) =>
+        presentHub(h, Object.keys(open(instanceId, h))),
+      );
     },
     get,
     /** The stored record (settings without secrets), or undefined; for other domains. */
     find: (instanceId: string, id: string) => repo.find(instanceId, id),
-    exists: async (instanceId: string, id: string) => (await repo.find(instanceId, id)) !== undefined,
+    exists: async (instanceId: string, id: string) =>
+      (await repo.find(instanceId, id)) !== undefined,
     /** The secret values, for the code that talks to the hub's service; never for the API. */
     async secretsOf(instanceId: string, id: string): Promise<Record<string, string>> {
       return open(instanceId, await load(instanceId, id));
@@ -153,7 +160,13 @@ export function createHubService(deps: HubServiceDeps) {
         try {
           await repo.insert(
             instanceId,
-            { id, name: input.name, type: input.type, settings: plain, secrets: seal(instanceId, id, secrets) },
+            {
+              id,
+              name: input.name,
+              type: input.type,
+              settings: plain,
+              secrets: seal(instanceId, id, secrets),
+            },
             now().toISOString(),
             tx,
           );
@@ -217,7 +230,10 @@ export function createHubService(deps: HubServiceDeps) {
       const shown = presentHub(h, Object.keys(open(instanceId, h)));
       const user = await deps.policyUsingHub(instanceId, id);
       if (user)
-        throw new ConflictError(`IoT hub "${h.name}" is used by ${user}; change that first`, 'in-use');
+        throw new ConflictError(
+          `IoT hub "${h.name}" is used by ${user}; change that first`,
+          'in-use',
+        );
       const tools = await repo.listTools(instanceId, id);
       const certs = [...tools.map((t) => t.certificateId), h.platformCertificateId].filter(
         (c): c is string => Boolean(c),

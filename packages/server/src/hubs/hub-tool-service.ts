@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { AuditService } from '../audit/audit-service.js';
 import type { AuditContext } from '../audit/audit-types.js';
 import { recordChange } from '../audit/record-change.js';
-import type { Db } from '../db/database.js';
+import type { Db, Executor } from '../db/database.js';
 import { isUniqueViolation } from '../db/db-errors.js';
 import { BadRequestError, ConflictError, NotFoundError } from '../lib/errors.js';
 import type { OutboxRepo } from '../outbox/outbox-repo.js';
@@ -28,9 +28,16 @@ export const toolInputSchema = z
       .trim()
       .min(1, 'is required')
       .max(64, 'must be at most 64 characters')
-      .regex(/^[\p{L}\p{N} ._-]+$/u, 'may hold letters, digits, spaces, dot, underscore and hyphen'),
+      .regex(
+        /^[\p{L}\p{N} ._-]+$/u,
+        'may hold letters, digits, spaces, dot, underscore and hyphen',
+      ),
     /** PEM or base64 PKCS#10 of a key the user keeps; absent: the platform makes a P-256 key. */
-    csr: z.string().min(1).max(16 * 1024).optional(),
+    csr: z
+      .string()
+      .min(1)
+      .max(16 * 1024)
+      .optional(),
     validityDays: z.number().int().min(1).max(3650).default(365),
   })
   .strict();
@@ -77,24 +84,40 @@ export function createHubToolService(deps: HubToolServiceDeps) {
     const hub = await repo.find(instanceId, hubId);
     if (!hub) throw new NotFoundError(`IoT hub ${hubId} not found`);
     if (!BROKER_TYPES.includes(hub.type))
-      throw new ConflictError(`IoT hub "${hub.name}" is of type ${hub.type}, which has no tools`, 'no-tools');
+      throw new ConflictError(
+        `IoT hub "${hub.name}" is of type ${hub.type}, which has no tools`,
+        'no-tools',
+      );
     return hub;
   }
 
   /** The hub's tools CA, made on first use; a concurrent request's CA wins the race. */
-  async function ensureToolsCa(instanceId: string, given: StoredHub, ctx: AuditContext): Promise<string> {
+  async function ensureToolsCa(
+    instanceId: string,
+    given: StoredHub,
+    ctx: AuditContext,
+  ): Promise<string> {
     const hub = (await repo.find(instanceId, given.id)) ?? given;
     if (hub.toolsCaId) return hub.toolsCaId;
     const ca = await issuingCas.create(
       instanceId,
-      { name: `hub ${hub.name} tools`, lifetimeSeconds: TOOLS_CA_SECONDS, keyType: 'P-256', autoRenew: true },
+      {
+        name: `hub ${hub.name} tools`,
+        lifetimeSeconds: TOOLS_CA_SECONDS,
+        keyType: 'P-256',
+        autoRenew: true,
+      },
       ctx,
     );
     if (await repo.setToolsCa(instanceId, hub.id, ca.id)) return ca.id;
     return (await repo.find(instanceId, hub.id))!.toolsCaId!;
   }
 
-  function endpointOf(hub: StoredHub): { host: string; port: number; caPem: Promise<string> | string } {
+  function endpointOf(hub: StoredHub): {
+    host: string;
+    port: number;
+    caPem: Promise<string> | string;
+  } {
     if (hub.type === 'mosquitto')
       return {
         host: String(hub.settings.host),
@@ -141,10 +164,18 @@ export function createHubToolService(deps: HubToolServiceDeps) {
     };
   }
 
+  const enqueueSync = (tx: Executor, instanceId: string, hubId: string) =>
+    outbox.enqueue(
+      tx,
+      { instanceId, topic: HUB_SYNC_TOPIC, subject: `hub:${hubId}`, payload: { hubId } },
+      now(),
+    );
+
   async function load(instanceId: string, hubId: string, toolId: string) {
     const hub = await brokerHub(instanceId, hubId);
     const tool = await repo.findTool(instanceId, toolId);
-    if (!tool || tool.hubId !== hubId) throw new NotFoundError(`tool ${toolId} not found on this hub`);
+    if (!tool || tool.hubId !== hubId)
+      throw new NotFoundError(`tool ${toolId} not found on this hub`);
     return { hub, tool };
   }
 
@@ -162,12 +193,20 @@ export function createHubToolService(deps: HubToolServiceDeps) {
     async create(instanceId: string, hubId: string, input: ToolInput, ctx: AuditContext) {
       const hub = await brokerHub(instanceId, hubId);
       if (await repo.findToolByName(instanceId, hubId, input.name))
-        throw new ConflictError(`a tool named "${input.name}" already exists on this hub`, 'name-taken');
+        throw new ConflictError(
+          `a tool named "${input.name}" already exists on this hub`,
+          'name-taken',
+        );
       let csrDer: Buffer;
       let keyPem: string | undefined;
       if (input.csr) {
         const der = csrBytes(input.csr);
-        if (!der) throw new BadRequestError('csr must be a PEM or base64 PKCS#10 request', undefined, 'csr-invalid');
+        if (!der)
+          throw new BadRequestError(
+            'csr must be a PEM or base64 PKCS#10 request',
+            undefined,
+            'csr-invalid',
+          );
         csrDer = der;
       } else {
         const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
@@ -187,37 +226,46 @@ export function createHubToolService(deps: HubToolServiceDeps) {
         keySource: keyPem ? 'generated' : 'csr',
         createdAt: now().toISOString(),
       };
-      await db.kysely.transaction().execute(async (tx) => {
-        const cert = await deviceCerts.issueDeviceCertificate(
-          {
-            instanceId,
-            issuingCaId: caId,
-            csrDer,
-            deviceId: parsed.csr.key.deviceId,
-            lifetimeSeconds: input.validityDays * 24 * 3600,
-            acceptedKeyTypes: ['P-256', 'P-384', 'RSA-2048', 'RSA-3072'],
-            context: ctx,
-          },
-          tx,
-        );
-        tool.certificateId = cert.id;
-        try {
-          await repo.insertTool(instanceId, tool, tx);
-        } catch (err) {
-          if (isUniqueViolation(err))
-            throw new ConflictError(`a tool named "${input.name}" already exists on this hub`, 'name-taken');
-          throw err;
-        }
-        await recordChange(audit, tx, {
-          instanceId,
-          ctx,
-          action: 'hub.tool.create',
-          target: { type: 'hub-tool', id: tool.id, name: tool.name },
-          details: { hubId, clientId: tool.clientId, certificateId: cert.id, keySource: tool.keySource },
-        });
-        if (hub.type === 'mosquitto')
-          await outbox.enqueue(tx, { instanceId, topic: HUB_SYNC_TOPIC, subject: `hub:${hubId}`, payload: { hubId } }, now());
+      // Issued in its own transaction: issuance reads the issuer outside any caller's
+      // transaction. If recording the tool then fails, the certificate is revoked again.
+      const cert = await deviceCerts.issueDeviceCertificate({
+        instanceId,
+        issuingCaId: caId,
+        csrDer,
+        deviceId: parsed.csr.key.deviceId,
+        lifetimeSeconds: input.validityDays * 24 * 3600,
+        acceptedKeyTypes: ['P-256', 'P-384', 'RSA-2048', 'RSA-3072'],
+        context: ctx,
       });
+      tool.certificateId = cert.id;
+      try {
+        await db.kysely.transaction().execute(async (tx) => {
+          await repo.insertTool(instanceId, tool, tx);
+          await recordChange(audit, tx, {
+            instanceId,
+            ctx,
+            action: 'hub.tool.create',
+            target: { type: 'hub-tool', id: tool.id, name: tool.name },
+            details: {
+              hubId,
+              clientId: tool.clientId,
+              certificateId: cert.id,
+              keySource: tool.keySource,
+            },
+          });
+          if (hub.type === 'mosquitto') await enqueueSync(tx, instanceId, hubId);
+        });
+      } catch (err) {
+        await deviceCerts
+          .revoke(instanceId, cert.id, 'cessationOfOperation', ctx)
+          .catch(() => undefined);
+        if (isUniqueViolation(err))
+          throw new ConflictError(
+            `a tool named "${input.name}" already exists on this hub`,
+            'name-taken',
+          );
+        throw err;
+      }
       const b = await bundle(instanceId, hub, tool, keyPem);
       return {
         tool: await present(instanceId, tool),
@@ -238,13 +286,20 @@ export function createHubToolService(deps: HubToolServiceDeps) {
       return { name: tool.name, zip: toolZip(await bundle(instanceId, hub, tool)) };
     },
     /** Removes a tool: its certificate is revoked and its connections cut. */
-    async remove(instanceId: string, hubId: string, toolId: string, ctx: AuditContext): Promise<Tool> {
+    async remove(
+      instanceId: string,
+      hubId: string,
+      toolId: string,
+      ctx: AuditContext,
+    ): Promise<Tool> {
       const { hub, tool } = await load(instanceId, hubId, toolId);
       const shown = await present(instanceId, tool);
       await db.kysely.transaction().execute(async (tx) => {
-        await deviceCerts.revoke(instanceId, tool.certificateId, 'cessationOfOperation', ctx, tx).catch((err: unknown) => {
-          if (!(err instanceof ConflictError)) throw err; // already revoked: carry on
-        });
+        await deviceCerts
+          .revoke(instanceId, tool.certificateId, 'cessationOfOperation', ctx, tx)
+          .catch((err: unknown) => {
+            if (!(err instanceof ConflictError)) throw err; // already revoked: carry on
+          });
         await repo.deleteTool(instanceId, tool.id, tx);
         await recordChange(audit, tx, {
           instanceId,
@@ -253,8 +308,7 @@ export function createHubToolService(deps: HubToolServiceDeps) {
           target: { type: 'hub-tool', id: tool.id, name: tool.name },
           details: { hubId, clientId: tool.clientId, certificateId: tool.certificateId },
         });
-        if (hub.type === 'mosquitto')
-          await outbox.enqueue(tx, { instanceId, topic: HUB_SYNC_TOPIC, subject: `hub:${hubId}`, payload: { hubId } }, now());
+        if (hub.type === 'mosquitto') await enqueueSync(tx, instanceId, hubId);
       });
       await deps.onRemoved(instanceId, hubId, tool.clientId);
       return shown;

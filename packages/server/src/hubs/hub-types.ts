@@ -132,10 +132,18 @@ const azureCentralSettings = z
 
 /** What users send to create or replace a hub: a name, a type and that type's settings. */
 export const hubInputSchema = z.discriminatedUnion('type', [
-  z.object({ name: hubName, type: z.literal('mqtt'), settings: mqttSettings.default({ rules: DEFAULT_RULES }) }).strict(),
+  z
+    .object({
+      name: hubName,
+      type: z.literal('mqtt'),
+      settings: mqttSettings.default({ rules: DEFAULT_RULES }),
+    })
+    .strict(),
   z.object({ name: hubName, type: z.literal('mosquitto'), settings: mosquittoSettings }).strict(),
   z.object({ name: hubName, type: z.literal('aws-iot-core'), settings: awsSettings }).strict(),
-  z.object({ name: hubName, type: z.literal('azure-iot-hub'), settings: azureHubSettings }).strict(),
+  z
+    .object({ name: hubName, type: z.literal('azure-iot-hub'), settings: azureHubSettings })
+    .strict(),
   z
     .object({ name: hubName, type: z.literal('azure-iot-central'), settings: azureCentralSettings })
     .strict(),

@@ -168,7 +168,8 @@ export function createHubsModule(deps: HubsModuleDeps) {
   async function deviceRevoked(i: string, deviceId: string): Promise<void> {
     await broker.evictDevice(i, deviceId);
     const found = await directory.hubOfDevice(i, deviceId);
-    if (found.ok && found.hub.type === 'mosquitto') await mosquitto.cutOff(i, found.hub.id, deviceId);
+    if (found.ok && found.hub.type === 'mosquitto')
+      await mosquitto.cutOff(i, found.hub.id, deviceId);
   }
 
   async function deviceEnrolled(i: string, deviceId: string): Promise<void> {
@@ -199,9 +200,9 @@ export function createHubsModule(deps: HubsModuleDeps) {
     }),
     hubs.onChange((c) => {
       status.invalidate(c.instanceId);
-      broker.hubChanged(c.instanceId, c.hubId, c.kind).catch((err) =>
-        hubLog.warn({ err }, 'mqtt: applying a hub change failed'),
-      );
+      broker
+        .hubChanged(c.instanceId, c.hubId, c.kind)
+        .catch((err) => hubLog.warn({ err }, 'mqtt: applying a hub change failed'));
     }),
     pkiServices.onIssuingCaCreated(() => {
       broker.reloadTrust().catch((err) => hubLog.warn({ err }, 'mqtt: trust reload failed'));
@@ -216,9 +217,9 @@ export function createHubsModule(deps: HubsModuleDeps) {
     syncing = (async () => {
       const managed: (StoredHub & { instanceId: string })[] = await repo.listOfTypes(['mosquitto']);
       for (const h of managed)
-        await mosquitto.sync(h.instanceId, h.id).catch((err) =>
-          hubLog.warn({ err, hub: h.id }, 'mosquitto: sync failed; will retry'),
-        );
+        await mosquitto
+          .sync(h.instanceId, h.id)
+          .catch((err) => hubLog.warn({ err, hub: h.id }, 'mosquitto: sync failed; will retry'));
     })().finally(() => (syncing = undefined));
     return syncing;
   }

@@ -4,7 +4,12 @@ import { serialOf } from '../pki/cert-fns.js';
 import type { HubDirectory } from '../hubs/hub-directory.js';
 import type { StoredHub } from '../hubs/hub-repo.js';
 import { createHubBroker, createRefusingBroker, type HubBroker } from './hub-broker.js';
-import { createMqttListener, type MqttListener, type PeerCertificate, type TrustedCa } from './mqtt-listener.js';
+import {
+  createMqttListener,
+  type MqttListener,
+  type PeerCertificate,
+  type TrustedCa,
+} from './mqtt-listener.js';
 import { accessRulesSchema, DEFAULT_RULES, type AccessRules } from './mqtt-rules-fns.js';
 
 /** How long a connection may take from TLS to being handed to its hub's broker. */
@@ -41,6 +46,12 @@ export function createEmbeddedBroker(deps: EmbeddedBrokerDeps) {
   let timer: NodeJS.Timeout | undefined;
   let reconciling: Promise<void> | undefined;
   let seq = 0;
+  /** The latest refused CONNECTs, newest last: why a certified client cannot get in. */
+  const refusals: { at: string; reason: string }[] = [];
+  const refused = (reason: string) => {
+    refusals.push({ at: new Date().toISOString(), reason });
+    if (refusals.length > 50) refusals.shift();
+  };
   const ticket = () => ++seq;
   const keyOf = (i: string, hubId: string) => `${i}/${hubId}`;
 
@@ -59,6 +70,7 @@ export function createEmbeddedBroker(deps: EmbeddedBrokerDeps) {
     const t = ticket();
     const refuse = (reason: string) => {
       log.info({ reason, issuer: peer.issuerId }, 'mqtt: connection refused');
+      refused(reason);
       refuser!.handle(socket);
     };
     if (!peer.issuerId) return refuse('unknown-issuer');
@@ -107,7 +119,11 @@ export function createEmbeddedBroker(deps: EmbeddedBrokerDeps) {
 
   return {
     /** Opens the TLS port; returns the port bound. */
-    async listen(host: string, port: number, tls: { certPem: string; keyPem: string }): Promise<number> {
+    async listen(
+      host: string,
+      port: number,
+      tls: { certPem: string; keyPem: string },
+    ): Promise<number> {
       refuser = await createRefusingBroker();
       listener = createMqttListener({
         certPem: tls.certPem,
@@ -168,6 +184,13 @@ export function createEmbeddedBroker(deps: EmbeddedBrokerDeps) {
     async connections(i: string, hubId: string): Promise<number> {
       const b = await brokers.get(keyOf(i, hubId))?.catch(() => undefined);
       return b ? b.connected().length : 0;
+    },
+    /** The latest refused connections and why (operators' diagnostics). */
+    refusals: () => [...refusals],
+    /** What a hub's broker holds for a client ID (operators' diagnostics, tests). */
+    async session(i: string, hubId: string, clientId: string) {
+      const b = await brokers.get(keyOf(i, hubId))?.catch(() => undefined);
+      return b ? b.session(clientId) : undefined;
     },
     async close(): Promise<void> {
       if (timer) clearInterval(timer);

@@ -73,7 +73,10 @@ export async function createHubBroker(opts: {
     if (!who) return done(new Error('not authorized'));
     const r = checkPublish(rules, who.kind, who.clientId, packet.topic);
     if (!r.ok) {
-      log.info({ hub: opts.hubId, clientId: who.clientId, topic: packet.topic, reason: r.reason }, 'mqtt: publish refused');
+      log.info(
+        { hub: opts.hubId, clientId: who.clientId, topic: packet.topic, reason: r.reason },
+        'mqtt: publish refused',
+      );
       // MQTT 3.1.1 has no negative PUBACK: aedes closes the connection (MQTT-3.3.5-2).
       return done(new Error(`publish to ${packet.topic} refused: ${r.reason}`));
     }
@@ -91,7 +94,10 @@ export async function createHubBroker(opts: {
       sharedSubscriptions: SHARED_SUBSCRIPTIONS,
     });
     if (!r.ok) {
-      log.info({ hub: opts.hubId, clientId: who.clientId, filter: sub.topic, reason: r.reason }, 'mqtt: subscription refused');
+      log.info(
+        { hub: opts.hubId, clientId: who.clientId, filter: sub.topic, reason: r.reason },
+        'mqtt: subscription refused',
+      );
       return done(null, null); // SUBACK 0x80 for this filter; the connection stays
     }
     done(null, sub);
@@ -110,16 +116,20 @@ export async function createHubBroker(opts: {
     return new Promise((resolve) => c.close(() => resolve()));
   }
 
+  /** The persistence calls used here (aedes-persistence's API, untyped in aedes). */
+  const p = (broker as unknown as { persistence: unknown }).persistence as {
+    delWill(c: { id: string; brokerId: string }): Promise<unknown>;
+    cleanSubscriptions(c: { id: string }): Promise<void>;
+    cleanIncoming?(c: { id: string }): Promise<void>;
+    subscriptionsByClient(c: { id: string }): Promise<{ topic: string }[] | null>;
+    outgoingStream(c: { id: string }): AsyncIterable<{ messageId?: number }>;
+    outgoingClearMessageId(c: { id: string }, p: { messageId?: number }): Promise<unknown>;
+    storeRetained(p: object): Promise<void>;
+    createRetainedStream(pattern: string): AsyncIterable<{ topic: string }>;
+  };
+
   /** Drops a client ID's persisted session: will, subscriptions, queued and in-flight messages. */
   async function purgeSession(clientId: string): Promise<void> {
-    const p = (broker as unknown as { persistence: unknown }).persistence as {
-      delWill(c: { id: string; brokerId: string }): Promise<unknown>;
-      cleanSubscriptions(c: { id: string }): Promise<void>;
-      cleanIncoming?(c: { id: string }): Promise<void>;
-      outgoingStream(c: { id: string }): AsyncIterable<{ messageId?: number }>;
-      outgoingClearMessageId(c: { id: string }, p: { messageId?: number }): Promise<unknown>;
-      storeRetained(p: object): Promise<void>;
-    };
     const ref = { id: clientId, brokerId: broker.id };
     await p.delWill(ref).catch(() => undefined);
     await p.cleanSubscriptions(ref);
@@ -130,7 +140,13 @@ export async function createHubBroker(opts: {
     for (const packet of queued) await p.outgoingClearMessageId(ref, packet);
     for (const [topic, publisher] of [...retainedBy]) {
       if (publisher !== clientId) continue;
-      await p.storeRetained({ cmd: 'publish', topic, payload: Buffer.alloc(0), qos: 0, retain: true });
+      await p.storeRetained({
+        cmd: 'publish',
+        topic,
+        payload: Buffer.alloc(0),
+        qos: 0,
+        retain: true,
+      });
       retainedBy.delete(topic);
     }
   }
@@ -170,6 +186,20 @@ export async function createHubBroker(opts: {
       await purgeSession(clientId);
       return Boolean(live);
     },
+    /** What the broker holds for a client ID: live connection, stored subscriptions, queue. */
+    async session(clientId: string) {
+      const ref = { id: clientId };
+      let queued = 0;
+      for await (const _ of p.outgoingStream(ref)) queued++;
+      const retained: string[] = [];
+      for await (const packet of p.createRetainedStream('#')) retained.push(packet.topic);
+      return {
+        connected: Boolean(clients[clientId]),
+        subscriptions: ((await p.subscriptionsByClient(ref)) ?? []).map((x) => x.topic),
+        queued,
+        retainedByClient: retained.filter((t) => retainedBy.get(t) === clientId),
+      };
+    },
     async close(): Promise<void> {
       await new Promise<void>((resolve) => broker.close(() => resolve()));
     },
@@ -184,7 +214,8 @@ export type HubBroker = Awaited<ReturnType<typeof createHubBroker>>;
  */
 export async function createRefusingBroker() {
   const broker = await Aedes.createBroker({ id: 'refuser' });
-  broker.authenticate = (_c, _u, _p, done) => done(refusal('not authorized', NOT_AUTHORIZED), false);
+  broker.authenticate = (_c, _u, _p, done) =>
+    done(refusal('not authorized', NOT_AUTHORIZED), false);
   return {
     handle: (socket: Duplex) => broker.handle(socket),
     close: () => new Promise<void>((resolve) => broker.close(() => resolve())),

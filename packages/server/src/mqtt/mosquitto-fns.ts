@@ -20,7 +20,8 @@ export const MOSQUITTO_FILES = {
 
 /** ACL lines may not break the file: one line, no control characters. */
 function safe(v: string): string {
-  if (/[\r\n\u0000-\u001f]/.test(v)) throw new Error(`unsafe value for an ACL file: ${JSON.stringify(v)}`);
+  if (/[\r\n\u0000-\u001f]/.test(v))
+    throw new Error(`unsafe value for an ACL file: ${JSON.stringify(v)}`);
   return v;
 }
 
@@ -57,6 +58,9 @@ export function renderAcl(opts: {
 
 /** PEM armour of a DER object. */
 export function pemOf(der: Buffer, label: 'CERTIFICATE' | 'X509 CRL'): string {
-  const b64 = der.toString('base64').replace(/(.{64})/g, '$1\n').replace(/\n$/, '');
+  const b64 = der
+    .toString('base64')
+    .replace(/(.{64})/g, '$1\n')
+    .replace(/\n$/, '');
   return `-----BEGIN ${label}-----\n${b64}\n-----END ${label}-----\n`;
 }

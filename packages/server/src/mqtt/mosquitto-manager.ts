@@ -66,9 +66,11 @@ export function createMosquittoManager(deps: MosquittoManagerDeps) {
     const prev = queues.get(key) ?? Promise.resolve();
     const next = prev.catch(() => undefined).then(fn);
     queues.set(key, next);
-    void next.finally(() => {
-      if (queues.get(key) === next) queues.delete(key);
-    }).catch(() => undefined);
+    void next
+      .finally(() => {
+        if (queues.get(key) === next) queues.delete(key);
+      })
+      .catch(() => undefined);
     return next;
   }
 
@@ -77,13 +79,16 @@ export function createMosquittoManager(deps: MosquittoManagerDeps) {
     const name = String(hub.settings.managedDirectory);
     const dir = path.resolve(deps.root, name);
     // The setting is one plain name (hub-types); this keeps it inside the root regardless.
-    if (path.dirname(dir) !== path.resolve(deps.root)) throw new Error('managed directory escapes the root');
+    if (path.dirname(dir) !== path.resolve(deps.root))
+      throw new Error('managed directory escapes the root');
     return dir;
   }
 
   /** The platform's own client certificate for this broker, made on first use. */
   function platformClient(instanceId: string, hub: StoredHub) {
-    return serially(`platform/${instanceId}/${hub.id}`, () => ensurePlatformClient(instanceId, hub.id));
+    return serially(`platform/${instanceId}/${hub.id}`, () =>
+      ensurePlatformClient(instanceId, hub.id),
+    );
   }
 
   async function ensurePlatformClient(instanceId: string, hubId: string) {
@@ -128,26 +133,42 @@ export function createMosquittoManager(deps: MosquittoManagerDeps) {
   }
 
   /** Brings the broker's files in line with the hub; signals a reload when they changed. */
-  function sync(instanceId: string, hubId: string): Promise<{ changed: boolean; reloaded: boolean }> {
+  function sync(
+    instanceId: string,
+    hubId: string,
+  ): Promise<{ changed: boolean; reloaded: boolean }> {
     return serially(`${instanceId}/${hubId}`, () => syncNow(instanceId, hubId));
   }
 
-  async function syncNow(instanceId: string, hubId: string): Promise<{ changed: boolean; reloaded: boolean }> {
+  async function syncNow(
+    instanceId: string,
+    hubId: string,
+  ): Promise<{ changed: boolean; reloaded: boolean }> {
     const hub = await hubs.find(instanceId, hubId);
     if (!hub || hub.type !== 'mosquitto') return { changed: false, reloaded: false };
     const dir = dirOf(hub);
     mkdirSync(dir, { recursive: true, mode: 0o750 });
     const platform = await platformClient(instanceId, hub);
     const cas = await deps.trustedCas(instanceId);
-    const crls = await deps.crls(instanceId, cas.map((c) => c.id));
+    const crls = await deps.crls(
+      instanceId,
+      cas.map((c) => c.id),
+    );
     const acl = renderAcl({
       hub,
       platformUser: platform.username,
       rules: rulesOf(hub),
       clients: await deps.members(instanceId, hub),
     });
-    let changed = writeIfChanged(path.join(dir, MOSQUITTO_FILES.caBundle), cas.map((c) => pemOf(c.der, 'CERTIFICATE')).join(''));
-    changed = writeIfChanged(path.join(dir, MOSQUITTO_FILES.crls), crls.map((d) => pemOf(d, 'X509 CRL')).join('')) || changed;
+    let changed = writeIfChanged(
+      path.join(dir, MOSQUITTO_FILES.caBundle),
+      cas.map((c) => pemOf(c.der, 'CERTIFICATE')).join(''),
+    );
+    changed =
+      writeIfChanged(
+        path.join(dir, MOSQUITTO_FILES.crls),
+        crls.map((d) => pemOf(d, 'X509 CRL')).join(''),
+      ) || changed;
     changed = writeIfChanged(path.join(dir, MOSQUITTO_FILES.acl), acl) || changed;
     let reloaded = false;
     const pid = changed ? pidOf(hub) : undefined;
@@ -157,7 +178,10 @@ export function createMosquittoManager(deps: MosquittoManagerDeps) {
         reloaded = true;
         log.info({ hub: hub.id, pid }, 'mosquitto: files changed; broker told to reload');
       } catch (err) {
-        log.warn({ hub: hub.id, pid, err: (err as Error).message }, 'mosquitto: could not signal the broker');
+        log.warn(
+          { hub: hub.id, pid, err: (err as Error).message },
+          'mosquitto: could not signal the broker',
+        );
       }
     }
     return { changed, reloaded };
@@ -198,7 +222,9 @@ export function createMosquittoManager(deps: MosquittoManagerDeps) {
     const client = await connectAs(instanceId, hub, deviceId);
     try {
       // Only the device's own topic spaces: shared ones may hold other clients' messages.
-      const own = expandFilters(rulesOf(hub).device.publish, deviceId).filter((f) => f.includes(deviceId));
+      const own = expandFilters(rulesOf(hub).device.publish, deviceId).filter((f) =>
+        f.includes(deviceId),
+      );
       const retained = new Set<string>();
       client.on('message', (topic, payload, packet) => {
         if (packet.retain && payload.length > 0) retained.add(topic);
@@ -208,14 +234,20 @@ export function createMosquittoManager(deps: MosquittoManagerDeps) {
         await new Promise((r) => setTimeout(r, RETAINED_WAIT_MS));
       }
       for (const topic of retained) await client.publishAsync(topic, '', { retain: true, qos: 1 });
-      log.info({ hub: hubId, deviceId, retainedCleared: retained.size }, 'mosquitto: revoked device cut off');
+      log.info(
+        { hub: hubId, deviceId, retainedCleared: retained.size },
+        'mosquitto: revoked device cut off',
+      );
     } finally {
       await client.endAsync();
     }
   }
 
   /** A cheap reachability check: a TLS handshake with the platform's client certificate. */
-  async function check(instanceId: string, hub: StoredHub): Promise<{ ok: boolean; detail: string }> {
+  async function check(
+    instanceId: string,
+    hub: StoredHub,
+  ): Promise<{ ok: boolean; detail: string }> {
     try {
       const host = String(hub.settings.host);
       const port = Number(hub.settings.port);

@@ -56,7 +56,9 @@ export function createMqttListener(opts: {
     const issuer = peer.issuerCertificate;
     return {
       der: Buffer.from(peer.raw),
-      issuerId: issuer?.raw ? issuerByFingerprint.get(fingerprint(Buffer.from(issuer.raw))) : undefined,
+      issuerId: issuer?.raw
+        ? issuerByFingerprint.get(fingerprint(Buffer.from(issuer.raw)))
+        : undefined,
     };
   }
 
@@ -68,8 +70,10 @@ export function createMqttListener(opts: {
         socket.on('error', (err) => opts.log.debug({ err: err.message }, 'mqtt: socket error'));
         opts.onConnection(socket, peerOf(socket));
       });
-      srv.on('tlsClientError', (err) =>
-        opts.log.info({ err: err.message }, 'mqtt: TLS handshake refused'),
+      // Node reports a refused client certificate only as a reset connection, without the
+      // verification error; the log says that much.
+      srv.on('tlsClientError', (err: NodeJS.ErrnoException) =>
+        opts.log.info({ err: err.message, code: err.code }, 'mqtt: TLS handshake failed'),
       );
       await new Promise<void>((resolve, reject) => {
         srv.once('error', reject);

@@ -145,6 +145,9 @@ export function createDeviceCertService(deps: DeviceCertServiceDeps) {
       });
     });
     crl.poke();
+    // Inside the caller's transaction, read through it: on SQLite a read outside it would wait
+    // for the very transaction that is waiting for this call.
+    if (tx) return (await certs.find(instanceId, id, tx))!;
     return get(instanceId, id);
   }
 
@@ -173,7 +176,6 @@ export function createDeviceCertService(deps: DeviceCertServiceDeps) {
       certs.findBySerial(instanceId, issuerId, serial),
     /** Status and expiry of many certificates by id. */
     statusesOf: (instanceId: string, ids: string[]) => certs.statusesOf(instanceId, ids),
-
   };
 }
 export type DeviceCertService = ReturnType<typeof createDeviceCertService>;
