@@ -151,10 +151,10 @@ export function createHubService(deps: HubServiceDeps) {
       return open(instanceId, await load(instanceId, id));
     },
     async create(instanceId: string, input: HubInput, ctx: AuditContext): Promise<Hub> {
-      await validate(instanceId, input);
       const { plain, given } = splitSecrets(input.type, input.settings as Record<string, unknown>);
       const { secrets, missing } = mergeSecrets(input.type, {}, given);
       if (missing.length) throw missingSecrets(missing);
+      await validate(instanceId, input);
       const id = randomUUID();
       await db.kysely.transaction().execute(async (tx) => {
         try {
