@@ -44,7 +44,7 @@ export interface ToolBundle {
 }
 
 /** Quotes a value for a POSIX shell. */
-const sh = (v: string) => (/^[A-Za-z0-9._\/:+-]+$/.test(v) ? v : `'${v.replace(/'/g, `'\\''`)}'`);
+const sh = (v: string) => (/^[A-Za-z0-9._/:+-]+$/.test(v) ? v : `'${v.replace(/'/g, `'\\''`)}'`);
 
 /** The README inside the zip: what each file is, a mosquitto_sub command and Node-RED settings. */
 export function toolReadme(b: ToolBundle): string {

@@ -20,7 +20,7 @@ export const MOSQUITTO_FILES = {
 
 /** ACL lines may not break the file: one line, no control characters. */
 function safe(v: string): string {
-  if (/[\r\n\u0000-\u001f]/.test(v))
+  if ([...v].some((ch) => ch.charCodeAt(0) < 0x20 || ch === '\u007f'))
     throw new Error(`unsafe value for an ACL file: ${JSON.stringify(v)}`);
   return v;
 }

@@ -71,7 +71,7 @@ export const accessRulesSchema = z
 
 /** A client ID that can stand in a topic level: no wildcards, separators or NUL. */
 export function isTopicSafeId(id: string): boolean {
-  return id.length > 0 && !/[/+#\u0000{}]/.test(id) && !id.startsWith('$');
+  return id.length > 0 && !/[/+#{}]/.test(id) && !id.includes('\u0000') && !id.startsWith('$');
 }
 
 /** The filters of one list with `{clientId}` filled in. */
