@@ -7,6 +7,7 @@ import { createTestUsers, type TestPrincipal } from '../src/test-helpers/test-au
 import { createTestClock, type TestClock } from '../src/test-helpers/test-clock.js';
 import { TEST_DIALECTS } from '../src/test-helpers/test-databases.js';
 import { openssl } from '../src/test-helpers/test-openssl.js';
+import { policyInput, testCtx } from '../src/test-helpers/test-fleet.js';
 import {
   closed,
   collect,
@@ -344,6 +345,31 @@ for (const dialect of TEST_DIALECTS) {
       await revokeMqttDevice(server, d, { quiet: true });
       await closed(c, 5000);
       await expect(mqttJs(d)).rejects.toThrow(/not authorized/i);
+    });
+
+    it('ok/a device whose policy moves to another hub is moved at the next re-check', async () => {
+      const fleet = await createHubFleet(server, hubA);
+      const d = await enrolMqttDevice(server, fleet);
+      const c = await mqttJs(d);
+      const p = await server.runtime.fleet.policies.get(i(), fleet.policyId);
+      await server.runtime.fleet.policies.update(
+        i(),
+        p.id,
+        policyInput({ name: p.name, hubId: hubB }),
+        testCtx,
+      );
+      await closed(c, 5000);
+      const watcher = await mqttJs(b1);
+      const seen = collect(watcher);
+      await watcher.subscribeAsync('#');
+      const again = await mqttJs(d);
+      await again.publishAsync(`devices/${d.deviceId}/hello`, 'now on B', { qos: 1 });
+      await eventually(
+        () => seen.some((m) => m.payload === 'now on B'),
+        5000,
+        'the device on hub B',
+      );
+      await Promise.all([again.endAsync(), watcher.endAsync()]);
     });
 
     it('ok/the enrolment hub block tells a device how to reach its hub, and it works as given', async () => {

@@ -109,6 +109,17 @@ export function createHubDirectory(deps: HubDirectoryDeps) {
       instanceId,
       clients.filter((c) => c.kind === 'tool').map((c) => c.certificateId),
     );
+    // A device follows its batch's policy: if the policy now names another hub, it must
+    // reconnect (to be routed there). One lookup per batch, not per device.
+    const hubOfBatch = new Map<string, Promise<string | null | undefined>>();
+    const currentHub = (batchId: string) => {
+      let h = hubOfBatch.get(batchId);
+      if (!h) {
+        h = batchPolicy(instanceId, batchId).then((p) => p?.hubId);
+        hubOfBatch.set(batchId, h);
+      }
+      return h;
+    };
     for (const c of clients) {
       const s = statuses.get(c.certificateId);
       if (!s || s.status !== 'valid') out.set(c, 'certificate-revoked');
@@ -116,6 +127,7 @@ export function createHubDirectory(deps: HubDirectoryDeps) {
       else if (c.kind === 'device') {
         const d = states.get(c.subjectId);
         if (!d || !ACTIVE_STATES.has(d.state)) out.set(c, `device-${d?.state ?? 'unknown'}`);
+        else if ((await currentHub(d.batchId)) !== c.hubId) out.set(c, 'hub-changed');
       } else if (!tools.has(c.certificateId)) out.set(c, 'tool-removed');
     }
     return out;

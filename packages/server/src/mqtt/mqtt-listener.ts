@@ -68,7 +68,15 @@ export function createMqttListener(opts: {
       const srv = tls.createServer({ ...ctx, requestCert: true, rejectUnauthorized: true });
       srv.on('secureConnection', (socket: TLSSocket) => {
         socket.on('error', (err) => opts.log.debug({ err: err.message }, 'mqtt: socket error'));
-        opts.onConnection(socket, peerOf(socket));
+        let peer: PeerCertificate;
+        try {
+          peer = peerOf(socket);
+        } catch (err) {
+          opts.log.info({ err: (err as Error).message }, 'mqtt: unreadable client certificate');
+          socket.destroy();
+          return;
+        }
+        opts.onConnection(socket, peer);
       });
       // Node reports a refused client certificate only as a reset connection, without the
       // verification error; the log says that much.
