@@ -1,6 +1,5 @@
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { strFromU8, unzipSync } from 'fflate';
@@ -22,87 +21,11 @@ import {
   type TestMqttDevice,
 } from '../src/test-helpers/test-mqtt.js';
 import { startTestServer, type TestServer } from '../src/test-helpers/test-server.js';
-
-/** A free TCP port on the loopback address. */
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = net.createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const p = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(p));
-    });
-  });
-}
-
-/** The broker operator's own CA and a server certificate for 127.0.0.1 / localhost. */
-function brokerCertificates(dir: string) {
-  const f = (n: string) => path.join(dir, n);
-  const run = (args: string[]) => {
-    const r = spawnSync('openssl', args);
-    if (r.status !== 0) throw new Error(r.stderr.toString());
-  };
-  run([
-    'req',
-    '-x509',
-    '-newkey',
-    'ec',
-    '-pkeyopt',
-    'ec_paramgen_curve:P-256',
-    '-nodes',
-    '-keyout',
-    f('broker-ca.key'),
-    '-out',
-    f('broker-ca.pem'),
-    '-subj',
-    '/CN=Broker operator CA',
-    '-days',
-    '2',
-    '-addext',
-    'basicConstraints=critical,CA:true',
-    '-addext',
-    'keyUsage=critical,keyCertSign,cRLSign',
-  ]);
-  run([
-    'req',
-    '-newkey',
-    'ec',
-    '-pkeyopt',
-    'ec_paramgen_curve:P-256',
-    '-nodes',
-    '-keyout',
-    f('server.key'),
-    '-out',
-    f('server.csr'),
-    '-subj',
-    '/CN=localhost',
-  ]);
-  writeFileSync(
-    f('ext.cnf'),
-    'subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth\n',
-  );
-  run([
-    'x509',
-    '-req',
-    '-in',
-    f('server.csr'),
-    '-CA',
-    f('broker-ca.pem'),
-    '-CAkey',
-    f('broker-ca.key'),
-    '-CAcreateserial',
-    '-out',
-    f('server.pem'),
-    '-days',
-    '2',
-    '-extfile',
-    f('ext.cnf'),
-  ]);
-  return {
-    caPem: readFileSync(f('broker-ca.pem'), 'utf8'),
-    cert: f('server.pem'),
-    key: f('server.key'),
-  };
-}
+import {
+  brokerCertificates,
+  freePort,
+  startMosquitto,
+} from '../src/test-helpers/test-mosquitto.js';
 
 for (const dialect of TEST_DIALECTS) {
   describe(`managed Mosquitto hub against a real Mosquitto on ${dialect}`, () => {
@@ -113,8 +36,7 @@ for (const dialect of TEST_DIALECTS) {
     let port: number;
     let brokerCa: string;
     let brokerCaFile: string;
-    let mosquitto: ChildProcess | undefined;
-    let mosquittoLog = '';
+    let mosquitto: Awaited<ReturnType<typeof startMosquitto>> | undefined;
     let hubId: string;
     let d1: TestMqttDevice;
     let d2: TestMqttDevice;
@@ -161,44 +83,7 @@ for (const dialect of TEST_DIALECTS) {
       await server.runtime.outboxWorker.runOnce();
       expect(existsSync(path.join(dir, 'trustlink.acl'))).toBe(true);
 
-      const conf = path.join(root, 'mosquitto.conf');
-      writeFileSync(
-        conf,
-        [
-          'per_listener_settings false',
-          `pid_file ${path.join(dir, 'mosquitto.pid')}`,
-          'persistence false',
-          `user ${os.userInfo().username}`,
-          'log_dest stdout',
-          'log_type error',
-          'log_type warning',
-          'log_type notice',
-          `listener ${port} 127.0.0.1`,
-          `certfile ${certs.cert}`,
-          `keyfile ${certs.key}`,
-          `cafile ${path.join(dir, 'trustlink-ca.pem')}`,
-          `crlfile ${path.join(dir, 'trustlink-crl.pem')}`,
-          'require_certificate true',
-          'use_identity_as_username true',
-          `acl_file ${path.join(dir, 'trustlink.acl')}`,
-          '',
-        ].join('\n'),
-      );
-      mosquitto = spawn('mosquitto', ['-c', conf]);
-      mosquitto.stdout!.on('data', (d) => (mosquittoLog += d));
-      mosquitto.stderr!.on('data', (d) => (mosquittoLog += d));
-      await eventually(
-        () =>
-          new Promise<boolean>((resolve) => {
-            const s = net.connect(port, '127.0.0.1', () => {
-              s.destroy();
-              resolve(true);
-            });
-            s.on('error', () => resolve(false));
-          }),
-        5000,
-        `mosquitto to listen (${mosquittoLog})`,
-      );
+      mosquitto = await startMosquitto({ port, managedDir: dir, server: certs, confDir: root });
 
       const fleet = await createHubFleet(server, hubId);
       d1 = await enrolMqttDevice(server, fleet);
@@ -255,7 +140,7 @@ for (const dialect of TEST_DIALECTS) {
       await new Promise((r) => setTimeout(r, 300)); // the broker reloads on SIGHUP in its loop
     });
     afterAll(async () => {
-      mosquitto?.kill();
+      await mosquitto?.stop();
       await server?.close();
     });
 
@@ -314,7 +199,7 @@ for (const dialect of TEST_DIALECTS) {
           return sub.lines.length > 0;
         },
         8000,
-        `the tool to receive (${sub.output()} ${mosquittoLog})`,
+        `the tool to receive (${sub.output()} ${mosquitto!.log()})`,
       );
       expect(await sub.exited).toBe(0);
       expect(sub.lines[0]).toBe(`devices/${d1.deviceId}/telemetry 21.5`);
@@ -418,8 +303,7 @@ for (const dialect of TEST_DIALECTS) {
         ok: true,
         detail: expect.stringMatching(/TLS handshake/),
       });
-      mosquitto!.kill();
-      await new Promise((r) => mosquitto!.once('close', r));
+      await mosquitto!.stop();
       mosquitto = undefined;
       server.runtime.hubs.status.invalidate(i());
       const down = await get();
