@@ -56,6 +56,7 @@ program
         `  Console and management API  ${server.managementUrl}/`,
         `  API reference (OpenAPI)     ${server.managementUrl}/api/docs`,
         `  Device API and EST          ${server.deviceUrl}/device/v1  ${server.deviceUrl}/.well-known/est`,
+        `  MQTT broker (mqtt hubs)     mqtts://${config.publicHostname}:${server.mqttPort}`,
         `  Database                    ${server.runtime.db.description}`,
         `  OEM root CA                 ${path.resolve(rootFile)}`,
         `                              SHA-256 ${fp.replace(/(..)(?!$)/g, '$1:')}`,

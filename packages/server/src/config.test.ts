@@ -15,6 +15,9 @@ describe('loadConfig', () => {
     const c = loadConfig({});
     expect(c.managementPort).toBe(8443);
     expect(c.devicePort).toBe(8444);
+    expect(c.mqttPort).toBe(8883);
+    expect(c.outboundAllowList).toBe('');
+    expect(c.mosquittoManagedRoot).toBeUndefined();
     expect(c.dataDir).toBe('./data');
     expect(effectiveDatabaseUrl(c)).toBe('sqlite:data/trustlink.db');
     expect(Object.isFrozen(c)).toBe(true);
@@ -51,6 +54,17 @@ describe('loadConfig', () => {
       'fail/cert without key',
       { TRUSTLINK_MANAGEMENT_TLS_CERT_FILE: '/x.pem' },
       /must be set together/,
+    ],
+    ['fail/MQTT port out of range', { TRUSTLINK_MQTT_PORT: '65536' }, /TRUSTLINK_MQTT_PORT/],
+    [
+      'fail/allow-list entry that is not an address',
+      { TRUSTLINK_OUTBOUND_ALLOW_LIST: '10.0.0.0/40' },
+      /TRUSTLINK_OUTBOUND_ALLOW_LIST.*prefix/,
+    ],
+    [
+      'fail/allow-list with a host name',
+      { TRUSTLINK_OUTBOUND_ALLOW_LIST: 'db.internal' },
+      /TRUSTLINK_OUTBOUND_ALLOW_LIST/,
     ],
     ['fail/missing config file', { TRUSTLINK_CONFIG_FILE: '/nonexistent/x.json' }, /cannot read/],
   ];

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
+import { parseAllowList } from './lib/outbound-fns.js';
 
 /**
  * Every option of `trustlink serve`, in one place. Each has a TRUSTLINK_* variable, a key for
@@ -191,6 +192,39 @@ export const CONFIG_OPTIONS = {
     description:
       'Base URL written into issued certificates for the CRL distribution point, OCSP and CA issuers (e.g. `http://pki.example.com`, when a proxy serves the PKI port). Unset: `http://<publicHostname>:<pkiHttpPort>`. Certificates keep the URL they were issued with, so choose it before issuing.',
   },
+  mqttPort: {
+    env: 'TRUSTLINK_MQTT_PORT',
+    schema: z.coerce.number().int().min(0).max(65535),
+    default: 8883,
+    description:
+      "TLS port of the embedded MQTT broker that serves every hub of type `mqtt`. A client certificate from this instance's PKI is required; it decides the device (or tool), and so its hub.",
+  },
+  mqttReconcileSeconds: {
+    env: 'TRUSTLINK_MQTT_RECONCILE_SECONDS',
+    schema: z.coerce.number().int().min(1).max(3600),
+    default: 30,
+    description:
+      'How often the brokers re-check every live connection against the database (certificate status and expiry, device state, removed tools) and managed Mosquitto files are brought up to date, in case an event was lost.',
+  },
+  outboundAllowList: {
+    env: 'TRUSTLINK_OUTBOUND_ALLOW_LIST',
+    schema: z
+      .string()
+      .regex(
+        /^[0-9A-Fa-f.:/,\s]*$/,
+        'must be a comma-separated list of IP addresses and CIDR ranges',
+      ),
+    default: '',
+    description:
+      'Addresses that hub settings may reach although they are loopback, link-local or private (e.g. `10.0.0.0/8,127.0.0.1`). By default the platform refuses to connect to such addresses when users set them (a Mosquitto host, a cloud endpoint), and it never connects to its own database.',
+  },
+  mosquittoManagedRoot: {
+    env: 'TRUSTLINK_MOSQUITTO_MANAGED_ROOT',
+    schema: z.string().min(1).optional(),
+    default: undefined,
+    description:
+      "Directory under which the platform keeps the files of managed Mosquitto brokers (CA bundle, CRLs, ACL), one sub-directory per hub, and reads each broker's `mosquitto.pid` to make it reload. Unset: no hub of type `mosquitto` can be managed. Set by the operator only, since it lets the platform write files and signal processes.",
+  },
   keystore: {
     env: 'TRUSTLINK_KEYSTORE',
     schema: z.enum(['software', 'pkcs11']),
@@ -292,6 +326,13 @@ export function loadConfig(env: NodeJS.ProcessEnv, configFile?: string): Config 
   if (out.keystore === 'pkcs11' && !(out.pkcs11Module && out.pkcs11TokenLabel && out.pkcs11Pin)) {
     throw new ConfigError(
       'configuration: TRUSTLINK_KEYSTORE=pkcs11 needs TRUSTLINK_PKCS11_MODULE, TRUSTLINK_PKCS11_TOKEN_LABEL and TRUSTLINK_PKCS11_PIN',
+    );
+  }
+  try {
+    parseAllowList(String(out.outboundAllowList ?? ''));
+  } catch (err) {
+    throw new ConfigError(
+      `configuration: TRUSTLINK_OUTBOUND_ALLOW_LIST (outboundAllowList): ${(err as Error).message}`,
     );
   }
   if (file) out.configFile = file;

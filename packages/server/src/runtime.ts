@@ -37,6 +37,9 @@ import {
 } from './secrets/master-key.js';
 import { createSecretBox, type SecretBox } from './secrets/secret-box.js';
 import { createSetupService, type SetupService } from './setup/setup-service.js';
+import { createHubRepo } from './hubs/hub-repo.js';
+import { createHubsModule, type HubsModule } from './hubs/hubs-module.js';
+import { createOutboundGuard } from './lib/outbound-guard.js';
 
 export const DEFAULT_INSTANCE_NAME = 'default';
 
@@ -71,6 +74,11 @@ export interface Runtime {
   enrolment: DeviceApiServices;
   /** Firmware images, their signing and rollouts to batches, and the device side of updates. */
   firmware: FirmwareModule;
+  /**
+   * IoT hubs: records and tools, the embedded MQTT broker (started by serve), managed
+   * Mosquitto brokers, status, and `hubConnectionFor` for enrolment answers.
+   */
+  hubs: HubsModule;
   instance: InstanceRecord;
   /** True when this start created the instance. */
   created: boolean;
@@ -239,7 +247,14 @@ export async function openRuntime(
       log,
     });
     const openedHsm = hsm;
-    const fleet = createFleet({ db, audit, issuingCas: pkiServices.issuingCas, now });
+    const hubRepo = createHubRepo(db.kysely);
+    const fleet = createFleet({
+      db,
+      audit,
+      issuingCas: pkiServices.issuingCas,
+      now,
+      refs: { hubExists: async (i, id) => (await hubRepo.find(i, id)) !== undefined },
+    });
     const firmware = createFirmware({
       db,
       audit,
@@ -265,6 +280,28 @@ export async function openRuntime(
       now,
       log,
     });
+    const hubs = createHubsModule({
+      config,
+      db,
+      box,
+      audit,
+      outbox,
+      outboxWorker,
+      deviceEvents,
+      pkiServices,
+      pki,
+      keystore,
+      fleet,
+      repo: hubRepo,
+      guard: createOutboundGuard({ allowList: config.outboundAllowList, databaseUrl: url }),
+      instanceId: instance.id,
+      log,
+      now,
+    });
+    // The enrolment answer says where the device connects for its data.
+    enrolment.hooks.setHubConnection((instanceId, policy, deviceId) =>
+      hubs.hubConnectionFor(instanceId, policy, { deviceId }),
+    );
     // A check-in tells the device of the update its batch's rollout has waiting for it.
     enrolment.hooks.setUpdateCheck((instanceId, device) =>
       firmware.devices.pendingUpdateFor(instanceId, device.id, device.batchId),
@@ -286,6 +323,7 @@ export async function openRuntime(
       setup,
       audit,
       access,
+      hubs,
       pkiServices,
       firmware,
       pkiEndpoint,
@@ -297,6 +335,7 @@ export async function openRuntime(
       now,
       async close() {
         await enrolment.stop();
+        await hubs.stop();
         await pkiServices.stop();
         await outboxWorker.stop();
         await audit.close();

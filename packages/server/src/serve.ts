@@ -30,6 +30,8 @@ export interface RunningServer {
   deviceUrl: string;
   /** Base URL of the plain-HTTP PKI listener as written into certificates. */
   pkiUrl: string;
+  /** The port the embedded MQTT broker listens on (TLS, client certificates). */
+  mqttPort: number;
   rootPem: string;
   setupUrl?: string;
   stop(): Promise<void>;
@@ -59,6 +61,7 @@ export async function startServer(
   await probePort(config.bindAddress, config.managementPort, 'TRUSTLINK_MANAGEMENT_PORT');
   await probePort(config.bindAddress, config.devicePort, 'TRUSTLINK_DEVICE_PORT');
   await probePort(config.bindAddress, config.pkiHttpPort, 'TRUSTLINK_PKI_HTTP_PORT');
+  await probePort(config.bindAddress, config.mqttPort, 'TRUSTLINK_MQTT_PORT');
   const runtime = await openRuntime(config, log, opts);
   try {
     const tls = await runtime.pki.ensureTls(
@@ -70,8 +73,10 @@ export async function startServer(
     });
     await apps.management.listen({ host: config.bindAddress, port: config.managementPort });
     await apps.device.listen({ host: config.bindAddress, port: config.devicePort });
-    await apps.pki.listen({ host: config.bindAddress, port: config.pkiHttpPort });
+    // The MQTT port presents the same instance-issued TLS certificate as the device port.
+    const mqttPort = await runtime.hubs.start({ certPem: tls.chainPem, keyPem: tls.keyPem });
     runtime.outboxWorker.start();
+    await apps.pki.listen({ host: config.bindAddress, port: config.pkiHttpPort });
     const portOf = (app: Apps['management']) => {
       const addr = app.server.address();
       return typeof addr === 'object' && addr ? addr.port : 0;
@@ -94,6 +99,7 @@ export async function startServer(
       managementUrl,
       deviceUrl,
       pkiUrl,
+      mqttPort,
       rootPem: tls.rootPem,
       setupUrl,
       async stop() {

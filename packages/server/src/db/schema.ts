@@ -7,6 +7,7 @@ import type { EnrolmentTokenTables } from '../enrolment-tokens/enrolment-token-t
 import type { FirmwareTables } from '../firmware/firmware-tables.js';
 import type { AuditTables } from '../audit/audit-tables.js';
 import type { AuthTables } from '../auth/auth-tables.js';
+import type { HubTables } from '../hubs/hub-tables.js';
 import type { InstanceTables } from '../instances/instance-tables.js';
 import type { KeyTables } from '../keystore/keystore-tables.js';
 import type { OutboxTables } from '../outbox/outbox-tables.js';
@@ -36,4 +37,5 @@ export interface Database
     AuditTables,
     EnrolmentTables,
     DeviceSessionTables,
-    FirmwareTables {}
+    FirmwareTables,
+    HubTables {}

@@ -136,6 +136,24 @@ export function createDeviceRepo(db: Executor) {
         .executeTakeFirst();
       return r ? toDevice(r) : undefined;
     },
+    /** State and batch of many devices at once (brokers re-check live connections). */
+    async statesOf(
+      instanceId: string,
+      ids: string[],
+      tx: Executor = db,
+    ): Promise<Map<string, { state: DeviceState; batchId: string }>> {
+      const out = new Map<string, { state: DeviceState; batchId: string }>();
+      for (let i = 0; i < ids.length; i += CHUNK) {
+        const rows = await tx
+          .selectFrom('devices')
+          .select(['id', 'state', 'batch_id'])
+          .where('instance_id', '=', instanceId)
+          .where('id', 'in', ids.slice(i, i + CHUNK))
+          .execute();
+        for (const r of rows) out.set(r.id, { state: r.state as DeviceState, batchId: r.batch_id });
+      }
+      return out;
+    },
     async listByBatch(
       instanceId: string,
       batchId: string,

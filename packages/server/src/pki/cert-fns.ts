@@ -1,4 +1,4 @@
-import { TAG, bodyOf, bytesOf, children, expectTag, readRoot } from './der-fns.js';
+import { TAG, bodyOf, bytesOf, children, expectTag, integerBody, readRoot } from './der-fns.js';
 
 /** The parts of a certificate we reuse verbatim: subject Name and SubjectPublicKeyInfo. */
 function tbsParts(certDer: Buffer) {
@@ -30,4 +30,16 @@ export function subjectPublicKeyBits(certDer: Buffer): Buffer {
 export function pemToDer(pem: string, label = 'CERTIFICATE'): Buffer | undefined {
   const m = new RegExp(`-----BEGIN ${label}-----([\\s\\S]*?)-----END ${label}-----`).exec(pem);
   return m ? Buffer.from(m[1]!.replace(/\s+/g, ''), 'base64') : undefined;
+}
+
+/**
+ * A certificate's serial as device_certificates stores it: lowercase hex of the value without
+ * leading zero bytes. With the issuer, this is how a presented certificate is found.
+ */
+export function serialOf(certDer: Buffer): string {
+  const { parts, off } = tbsParts(certDer);
+  const body = integerBody(certDer, parts[off]!);
+  let i = 0;
+  while (i < body.length - 1 && body[i] === 0) i++;
+  return body.subarray(i).toString('hex');
 }

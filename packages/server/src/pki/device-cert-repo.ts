@@ -98,6 +98,36 @@ export function createDeviceCertRepo(db: Executor) {
         .where('serial', '=', serial)
         .executeTakeFirst();
     },
+    /** One certificate by (issuer, serial): how a presented client certificate is recognised. */
+    async findBySerial(instanceId: string, issuerId: string, serial: string, tx: Executor = db) {
+      const row = await tx
+        .selectFrom('device_certificates')
+        .selectAll()
+        .where('instance_id', '=', instanceId)
+        .where('issuer_id', '=', issuerId)
+        .where('serial', '=', serial)
+        .executeTakeFirst();
+      return row ? toRecord(row) : undefined;
+    },
+    /** Status and expiry of many certificates at once (brokers re-check live connections). */
+    async statusesOf(
+      instanceId: string,
+      ids: string[],
+      tx: Executor = db,
+    ): Promise<Map<string, { status: DeviceCertStatus; notAfter: string }>> {
+      const out = new Map<string, { status: DeviceCertStatus; notAfter: string }>();
+      for (let i = 0; i < ids.length; i += 1000) {
+        const rows = await tx
+          .selectFrom('device_certificates')
+          .select(['id', 'status', 'not_after'])
+          .where('instance_id', '=', instanceId)
+          .where('id', 'in', ids.slice(i, i + 1000))
+          .execute();
+        for (const r of rows)
+          out.set(r.id, { status: r.status as DeviceCertStatus, notAfter: r.not_after });
+      }
+      return out;
+    },
     async list(instanceId: string, f: DeviceCertFilter, tx: Executor = db) {
       let q = tx
         .selectFrom('device_certificates')

@@ -145,8 +145,8 @@ export function createDeviceCertService(deps: DeviceCertServiceDeps) {
       });
     });
     crl.poke();
-    // In the caller's transaction, read through it: on SQLite a read outside would wait for
-    // the very transaction that is waiting for it.
+    // Inside the caller's transaction, read through it: on SQLite a read outside it would wait
+    // for the very transaction that is waiting for this call.
     if (tx) return (await certs.find(instanceId, id, tx))!;
     return get(instanceId, id);
   }
@@ -171,6 +171,11 @@ export function createDeviceCertService(deps: DeviceCertServiceDeps) {
     get,
     pem,
     list: (instanceId: string, filter: DeviceCertFilter) => certs.list(instanceId, filter),
+    /** The certificate an issuer issued with this serial (lowercase hex), if any. */
+    findBySerial: (instanceId: string, issuerId: string, serial: string) =>
+      certs.findBySerial(instanceId, issuerId, serial),
+    /** Status and expiry of many certificates by id. */
+    statusesOf: (instanceId: string, ids: string[]) => certs.statusesOf(instanceId, ids),
   };
 }
 export type DeviceCertService = ReturnType<typeof createDeviceCertService>;

@@ -56,6 +56,7 @@ export function createPki(deps: PkiModuleDeps) {
     debounceMs: deps.crlDebounceMs,
   });
   const ocsp = createOcspService({ caRepo, certs, revocations, keystore, now });
+  const caListeners = new Set<(ca: CaCertificateRecord) => void>();
   const issuingCas = createIssuingCaService({
     db,
     caRepo,
@@ -67,6 +68,7 @@ export function createPki(deps: PkiModuleDeps) {
       engine.forget(ca.instanceId);
       ocsp.forgetIssuers(ca.instanceId);
       await crl.build(ca.instanceId, ca.id);
+      for (const l of caListeners) l(ca);
     },
   });
   const deviceCerts = createDeviceCertService({
@@ -117,6 +119,11 @@ export function createPki(deps: PkiModuleDeps) {
     keyUsage,
     jobs,
     listCertificates,
+    /** Told after an issuing CA is created or renewed (brokers add it to their trusted set). */
+    onIssuingCaCreated(listener: (ca: CaCertificateRecord) => void): () => void {
+      caListeners.add(listener);
+      return () => caListeners.delete(listener);
+    },
     stop: async () => {
       crl.stop();
       await jobs.stop();

@@ -17,4 +17,5 @@ export const SEALED_COLUMNS: SealedColumn[] = [
   { table: 'totp_enrolments', column: 'secret', key: ['id'] },
   { table: 'audit_chain', column: 'chain_key', key: ['instance_id'] },
   { table: 'challenge_keys', column: 'secret', key: ['instance_id'] },
+  { table: 'hubs', column: 'secrets', key: ['id'] },
 ];

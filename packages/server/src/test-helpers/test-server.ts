@@ -151,6 +151,7 @@ export function testConfig(
     TRUSTLINK_MANAGEMENT_PORT: '0',
     TRUSTLINK_DEVICE_PORT: '0',
     TRUSTLINK_PKI_HTTP_PORT: '0',
+    TRUSTLINK_MQTT_PORT: '0',
     TRUSTLINK_BIND_ADDRESS: '127.0.0.1',
     TRUSTLINK_LOG_LEVEL: process.env.TRUSTLINK_TEST_LOG_LEVEL ?? 'silent',
     ...env,

@@ -7,6 +7,7 @@ import * as usersAuthAudit from './20261126_0900_users_auth_audit.js';
 import * as pki from './20261126_1000_pki.js';
 import * as enrolment from './20261127_0900_enrolment.js';
 import * as firmware from './20261127_0900_firmware.js';
+import * as hubs from './20261127_0900_hubs.js';
 
 export interface PortableMigration {
   up(db: Kysely<unknown>, dialect: DialectName): Promise<void>;
@@ -25,4 +26,5 @@ export const MIGRATIONS: Record<string, PortableMigration> = {
   '20261126_1000_pki': pki,
   '20261127_0900_enrolment': enrolment,
   '20261127_0900_firmware': firmware,
+  '20261127_0900_hubs': hubs,
 };

@@ -1,0 +1,191 @@
+import { X509Certificate } from 'node:crypto';
+import { HUB_TYPES } from '@trustlink/protocol';
+import { z } from 'zod';
+import { HOST_PATTERN } from '../lib/outbound-fns.js';
+import { DEFAULT_RULES, accessRulesSchema } from '../mqtt/mqtt-rules-fns.js';
+
+export { HUB_TYPES };
+export type HubType = (typeof HUB_TYPES)[number];
+
+/** What the API shows in place of a secret that is set. Sent back, it means "keep it". */
+export const OBSCURED = '********';
+
+/**
+ * The write-only fields of each hub type. Their values are sealed under the master key in
+ * `hubs.secrets` and never returned: reads show OBSCURED and `secrets.<field>.set`.
+ */
+export const SECRET_FIELDS = {
+  mqtt: [],
+  mosquitto: [],
+  'aws-iot-core': ['accessKeyId', 'secretAccessKey'],
+  'azure-iot-hub': ['sharedAccessKey'],
+  'azure-iot-central': ['apiToken'],
+} as const satisfies Record<HubType, readonly string[]>;
+
+const hubName = z
+  .string()
+  .trim()
+  .min(1, 'is required')
+  .max(64, 'must be at most 64 characters')
+  .regex(/^[\p{L}\p{N} ._-]+$/u, 'may hold letters, digits, spaces, dot, underscore and hyphen');
+
+const host = z
+  .string()
+  .trim()
+  .min(1)
+  .max(253)
+  .regex(HOST_PATTERN, 'must be a host name or an IP address (no scheme, port or path)');
+const port = z.number().int().min(1).max(65535);
+
+/** One or more PEM certificates (a CA bundle), each of which must parse. */
+const pemCertificates = z
+  .string()
+  .max(64 * 1024)
+  .superRefine((pem, ctx) => {
+    const blocks = pem.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g);
+    if (!blocks?.length) {
+      ctx.addIssue({ code: 'custom', message: 'must hold PEM certificates' });
+      return;
+    }
+    if (blocks.length > 16) ctx.addIssue({ code: 'custom', message: 'at most 16 certificates' });
+    for (const b of blocks) {
+      try {
+        new X509Certificate(b);
+      } catch {
+        ctx.addIssue({ code: 'custom', message: 'holds a certificate that does not parse' });
+        return;
+      }
+    }
+    if (/PRIVATE KEY/.test(pem))
+      ctx.addIssue({ code: 'custom', message: 'must not hold a private key' });
+  });
+
+/** A write-only value: omitted (or OBSCURED) on update keeps the stored one. */
+const secret = z.string().min(1).max(4096).optional();
+
+const mqttSettings = z
+  .object({
+    /** Who may publish and subscribe to what; see docs/mqtt.md. */
+    rules: accessRulesSchema.default(DEFAULT_RULES),
+  })
+  .strict();
+
+const mosquittoSettings = z
+  .object({
+    /** Where devices, tools and the platform reach the broker's TLS listener. */
+    host,
+    port: port.default(8883),
+    /** CA certificate(s) that signed the broker's server certificate, handed to devices. */
+    caCertificate: pemCertificates.nullable().default(null),
+    rules: accessRulesSchema.default(DEFAULT_RULES),
+    /**
+     * The broker's directory under the operator's `mosquittoManagedRoot`, where the platform
+     * writes its CA bundle, CRLs and ACL and reads its `mosquitto.pid`.
+     */
+    managedDirectory: z
+      .string()
+      .regex(
+        /^[a-z0-9][a-z0-9._-]{0,63}$/,
+        'must be one directory name: lower-case letters, digits, dot, underscore, hyphen',
+      )
+      .refine((d) => !d.includes('..'), 'must not contain ..'),
+  })
+  .strict();
+
+const awsSettings = z
+  .object({
+    region: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d{1,2}$/, 'must be an AWS region (eu-west-1)'),
+    endpoint: host,
+    port: port.default(8883),
+    accessKeyId: secret,
+    secretAccessKey: secret,
+    customAuthentication: z.boolean().default(false),
+    customAuthorizerName: z.string().min(1).max(128).nullable().default(null),
+    jitpRoleArn: z
+      .string()
+      .regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/, 'must be an IAM role ARN')
+      .nullable()
+      .default(null),
+    rootCertificate: pemCertificates.nullable().default(null),
+  })
+  .strict();
+
+const azureHubSettings = z
+  .object({
+    hostName: host,
+    sharedAccessPolicyName: z.string().min(1).max(64),
+    sharedAccessKey: secret,
+    rootCertificate: pemCertificates.nullable().default(null),
+  })
+  .strict();
+
+const azureCentralSettings = z
+  .object({
+    appUrl: z
+      .string()
+      .url()
+      .refine((u) => u.startsWith('https://'), 'must be an https:// URL'),
+    apiToken: secret,
+    rootCertificate: pemCertificates.nullable().default(null),
+  })
+  .strict();
+
+/** What users send to create or replace a hub: a name, a type and that type's settings. */
+export const hubInputSchema = z.discriminatedUnion('type', [
+  z
+    .object({
+      name: hubName,
+      type: z.literal('mqtt'),
+      settings: mqttSettings.default({ rules: DEFAULT_RULES }),
+    })
+    .strict(),
+  z.object({ name: hubName, type: z.literal('mosquitto'), settings: mosquittoSettings }).strict(),
+  z.object({ name: hubName, type: z.literal('aws-iot-core'), settings: awsSettings }).strict(),
+  z
+    .object({ name: hubName, type: z.literal('azure-iot-hub'), settings: azureHubSettings })
+    .strict(),
+  z
+    .object({ name: hubName, type: z.literal('azure-iot-central'), settings: azureCentralSettings })
+    .strict(),
+]);
+export type HubInput = z.infer<typeof hubInputSchema>;
+
+export type MqttSettings = z.infer<typeof mqttSettings>;
+export type MosquittoSettings = z.infer<typeof mosquittoSettings>;
+
+/** A hub as stored: settings without secret values, and the secrets apart. */
+export interface HubRecord {
+  id: string;
+  name: string;
+  type: HubType;
+  /** The type's settings; secret fields are absent here. */
+  settings: Record<string, unknown>;
+  /** Issuing CA of this hub's tool certificates (MQTT-type hubs), made on first use. */
+  toolsCaId: string | null;
+  createdAt: string;
+  updatedAt: string;
+}
+
+/** A hub as the API shows it: secrets obscured, with which of them are set. */
+export interface Hub {
+  id: string;
+  name: string;
+  type: HubType;
+  settings: Record<string, unknown>;
+  secrets: Record<string, { set: boolean }>;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export const hubSchema = z.object({
+  id: z.string(),
+  name: z.string(),
+  type: z.enum(HUB_TYPES),
+  settings: z.record(z.string(), z.unknown()),
+  secrets: z.record(z.string(), z.object({ set: z.boolean() })),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+});
+
+/** Hub types served by a broker the platform runs or manages (tools, access rules). */
+export const BROKER_TYPES: readonly HubType[] = ['mqtt', 'mosquitto'];

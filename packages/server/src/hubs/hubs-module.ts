@@ -1,0 +1,256 @@
+import type { Logger } from 'pino';
+import type { AuditService } from '../audit/audit-service.js';
+import type { Fleet } from '../batches/fleet.js';
+import type { Config } from '../config.js';
+import type { Db } from '../db/database.js';
+import { createDeviceRepo } from '../devices/device-repo.js';
+import type { DeviceEvents } from '../devices/device-events.js';
+import type { KeyStore } from '../keystore/keystore-types.js';
+import type { OutboundGuard } from '../lib/outbound-guard.js';
+import { createEmbeddedBroker } from '../mqtt/embedded-broker.js';
+import { createMosquittoManager } from '../mqtt/mosquitto-manager.js';
+import type { OutboxRepo } from '../outbox/outbox-repo.js';
+import type { OutboxWorker } from '../outbox/outbox-worker.js';
+import { toPem } from '../pki/certificate-builder.js';
+import type { InstancePki } from '../pki/instance-pki.js';
+import type { Pki } from '../pki/pki-module.js';
+import type { SecretBox } from '../secrets/secret-box.js';
+import { createHubConnections } from './hub-connection.js';
+import { createHubDirectory } from './hub-directory.js';
+import { hubMembers } from './hub-members.js';
+import type { HubRepo, StoredHub } from './hub-repo.js';
+import { createHubService, HUB_SYNC_TOPIC } from './hub-service.js';
+import { createHubStatusService, tcpCheck } from './hub-status-service.js';
+import { createHubToolService } from './hub-tool-service.js';
+
+/** Outbox topic the device revocation service writes: take the device off its hub. */
+export const HUB_DEVICE_REVOKED_TOPIC = 'hub.device-revoked';
+/** Outbox topic the enrolment service may write: put the device on its (managed) hub. */
+export const HUB_DEVICE_ENROLLED_TOPIC = 'hub.device-enrolled';
+
+const SYSTEM = { actor: { type: 'system' as const, name: 'hubs' } };
+
+export interface HubsModuleDeps {
+  config: Config;
+  db: Db;
+  box: SecretBox;
+  audit: AuditService;
+  outbox: OutboxRepo;
+  outboxWorker: OutboxWorker;
+  deviceEvents: DeviceEvents;
+  pkiServices: Pki;
+  pki: InstancePki;
+  keystore: KeyStore;
+  fleet: Fleet;
+  repo: HubRepo;
+  guard: OutboundGuard;
+  /** The instance served on the MQTT port. */
+  instanceId: string;
+  log: Logger;
+  now: () => Date;
+}
+
+/**
+ * IoT hubs wired together: records, tools, the embedded broker of `mqtt` hubs, managed
+ * Mosquitto brokers, status, and the hub block of enrolment answers. Registers the outbox
+ * handlers and device-event listeners that take revoked devices off their hubs.
+ */
+export function createHubsModule(deps: HubsModuleDeps) {
+  const { config, repo, pkiServices, fleet, log, now, instanceId } = deps;
+  const hubLog = log.child({ component: 'hubs' });
+  const devices = createDeviceRepo(deps.db.kysely);
+
+  const trustedCas = async (i: string) => {
+    const t = now().getTime();
+    return (await pkiServices.caRepo.list(i))
+      .filter((c) => (c.kind === 'root' || c.kind === 'issuing') && Date.parse(c.notAfter) > t)
+      .map((c) => ({ id: c.id, der: c.der }));
+  };
+
+  const directory = createHubDirectory({
+    hubs: repo,
+    devices,
+    deviceCerts: pkiServices.deviceCerts,
+    async batchPolicy(i, batchId) {
+      const batch = await fleet.batches.find(i, batchId);
+      return batch ? fleet.policies.get(i, batch.policyId).catch(() => undefined) : undefined;
+    },
+    now,
+  });
+
+  const hubs = createHubService({
+    db: deps.db,
+    repo,
+    box: deps.box,
+    audit: deps.audit,
+    outbox: deps.outbox,
+    guard: deps.guard,
+    mosquittoManagedRoot: config.mosquittoManagedRoot,
+    async policyUsingHub(i, hubId) {
+      const p = (await fleet.policies.list(i)).find((x) => x.hubId === hubId);
+      return p ? `policy "${p.name}"` : undefined;
+    },
+    async revokeCertificate(i, certificateId, ctx) {
+      await pkiServices.deviceCerts.revoke(i, certificateId, 'cessationOfOperation', ctx);
+    },
+    now,
+  });
+
+  const broker = createEmbeddedBroker({
+    directory,
+    trustedCas,
+    findHub: (i, id) => repo.find(i, id),
+    instanceId,
+    log: hubLog,
+    reconcileMs: config.mqttReconcileSeconds * 1000,
+  });
+  const embeddedEndpoint = () => ({
+    host: config.publicHostname,
+    port: broker.port() ?? config.mqttPort,
+  });
+
+  const tools = createHubToolService({
+    db: deps.db,
+    repo,
+    audit: deps.audit,
+    outbox: deps.outbox,
+    issuingCas: pkiServices.issuingCas,
+    deviceCerts: pkiServices.deviceCerts,
+    rootPem: async (i) => toPem((await deps.pki.root(i)).der),
+    embeddedEndpoint,
+    onRemoved: async (i, hubId, clientId) => {
+      await broker.evictClient(i, hubId, clientId, 'tool-removed');
+    },
+    now,
+  });
+
+  const mosquitto = createMosquittoManager({
+    root: config.mosquittoManagedRoot,
+    hubs: repo,
+    keystore: deps.keystore,
+    deviceCerts: pkiServices.deviceCerts,
+    ensureToolsCa: (i, hub) => tools.ensureToolsCa(i, hub, SYSTEM),
+    trustedCas,
+    async crls(i, caIds) {
+      await pkiServices.crl.rebuildDue(i);
+      return Promise.all(caIds.map(async (id) => (await pkiServices.crl.current(i, id)).der));
+    },
+    members: (i, hub) => hubMembers(fleet, repo, i, hub),
+    guard: deps.guard,
+    log: hubLog,
+  });
+
+  const status = createHubStatusService({
+    repo,
+    checks: {
+      mqtt: async (i, hub) =>
+        broker.listening
+          ? {
+              ok: true,
+              detail: `embedded broker listening on port ${broker.port()}; ${await broker.connections(i, hub.id)} connected`,
+            }
+          : { ok: false, detail: 'the embedded broker is not listening' },
+      mosquitto: (i, hub) => mosquitto.check(i, hub),
+      'aws-iot-core': tcpCheck(deps.guard),
+      'azure-iot-hub': tcpCheck(deps.guard),
+      'azure-iot-central': tcpCheck(deps.guard),
+    },
+    now,
+  });
+
+  const connections = createHubConnections({
+    hubs: repo,
+    rootDer: async (i) => (await deps.pki.root(i)).der,
+    embeddedEndpoint,
+  });
+
+  /** Takes a revoked device off its hub; idempotent (the outbox may run it again). */
+  async function deviceRevoked(i: string, deviceId: string): Promise<void> {
+    await broker.evictDevice(i, deviceId);
+    const found = await directory.hubOfDevice(i, deviceId);
+    if (found.ok && found.hub.type === 'mosquitto')
+      await mosquitto.cutOff(i, found.hub.id, deviceId);
+  }
+
+  async function deviceEnrolled(i: string, deviceId: string): Promise<void> {
+    const found = await directory.hubOfDevice(i, deviceId);
+    if (found.ok && found.hub.type === 'mosquitto') await mosquitto.sync(i, found.hub.id);
+  }
+
+  const payloadOf = (p: unknown, key: string): string => {
+    const v = (p as Record<string, unknown> | null)?.[key];
+    if (typeof v !== 'string') throw new Error(`outbox payload lacks ${key}`);
+    return v;
+  };
+  deps.outboxWorker.register(HUB_DEVICE_REVOKED_TOPIC, (e) =>
+    deviceRevoked(e.instanceId, payloadOf(e.payload, 'deviceId')),
+  );
+  deps.outboxWorker.register(HUB_DEVICE_ENROLLED_TOPIC, (e) =>
+    deviceEnrolled(e.instanceId, payloadOf(e.payload, 'deviceId')),
+  );
+  deps.outboxWorker.register(HUB_SYNC_TOPIC, async (e) => {
+    await mosquitto.sync(e.instanceId, payloadOf(e.payload, 'hubId'));
+  });
+
+  const unsubscribe = [
+    // Events make it immediate; the outbox entry and the reconcile pass make it certain.
+    deps.deviceEvents.on(async (e) => {
+      if (e.type === 'revoked') await broker.evictDevice(e.instanceId, e.deviceId);
+      if (e.type === 'enrolled') await deviceEnrolled(e.instanceId, e.deviceId);
+    }),
+    hubs.onChange((c) => {
+      status.invalidate(c.instanceId);
+      broker
+        .hubChanged(c.instanceId, c.hubId, c.kind)
+        .catch((err) => hubLog.warn({ err }, 'mqtt: applying a hub change failed'));
+    }),
+    pkiServices.onIssuingCaCreated(() => {
+      broker.reloadTrust().catch((err) => hubLog.warn({ err }, 'mqtt: trust reload failed'));
+    }),
+  ];
+
+  let timer: NodeJS.Timeout | undefined;
+  let syncing: Promise<void> | undefined;
+  /** Keeps every managed Mosquitto's files current (new CAs, CRL refreshes, enrolments). */
+  async function syncManaged(): Promise<void> {
+    if (!config.mosquittoManagedRoot || syncing) return;
+    syncing = (async () => {
+      const managed: (StoredHub & { instanceId: string })[] = await repo.listOfTypes(['mosquitto']);
+      for (const h of managed)
+        await mosquitto
+          .sync(h.instanceId, h.id)
+          .catch((err) => hubLog.warn({ err, hub: h.id }, 'mosquitto: sync failed; will retry'));
+    })().finally(() => (syncing = undefined));
+    return syncing;
+  }
+
+  return {
+    hubs,
+    tools,
+    status,
+    directory,
+    broker,
+    mosquitto,
+    /** The enrolment answer's hub block: `hubConnectionFor(instanceId, policy, { deviceId })`. */
+    hubConnectionFor: connections.hubConnectionFor,
+    deviceRevoked,
+    syncManaged,
+    /** Opens the MQTT port and starts the periodic work; returns the bound port. */
+    async start(tlsMaterial: { certPem: string; keyPem: string }): Promise<number> {
+      const port = await broker.listen(config.bindAddress, config.mqttPort, tlsMaterial);
+      timer = setInterval(() => {
+        syncManaged().catch((err) => hubLog.warn({ err }, 'mosquitto: sync failed'));
+      }, config.mqttReconcileSeconds * 1000);
+      timer.unref();
+      return port;
+    },
+    async stop(): Promise<void> {
+      if (timer) clearInterval(timer);
+      timer = undefined;
+      for (const u of unsubscribe) u();
+      await syncing?.catch(() => undefined);
+      await broker.close();
+    },
+  };
+}
+export type HubsModule = ReturnType<typeof createHubsModule>;

@@ -1,0 +1,223 @@
+import type { Duplex } from 'node:stream';
+import { Aedes, type AuthenticateError, type Client } from 'aedes';
+import type { Logger } from 'pino';
+import type { HubClient } from '../hubs/hub-directory.js';
+import { checkPublish, checkSubscribe, type AccessRules } from './mqtt-rules-fns.js';
+
+/** CONNACK return codes of MQTT 3.1.1 (§3.2.2.3). */
+const IDENTIFIER_REJECTED = 2;
+const NOT_AUTHORIZED = 5;
+
+/** aedes 1.x speaks MQTT 3.1 and 3.1.1 only: it cannot serve $share groups. */
+const SHARED_SUBSCRIPTIONS = false;
+
+function refusal(message: string, returnCode: number): AuthenticateError {
+  return Object.assign(new Error(message), { returnCode }) as AuthenticateError;
+}
+
+/** A connection's client and the ticket taken before its certificate was looked up. */
+interface Admitted {
+  who: HubClient;
+  ticket: number;
+}
+
+/**
+ * One hub's broker: its own aedes, so its topic space, retained messages and sessions are
+ * reachable from no other hub. The TLS listener has already mapped the client certificate to
+ * a `HubClient` of this hub; here the client ID is checked against it and every publish and
+ * subscription against the hub's rules.
+ */
+export async function createHubBroker(opts: {
+  hubId: string;
+  rules: AccessRules;
+  log: Pick<Logger, 'info' | 'warn' | 'debug'>;
+}) {
+  const log = opts.log;
+  let rules = opts.rules;
+  const admitted = new WeakMap<Duplex, Admitted>();
+  /** Who published each retained message, so a revoked client's can be dropped. */
+  const retainedBy = new Map<string, string>();
+  /**
+   * The ticket of each client ID's latest eviction. A connection whose lookup began before
+   * that (its ticket is lower) may have read the database before the revocation committed, so
+   * it is refused or cut off; lookups that began after it saw the revocation themselves.
+   */
+  const evictedAt = new Map<string, number>();
+
+  const broker = await Aedes.createBroker({ id: `hub-${opts.hubId}` });
+  const clients = (broker as unknown as { clients: Record<string, Client> }).clients;
+  const entry = (c: Client | null) => (c ? admitted.get(c.conn as Duplex) : undefined);
+  const cutOff = (a: Admitted) => (evictedAt.get(a.who.clientId) ?? -1) >= a.ticket;
+  /** The client of a connection that may still act, or undefined. */
+  const identity = (c: Client | null): HubClient | undefined => {
+    const a = entry(c);
+    return a && !cutOff(a) ? a.who : undefined;
+  };
+
+  broker.authenticate = (client, _user, _pass, done) => {
+    const who = identity(client);
+    if (!who) return done(refusal('not authorized', NOT_AUTHORIZED), false);
+    // The certificate decides the client ID; a device cannot pose as another on the hub.
+    if (client.id !== who.clientId) {
+      log.info(
+        { hub: opts.hubId, clientId: client.id, expected: who.clientId },
+        'mqtt: client ID does not match the certificate',
+      );
+      return done(refusal('identifier rejected', IDENTIFIER_REJECTED), false);
+    }
+    done(null, true);
+  };
+
+  broker.authorizePublish = (client, packet, done) => {
+    const who = identity(client);
+    if (!who) return done(new Error('not authorized'));
+    const r = checkPublish(rules, who.kind, who.clientId, packet.topic);
+    if (!r.ok) {
+      log.info(
+        { hub: opts.hubId, clientId: who.clientId, topic: packet.topic, reason: r.reason },
+        'mqtt: publish refused',
+      );
+      // MQTT 3.1.1 has no negative PUBACK: aedes closes the connection (MQTT-3.3.5-2).
+      return done(new Error(`publish to ${packet.topic} refused: ${r.reason}`));
+    }
+    if (packet.retain) {
+      if (packet.payload.length === 0) retainedBy.delete(packet.topic);
+      else retainedBy.set(packet.topic, who.clientId);
+    }
+    done(null);
+  };
+
+  broker.authorizeSubscribe = (client, sub, done) => {
+    const who = identity(client);
+    if (!who) return done(null, null);
+    const r = checkSubscribe(rules, who.kind, who.clientId, sub.topic, {
+      sharedSubscriptions: SHARED_SUBSCRIPTIONS,
+    });
+    if (!r.ok) {
+      log.info(
+        { hub: opts.hubId, clientId: who.clientId, filter: sub.topic, reason: r.reason },
+        'mqtt: subscription refused',
+      );
+      return done(null, null); // SUBACK 0x80 for this filter; the connection stays
+    }
+    done(null, sub);
+  };
+
+  broker.authorizeForward = (client, packet) => {
+    return identity(client) ? packet : null;
+  };
+
+  const liveClients = (): Client[] => Object.values(clients);
+
+  /** Closes a client without publishing its will (a cut-off client's last word is dropped). */
+  function closeQuietly(c: Client): Promise<void> {
+    (c as unknown as { will: unknown; _will: unknown }).will = null;
+    (c as unknown as { will: unknown; _will: unknown })._will = null;
+    return new Promise((resolve) => c.close(() => resolve()));
+  }
+
+  /** The persistence calls used here (aedes-persistence's API, untyped in aedes). */
+  const p = (broker as unknown as { persistence: unknown }).persistence as {
+    delWill(c: { id: string; brokerId: string }): Promise<unknown>;
+    cleanSubscriptions(c: { id: string }): Promise<void>;
+    cleanIncoming?(c: { id: string }): Promise<void>;
+    subscriptionsByClient(c: { id: string }): Promise<{ topic: string }[] | null>;
+    outgoingStream(c: { id: string }): AsyncIterable<{ messageId?: number }>;
+    outgoingClearMessageId(c: { id: string }, p: { messageId?: number }): Promise<unknown>;
+    storeRetained(p: object): Promise<void>;
+    createRetainedStream(pattern: string): AsyncIterable<{ topic: string }>;
+  };
+
+  /** Drops a client ID's persisted session: will, subscriptions, queued and in-flight messages. */
+  async function purgeSession(clientId: string): Promise<void> {
+    const ref = { id: clientId, brokerId: broker.id };
+    await p.delWill(ref).catch(() => undefined);
+    await p.cleanSubscriptions(ref);
+    await p.cleanIncoming?.(ref);
+    // The queue is cleared one entry per call (the persistence API has no bulk delete).
+    const queued: { messageId?: number }[] = [];
+    for await (const packet of p.outgoingStream(ref)) queued.push(packet);
+    for (const packet of queued) await p.outgoingClearMessageId(ref, packet);
+    for (const [topic, publisher] of [...retainedBy]) {
+      if (publisher !== clientId) continue;
+      await p.storeRetained({
+        cmd: 'publish',
+        topic,
+        payload: Buffer.alloc(0),
+        qos: 0,
+        retain: true,
+      });
+      retainedBy.delete(topic);
+    }
+  }
+
+  return {
+    hubId: opts.hubId,
+    /** Serves one TLS connection whose certificate belongs to `who` on this hub. */
+    handle(socket: Duplex, who: HubClient, ticket: number): void {
+      admitted.set(socket, { who, ticket });
+      broker.handle(socket);
+    },
+    rules: (): AccessRules => rules,
+    setRules(next: AccessRules): void {
+      rules = next;
+    },
+    /** The identities of the connected clients. */
+    connected(): HubClient[] {
+      return liveClients()
+        .map((c) => entry(c)?.who)
+        .filter((w): w is HubClient => w !== undefined);
+    },
+    /** Closes every connection (e.g. after the rules changed, so subscriptions are re-judged). */
+    async disconnectAll(): Promise<void> {
+      await Promise.all(liveClients().map((c) => new Promise<void>((r) => c.close(() => r()))));
+    },
+    /**
+     * Cuts a client off: closes its connection without its will, and drops its session,
+     * queued messages and the retained messages it published. Idempotent.
+     */
+    async evict(clientId: string, reason: string, ticket: number): Promise<boolean> {
+      evictedAt.set(clientId, ticket);
+      const live = clients[clientId];
+      if (live) {
+        log.info({ hub: opts.hubId, clientId, reason }, 'mqtt: disconnecting client');
+        await closeQuietly(live);
+      }
+      await purgeSession(clientId);
+      return Boolean(live);
+    },
+    /** What the broker holds for a client ID: live connection, stored subscriptions, queue. */
+    async session(clientId: string) {
+      const ref = { id: clientId };
+      let queued = 0;
+      for await (const _ of p.outgoingStream(ref)) queued++;
+      const retained: string[] = [];
+      for await (const packet of p.createRetainedStream('#')) retained.push(packet.topic);
+      return {
+        connected: Boolean(clients[clientId]),
+        subscriptions: ((await p.subscriptionsByClient(ref)) ?? []).map((x) => x.topic),
+        queued,
+        retainedByClient: retained.filter((t) => retainedBy.get(t) === clientId),
+      };
+    },
+    async close(): Promise<void> {
+      await new Promise<void>((resolve) => broker.close(() => resolve()));
+    },
+  };
+}
+export type HubBroker = Awaited<ReturnType<typeof createHubBroker>>;
+
+/**
+ * A broker that refuses every CONNECT with "not authorized": connections whose certificate
+ * maps to no usable client (revoked, unknown, another hub type) get a proper CONNACK instead
+ * of a dropped socket.
+ */
+export async function createRefusingBroker() {
+  const broker = await Aedes.createBroker({ id: 'refuser' });
+  broker.authenticate = (_c, _u, _p, done) =>
+    done(refusal('not authorized', NOT_AUTHORIZED), false);
+  return {
+    handle: (socket: Duplex) => broker.handle(socket),
+    close: () => new Promise<void>((resolve) => broker.close(() => resolve())),
+  };
+}
