@@ -4,12 +4,10 @@ import { X509Certificate } from 'node:crypto';
 import type { EnrolResponse } from '@trustlink/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomUUID } from 'node:crypto';
-import { createBatchRepo } from '../src/batches/batch-repo.js';
 import { createInstanceRepo } from '../src/instances/instance-repo.js';
 import { createDeviceLifecycleRepo } from '../src/devices/device-lifecycle-repo.js';
 import type { DeviceEvent } from '../src/devices/device-events.js';
 import { toPem } from '../src/pki/certificate-builder.js';
-import { createPolicyRepo } from '../src/policies/policy-repo.js';
 import { createTestUsers, type TestPrincipal } from '../src/test-helpers/test-auth.js';
 import { TEST_DIALECTS } from '../src/test-helpers/test-databases.js';
 import {
@@ -22,7 +20,6 @@ import {
   tlsAs,
   type TestDevice,
 } from '../src/test-helpers/test-devices.js';
-import { policyInput } from '../src/test-helpers/test-fleet.js';
 import { openssl, scratch } from '../src/test-helpers/test-openssl.js';
 import { startTestServer, type TestServer } from '../src/test-helpers/test-server.js';
 
@@ -202,36 +199,46 @@ for (const dialect of TEST_DIALECTS) {
     });
 
     it('ok/a device of a policy with a hub: its hub is told through the outbox', async () => {
-      // Hubs do not exist yet, so the policy row is written directly; it has no issuing CA
-      // either, which the first enrolment makes.
-      const { instance, db } = server.runtime;
-      const policyId = 'hub-policy';
-      await createPolicyRepo(db.kysely).insert(
-        instance.id,
-        policyId,
-        policyInput({ name: 'With hub', hubId: 'hub-1' }),
-        new Date().toISOString(),
-      );
-      const hubBatch = 'hub-batch';
-      await createBatchRepo(db.kysely).insert(
-        instance.id,
-        hubBatch,
-        { name: 'With hub', policyId, attributeFilter: { operator: 'and', filters: [] } },
-        new Date().toISOString(),
-      );
+      const hub = await server.request('POST', '/api/v1/hubs', {
+        headers: admin.headers,
+        body: { name: 'Revocation hub', type: 'mqtt' },
+      });
+      expect(hub.status).toBe(201);
+      const hubId = hub.json<{ id: string }>().id;
+      const policy = await server.request('POST', '/api/v1/policies', {
+        headers: admin.headers,
+        body: {
+          name: 'With hub',
+          connectionType: 'iot-hub',
+          hubId,
+          deviceCertificate: { lifetime: { value: 1, unit: 'years' } },
+          issuingCertificate: { lifetime: { value: 2, unit: 'years' } },
+        },
+      });
+      expect(policy.status).toBe(201);
+      const batch = await server.request('POST', '/api/v1/batches', {
+        headers: admin.headers,
+        body: { name: 'With hub', policyId: policy.json<{ id: string }>().id },
+      });
+      const hubBatch = batch.json<{ id: string }>().id;
       const d = await testDevice();
       await enrol(d, hubBatch);
       const res = await revoke(d.deviceId, admin, 'cessationOfOperation');
       expect(res.json()).toMatchObject({
         state: 'revoked',
-        hubSync: [{ topic: 'hub.device-revoked', status: 'pending', attempts: 0 }],
+        hubSync: [{ topic: 'hub.device-revoked' }],
       });
+      const { instance } = server.runtime;
       const [entry] = await server.runtime.outbox.forSubject(instance.id, d.deviceId);
       expect(entry?.payload).toMatchObject({
-        hubId: 'hub-1',
+        hubId,
         deviceId: d.deviceId,
         reason: 'cessationOfOperation',
       });
+      // The hub's handler carries it out (the worker may already have run it).
+      await server.runtime.outboxWorker.runOnce();
+      const [done] = await server.runtime.outbox.forSubject(instance.id, d.deviceId);
+      expect(done).toMatchObject({ topic: 'hub.device-revoked', status: 'done', lastError: null });
     });
 
     it('ok/devices listed by state and ID prefix; the dashboard figures', async () => {
