@@ -23,6 +23,8 @@ import { registerConsoleRoutes } from './console/console-routes.js';
 import { registerHealthRoutes } from './health/health-routes.js';
 import { createMetrics } from './lib/metrics.js';
 import { registerProblemHandler } from './lib/problem-handler.js';
+import { registerPkiPublicRoutes } from './pki/pki-public-routes.js';
+import { registerPkiRoutes } from './pki/pki-routes.js';
 import { requireAccessDeclarations } from './lib/route-access.js';
 import type { TlsMaterial } from './pki/instance-pki.js';
 import type { Runtime } from './runtime.js';
@@ -32,6 +34,7 @@ import { registerUserRoutes } from './users/users-routes.js';
 /** Body limit of the device API (PROTOCOL.md: bodies are small). */
 export const DEVICE_BODY_LIMIT = 64 * 1024;
 const MANAGEMENT_BODY_LIMIT = 1024 * 1024;
+const PKI_BODY_LIMIT = 16 * 1024;
 
 /** Accepts a caller's request id when it is a plain token; otherwise makes one. */
 function requestId(req: { headers: Record<string, string | string[] | undefined> }): string {
@@ -39,10 +42,10 @@ function requestId(req: { headers: Record<string, string | string[] | undefined>
   return typeof given === 'string' && /^[A-Za-z0-9._-]{1,64}$/.test(given) ? given : randomUUID();
 }
 
-function baseApp(log: Logger, https: object, bodyLimit: number): FastifyInstance {
+function baseApp(log: Logger, https: object | null, bodyLimit: number): FastifyInstance {
   const app = Fastify({
     loggerInstance: log,
-    https,
+    ...(https ? { https } : {}),
     bodyLimit,
     genReqId: requestId,
     trustProxy: false,
@@ -63,6 +66,8 @@ function baseApp(log: Logger, https: object, bodyLimit: number): FastifyInstance
 export interface Apps {
   management: FastifyInstance;
   device: FastifyInstance;
+  /** Plain HTTP: CRLs, OCSP and CA certificates (`/pki/...`). */
+  pki: FastifyInstance;
 }
 
 /**
@@ -120,6 +125,11 @@ export async function createApps(runtime: Runtime, tls: TlsMaterial, log: Logger
   registerBatchRoutes(management, runtime.fleet.batches);
   registerAuthCertRoutes(management, runtime.fleet.authCerts);
   registerEnrolmentTokenRoutes(management, runtime.fleet.enrolmentTokens);
+  registerPkiRoutes(management, {
+    pki: runtime.pkiServices,
+    urls: runtime.pkiServices.urls,
+    now: runtime.now,
+  });
   await registerConsoleRoutes(management);
 
   // The device port asks for a client certificate but lets each route decide: EST bootstrap
@@ -133,5 +143,16 @@ export async function createApps(runtime: Runtime, tls: TlsMaterial, log: Logger
   registerAccessControl(device, { access, audit, instanceOf });
   registerHealthRoutes(device, runtime);
 
-  return { management, device };
+  // Relying parties fetch CRLs and OCSP over plain HTTP (RFC 5280/6960): the objects are signed.
+  const pki = baseApp(log.child({ listener: 'pki' }), null, PKI_BODY_LIMIT);
+  metrics.instrument(pki, 'pki');
+  registerAccessControl(pki, { access, audit, instanceOf });
+  registerHealthRoutes(pki, runtime);
+  registerPkiPublicRoutes(pki, {
+    crl: runtime.pkiServices.crl,
+    ocsp: runtime.pkiServices.ocsp,
+    caRepo: runtime.pkiServices.caRepo,
+  });
+
+  return { management, device, pki };
 }

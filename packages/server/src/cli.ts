@@ -115,6 +115,7 @@ configCmd
       const shown = {
         ...config,
         masterKey: config.masterKey ? '[set]' : undefined,
+        pkcs11Pin: config.pkcs11Pin ? '[set]' : undefined,
         effectiveDatabaseUrl: effectiveDatabaseUrl(config).replace(/:[^:@/]+@/, ':***@'),
       };
       process.stdout.write(JSON.stringify(shown, null, 2) + '\n');

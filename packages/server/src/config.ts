@@ -174,6 +174,50 @@ export const CONFIG_OPTIONS = {
     description:
       'Seconds after an audit entry before the key store signs a checkpoint over the log (see docs/audit-log.md); 0 signs only when the server stops.',
   },
+  pkiHttpPort: {
+    env: 'TRUSTLINK_PKI_HTTP_PORT',
+    schema: z.coerce.number().int().min(0).max(65535),
+    default: 8080,
+    description:
+      'Plain-HTTP port of the CRLs, OCSP responder and CA certificates (`/pki/...`). Plain HTTP on purpose: these are signed objects, and relying parties must fetch them without TLS (RFC 5280, RFC 6960).',
+  },
+  pkiBaseUrl: {
+    env: 'TRUSTLINK_PKI_BASE_URL',
+    schema: z
+      .string()
+      .regex(/^http:\/\/[A-Za-z0-9.:[\]-]+(:\d+)?(\/[A-Za-z0-9._~/-]*)?$/, 'must be an http:// URL')
+      .optional(),
+    default: undefined,
+    description:
+      'Base URL written into issued certificates for the CRL distribution point, OCSP and CA issuers (e.g. `http://pki.example.com`, when a proxy serves the PKI port). Unset: `http://<publicHostname>:<pkiHttpPort>`. Certificates keep the URL they were issued with, so choose it before issuing.',
+  },
+  keystore: {
+    env: 'TRUSTLINK_KEYSTORE',
+    schema: z.enum(['software', 'pkcs11']),
+    default: 'software',
+    description:
+      'Where new CA and signing keys are made: `software` (sealed under the master key) or `pkcs11` (in a PKCS#11 token: set the three `pkcs11*` options). Keys already made stay where they are. TLS endpoint keys are always software keys.',
+  },
+  pkcs11Module: {
+    env: 'TRUSTLINK_PKCS11_MODULE',
+    schema: z.string().min(1).optional(),
+    default: undefined,
+    description:
+      'Path of the PKCS#11 library of the HSM (e.g. `/usr/lib/softhsm/libsofthsm2.so`). Loading it runs its code, so it is set by the operator here and nowhere else.',
+  },
+  pkcs11TokenLabel: {
+    env: 'TRUSTLINK_PKCS11_TOKEN_LABEL',
+    schema: z.string().min(1).max(32).optional(),
+    default: undefined,
+    description: 'Label of the token in the PKCS#11 module that holds the keys.',
+  },
+  pkcs11Pin: {
+    env: 'TRUSTLINK_PKCS11_PIN',
+    schema: z.string().min(1).optional(),
+    default: undefined,
+    secret: true,
+    description: 'User PIN of the PKCS#11 token.',
+  },
   logLevel: {
     env: 'TRUSTLINK_LOG_LEVEL',
     schema: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
@@ -227,6 +271,11 @@ export function loadConfig(env: NodeJS.ProcessEnv, configFile?: string): Config 
       'configuration: TRUSTLINK_MANAGEMENT_TLS_CERT_FILE and TRUSTLINK_MANAGEMENT_TLS_KEY_FILE must be set together',
     );
   }
+  if (out.keystore === 'pkcs11' && !(out.pkcs11Module && out.pkcs11TokenLabel && out.pkcs11Pin)) {
+    throw new ConfigError(
+      'configuration: TRUSTLINK_KEYSTORE=pkcs11 needs TRUSTLINK_PKCS11_MODULE, TRUSTLINK_PKCS11_TOKEN_LABEL and TRUSTLINK_PKCS11_PIN',
+    );
+  }
   if (file) out.configFile = file;
   return Object.freeze(out) as Config;
 }
@@ -255,6 +304,14 @@ function readConfigFile(file: string): Record<string, unknown> {
     }
   }
   return data as Record<string, unknown>;
+}
+
+/** The base URL of the plain-HTTP PKI endpoints (CRL, OCSP) as written into certificates. */
+export function effectivePkiBaseUrl(config: Config, boundPort?: number): string {
+  return (
+    config.pkiBaseUrl?.replace(/\/+$/, '') ??
+    `http://${config.publicHostname}:${boundPort ?? config.pkiHttpPort}`
+  );
 }
 
 /** The database URL in force: the configured one, or the SQLite file in the data directory. */

@@ -6,18 +6,22 @@ import { createAuditService, type AuditService } from './audit/audit-service.js'
 import { createFleet, type Fleet } from './batches/fleet.js';
 import { createDeviceEvents, type DeviceEvents } from './devices/device-events.js';
 import { createAccessServices, type AccessServices } from './auth/access-services.js';
-import { ConfigError, effectiveDatabaseUrl, type Config } from './config.js';
+import { ConfigError, effectiveDatabaseUrl, effectivePkiBaseUrl, type Config } from './config.js';
 import { openDatabase, parseDatabaseUrl, type Db } from './db/database.js';
 import { isEmptyDatabase, migrateToLatest } from './db/migrator.js';
 import { createInstanceRepo, type InstanceRecord } from './instances/instance-repo.js';
 import { createKeyRepo } from './keystore/keystore-repo.js';
 import { createKeyStore } from './keystore/keystore-service.js';
-import type { KeyStore } from './keystore/keystore-types.js';
+import type { KeyBackend, KeyStore } from './keystore/keystore-types.js';
+import { createPkcs11Backend } from './keystore/pkcs11-backend.js';
 import { createSoftwareBackend } from './keystore/software-backend.js';
 import { createCaRepo } from './pki/ca-repo.js';
 import { createInstancePki, type InstancePki } from './pki/instance-pki.js';
 import { createOutboxRepo, type OutboxRepo } from './outbox/outbox-repo.js';
 import { createOutboxWorker, type OutboxWorker } from './outbox/outbox-worker.js';
+import { pkiAuditTo } from './pki/pki-audit.js';
+import { createPki, type Pki } from './pki/pki-module.js';
+import { pkiUrls } from './pki/pki-urls.js';
 import { verifyMasterKeyCheck, writeMasterKeyCheck } from './secrets/master-key-check.js';
 import {
   generateMasterKey,
@@ -54,6 +58,10 @@ export interface Runtime {
   fleet: Fleet;
   /** Device lifecycle events (enrolled, renewed, revoked), published after commit. */
   deviceEvents: DeviceEvents;
+  /** Issuing CAs, device certificates, CRLs, OCSP, signing keys and their background jobs. */
+  pkiServices: Pki;
+  /** The PKI listener's base URL as written into certificates; `bind` tells the bound port. */
+  pkiEndpoint: { baseUrl(): string; bind(port: number): void };
   instance: InstanceRecord;
   /** True when this start created the instance. */
   created: boolean;
@@ -133,6 +141,7 @@ export async function openRuntime(
     if (created.includes('masterKeyFile')) removeMasterKeyFile(config.masterKeyFile);
   };
 
+  let hsm: (KeyBackend & { close(): void }) | undefined;
   try {
     const fresh = await isEmptyDatabase(db);
     if (fresh && opts.existingOnly) {
@@ -171,7 +180,8 @@ export async function openRuntime(
     if (applied.length) log.info({ migrations: applied }, 'database schema migrated');
 
     const software = createSoftwareBackend(box);
-    const keystore = createKeyStore({ repo: createKeyRepo(db.kysely), software, now });
+    hsm = openHsm(config);
+    const keystore = createKeyStore({ repo: createKeyRepo(db.kysely), software, hsm, now });
     const pki = createInstancePki({ keystore, caRepo: createCaRepo(db.kysely), now });
     const instances = createInstanceRepo(db.kysely);
 
@@ -205,6 +215,21 @@ export async function openRuntime(
     await audit.ensureChain(instance.id);
     const setup = createSetupService(db.kysely, now);
     const access = createAccessServices({ db, box, audit, config, setup, instances, now });
+    let pkiPort: number | undefined;
+    const pkiEndpoint = {
+      baseUrl: () => effectivePkiBaseUrl(config, pkiPort),
+      bind: (port: number) => void (pkiPort = port),
+    };
+    const pkiServices = createPki({
+      db: db.kysely,
+      keystore,
+      caRepo: createCaRepo(db.kysely),
+      urls: pkiUrls(pkiEndpoint.baseUrl),
+      audit: pkiAuditTo(audit),
+      now,
+      log,
+    });
+    const openedHsm = hsm;
     const runtime: Runtime = {
       config,
       db,
@@ -218,18 +243,37 @@ export async function openRuntime(
       access,
       fleet: createFleet({ db, audit, now }),
       deviceEvents: createDeviceEvents(log),
+      pkiServices,
+      pkiEndpoint,
       instance,
       created: isNew,
       now,
       async close() {
         await outboxWorker.stop();
+        await pkiServices.stop();
         await audit.close();
         await db.close();
+        openedHsm?.close();
       },
     };
     return runtime;
   } catch (err) {
+    hsm?.close();
     await cleanupNew();
     throw err;
+  }
+}
+
+/** The PKCS#11 backend when configured; a module or token problem is a configuration error. */
+function openHsm(config: Config): (KeyBackend & { close(): void }) | undefined {
+  if (config.keystore !== 'pkcs11') return undefined;
+  try {
+    return createPkcs11Backend({
+      module: config.pkcs11Module!,
+      tokenLabel: config.pkcs11TokenLabel!,
+      pin: config.pkcs11Pin!,
+    });
+  } catch (err) {
+    throw new ConfigError(`key store: ${(err as Error).message}`);
   }
 }

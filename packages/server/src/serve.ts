@@ -28,6 +28,8 @@ export interface RunningServer {
   apps: Apps;
   managementUrl: string;
   deviceUrl: string;
+  /** Base URL of the plain-HTTP PKI listener as written into certificates. */
+  pkiUrl: string;
   rootPem: string;
   setupUrl?: string;
   stop(): Promise<void>;
@@ -56,6 +58,7 @@ export async function startServer(
 ): Promise<RunningServer> {
   await probePort(config.bindAddress, config.managementPort, 'TRUSTLINK_MANAGEMENT_PORT');
   await probePort(config.bindAddress, config.devicePort, 'TRUSTLINK_DEVICE_PORT');
+  await probePort(config.bindAddress, config.pkiHttpPort, 'TRUSTLINK_PKI_HTTP_PORT');
   const runtime = await openRuntime(config, log, opts);
   try {
     const tls = await runtime.pki.ensureTls(
@@ -66,12 +69,16 @@ export async function startServer(
     await apps.management.listen({ host: config.bindAddress, port: config.managementPort });
     await apps.device.listen({ host: config.bindAddress, port: config.devicePort });
     runtime.outboxWorker.start();
+    await apps.pki.listen({ host: config.bindAddress, port: config.pkiHttpPort });
     const portOf = (app: Apps['management']) => {
       const addr = app.server.address();
       return typeof addr === 'object' && addr ? addr.port : 0;
     };
     const managementUrl = `https://${config.publicHostname}:${portOf(apps.management)}`;
     const deviceUrl = `https://${config.publicHostname}:${portOf(apps.device)}`;
+    runtime.pkiEndpoint.bind(portOf(apps.pki));
+    const pkiUrl = runtime.pkiEndpoint.baseUrl();
+    runtime.pkiServices.jobs.start();
     let setupUrl: string | undefined;
     if (!runtime.instance.claimedAt) {
       const link = await runtime.setup.issue(runtime.instance.id, config.setupLinkTtlMinutes);
@@ -83,9 +90,12 @@ export async function startServer(
       apps,
       managementUrl,
       deviceUrl,
+      pkiUrl,
       rootPem: tls.rootPem,
       setupUrl,
       async stop() {
+        await runtime.pkiServices.jobs.stop();
+        await apps.pki.close();
         await apps.device.close();
         await apps.management.close();
         await runtime.close();

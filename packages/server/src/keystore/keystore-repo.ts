@@ -1,5 +1,11 @@
 import type { Executor } from '../db/database.js';
-import type { BackendKind, KeyAlgorithm, KeyPurpose, KeyRecord } from './keystore-types.js';
+import type {
+  BackendKind,
+  KeyAlgorithm,
+  KeyOrigin,
+  KeyPurpose,
+  KeyRecord,
+} from './keystore-types.js';
 
 type Row = {
   instance_id: string;
@@ -11,6 +17,7 @@ type Row = {
   public_key: Buffer;
   handle: Buffer;
   created_at: string;
+  origin: string;
 };
 
 function toRecord(row: Row): KeyRecord & { handle: Buffer } {
@@ -24,6 +31,7 @@ function toRecord(row: Row): KeyRecord & { handle: Buffer } {
     publicKeyDer: Buffer.from(row.public_key),
     handle: Buffer.from(row.handle),
     createdAt: row.created_at,
+    origin: row.origin as KeyOrigin,
   };
 }
 
@@ -43,6 +51,7 @@ export function createKeyRepo(db: Executor) {
           public_key: rec.publicKeyDer,
           handle: rec.handle,
           created_at: rec.createdAt,
+          origin: rec.origin,
         })
         .execute();
     },

@@ -60,6 +60,7 @@ export function createKeyStore(deps: KeyStoreDeps): KeyStore {
         publicKeyDer: made.publicKeyDer,
         handle: made.handle,
         createdAt: now().toISOString(),
+        origin: 'generated' as const,
       };
       await repo.insert(rec);
       return strip(rec);
@@ -82,6 +83,7 @@ export function createKeyStore(deps: KeyStoreDeps): KeyStore {
         publicKeyDer: made.publicKeyDer,
         handle: made.handle,
         createdAt: now().toISOString(),
+        origin: 'imported' as const,
       };
       await repo.insert(rec);
       return strip(rec);
@@ -92,6 +94,15 @@ export function createKeyStore(deps: KeyStoreDeps): KeyStore {
         throw new Error(`key ${keyId} (${rec.algorithm}) cannot sign with ${scheme}`);
       }
       return backendOf(rec.backend).sign(rec.handle, data, scheme, ctxOf(rec));
+    },
+    async signer(instanceId, keyId, scheme) {
+      const rec = await load(instanceId, keyId);
+      if (!schemeFitsAlgorithm(scheme, rec.algorithm)) {
+        throw new Error(`key ${keyId} (${rec.algorithm}) cannot sign with ${scheme}`);
+      }
+      const backend = backendOf(rec.backend);
+      const ctx = ctxOf(rec);
+      return (data) => backend.sign(rec.handle, data, scheme, ctx);
     },
     async publicKey(instanceId, keyId) {
       return strip(await load(instanceId, keyId));

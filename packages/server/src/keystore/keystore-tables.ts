@@ -11,5 +11,7 @@ export interface KeyTables {
     /** Backend-specific: the sealed private key (software) or the object id (PKCS#11). */
     handle: Buffer;
     created_at: string;
+    /** generated (in a key store) or imported (a development key; listed as nohsm:). */
+    origin: string;
   };
 }

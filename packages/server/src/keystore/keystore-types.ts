@@ -29,7 +29,11 @@ export interface KeyRecord {
   /** DER SubjectPublicKeyInfo. */
   publicKeyDer: Buffer;
   createdAt: string;
+  /** generated in a key store, or imported (a development key, never in an HSM). */
+  origin: KeyOrigin;
 }
+
+export type KeyOrigin = 'generated' | 'imported';
 
 export interface KeyStoreHealth {
   ok: boolean;
@@ -83,6 +87,15 @@ export interface KeyStore {
     input: { pkcs8Der: Buffer; label: string; purpose: KeyPurpose },
   ): Promise<KeyRecord>;
   sign(instanceId: string, keyId: string, data: Buffer, scheme: SignatureScheme): Promise<Buffer>;
+  /**
+   * A signing function bound to one key and scheme, with the key looked up once: for hot paths
+   * (issuance) that sign many times with the same CA key.
+   */
+  signer(
+    instanceId: string,
+    keyId: string,
+    scheme: SignatureScheme,
+  ): Promise<(data: Buffer) => Promise<Buffer>>;
   publicKey(instanceId: string, keyId: string): Promise<KeyRecord>;
   list(instanceId: string, purpose?: KeyPurpose): Promise<KeyRecord[]>;
   delete(instanceId: string, keyId: string): Promise<void>;

@@ -16,6 +16,13 @@ export interface CaCertificateRecord {
   der: Buffer;
   createdAt: string;
   retiredAt: string | null;
+  /** Issuing CAs: a successor is made before this one expires. */
+  autoRenew: boolean;
+  lifetimeSeconds: number | null;
+  /** Issuing CAs: the first generation's id, shared by its renewals. */
+  lineageId: string | null;
+  /** Issuing CAs: the successor, once renewed. */
+  renewedBy: string | null;
 }
 
 type Row = {
@@ -32,6 +39,10 @@ type Row = {
   der: Buffer;
   created_at: string;
   retired_at: string | null;
+  auto_renew: number;
+  lifetime_seconds: number | null;
+  lineage_id: string | null;
+  renewed_by: string | null;
 };
 
 function toRecord(r: Row): CaCertificateRecord {
@@ -49,6 +60,10 @@ function toRecord(r: Row): CaCertificateRecord {
     der: Buffer.from(r.der),
     createdAt: r.created_at,
     retiredAt: r.retired_at,
+    autoRenew: r.auto_renew === 1,
+    lifetimeSeconds: r.lifetime_seconds === null ? null : Number(r.lifetime_seconds),
+    lineageId: r.lineage_id,
+    renewedBy: r.renewed_by,
   };
 }
 
@@ -72,6 +87,10 @@ export function createCaRepo(db: Executor) {
           der: rec.der,
           created_at: rec.createdAt,
           retired_at: rec.retiredAt,
+          auto_renew: rec.autoRenew ? 1 : 0,
+          lifetime_seconds: rec.lifetimeSeconds,
+          lineage_id: rec.lineageId,
+          renewed_by: rec.renewedBy,
         })
         .execute();
     },
@@ -92,6 +111,53 @@ export function createCaRepo(db: Executor) {
       let q = tx.selectFrom('ca_certificates').selectAll().where('instance_id', '=', instanceId);
       if (kind) q = q.where('kind', '=', kind);
       return (await q.orderBy('created_at').orderBy('id').execute()).map(toRecord);
+    },
+    async find(instanceId: string, id: string, tx: Executor = db) {
+      const row = await tx
+        .selectFrom('ca_certificates')
+        .selectAll()
+        .where('instance_id', '=', instanceId)
+        .where('id', '=', id)
+        .executeTakeFirst();
+      return row ? toRecord(row) : undefined;
+    },
+    /** The newest generation of an issuing CA lineage. */
+    async newestOfLineage(instanceId: string, lineageId: string, tx: Executor = db) {
+      const row = await tx
+        .selectFrom('ca_certificates')
+        .selectAll()
+        .where('instance_id', '=', instanceId)
+        .where('lineage_id', '=', lineageId)
+        .where('renewed_by', 'is', null)
+        .orderBy('created_at', 'desc')
+        .orderBy('id', 'desc')
+        .executeTakeFirst();
+      return row ? toRecord(row) : undefined;
+    },
+    /** Auto-renewing issuing CAs without a successor yet. */
+    async renewable(instanceId: string | undefined, tx: Executor = db) {
+      let q = tx
+        .selectFrom('ca_certificates')
+        .selectAll()
+        .where('kind', '=', 'issuing')
+        .where('auto_renew', '=', 1)
+        .where('renewed_by', 'is', null)
+        .where('retired_at', 'is', null);
+      if (instanceId) q = q.where('instance_id', '=', instanceId);
+      return (await q.execute()).map(toRecord);
+    },
+    /**
+     * Records a successor; false when another process already did (the row is claimed once).
+     */
+    async markRenewed(instanceId: string, id: string, successorId: string, tx: Executor = db) {
+      const r = await tx
+        .updateTable('ca_certificates')
+        .set({ renewed_by: successorId })
+        .where('instance_id', '=', instanceId)
+        .where('id', '=', id)
+        .where('renewed_by', 'is', null)
+        .executeTakeFirst();
+      return Number(r.numUpdatedRows) === 1;
     },
     async retire(instanceId: string, id: string, at: string, tx: Executor = db): Promise<void> {
       await tx

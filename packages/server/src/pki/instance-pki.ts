@@ -21,7 +21,7 @@ const TLS_LIFETIME_DAYS = 397;
 /** TLS certificates are replaced at start when they have less than this left. */
 const TLS_RENEW_BEFORE_DAYS = 30;
 /** Backdating absorbs clock skew between this server and its clients. */
-const BACKDATE_MS = 5 * 60 * 1000;
+export const BACKDATE_MS = 5 * 60 * 1000;
 const ID_KP_SERVER_AUTH = '1.3.6.1.5.5.7.3.1';
 
 export interface InstancePkiDeps {
@@ -59,7 +59,8 @@ export function endpointNames(
   return { dns: dns.sort(), ip: ip.sort() };
 }
 
-function signerFor(
+/** A TBS signer that asks the key store to sign with the key's natural scheme. */
+export function signerFor(
   keystore: KeyStore,
   instanceId: string,
   keyId: string,
@@ -102,7 +103,7 @@ export function createInstancePki(deps: InstancePkiDeps) {
       },
       signerFor(keystore, instanceId, key.id, key.algorithm),
     );
-    const rec = record(instanceId, 'root', 'OEM root', key.id, null, der);
+    const rec = caRecord(instanceId, 'root', 'OEM root', key.id, null, der, now());
     await caRepo.insert(rec);
     return rec;
   }
@@ -143,36 +144,10 @@ export function createInstancePki(deps: InstancePkiDeps) {
       signerFor(keystore, instanceId, issuer.keyId, issuerKey.algorithm),
     );
     const previous = await caRepo.current(instanceId, 'tls');
-    const rec = record(instanceId, 'tls', 'TLS endpoints', key.id, issuer.id, der);
+    const rec = caRecord(instanceId, 'tls', 'TLS endpoints', key.id, issuer.id, der, now());
     await caRepo.insert(rec);
     if (previous) await caRepo.retire(instanceId, previous.id, t.toISOString());
     return rec;
-  }
-
-  function record(
-    instanceId: string,
-    kind: CaCertificateRecord['kind'],
-    name: string,
-    keyId: string,
-    issuerId: string | null,
-    der: Buffer,
-  ): CaCertificateRecord {
-    const x = new X509Certificate(der);
-    return {
-      instanceId,
-      id: randomUUID(),
-      kind,
-      name,
-      keyId,
-      issuerId,
-      serial: x.serialNumber.toLowerCase(),
-      subject: x.subject.replace(/\n/g, ', '),
-      notBefore: new Date(x.validFrom).toISOString(),
-      notAfter: new Date(x.validTo).toISOString(),
-      der,
-      createdAt: now().toISOString(),
-      retiredAt: null,
-    };
   }
 
   /**
@@ -203,6 +178,38 @@ export function createInstancePki(deps: InstancePkiDeps) {
   return { createRoot, root, ensureTls };
 }
 export type InstancePki = ReturnType<typeof createInstancePki>;
+
+/** The row for a certificate the instance holds the key of, with its facts read from the DER. */
+export function caRecord(
+  instanceId: string,
+  kind: CaCertificateRecord['kind'],
+  name: string,
+  keyId: string,
+  issuerId: string | null,
+  der: Buffer,
+  createdAt: Date,
+): CaCertificateRecord {
+  const x = new X509Certificate(der);
+  return {
+    instanceId,
+    id: randomUUID(),
+    kind,
+    name,
+    keyId,
+    issuerId,
+    serial: x.serialNumber.toLowerCase(),
+    subject: x.subject.replace(/\n/g, ', '),
+    notBefore: new Date(x.validFrom).toISOString(),
+    notAfter: new Date(x.validTo).toISOString(),
+    der,
+    createdAt: createdAt.toISOString(),
+    retiredAt: null,
+    autoRenew: false,
+    lifetimeSeconds: null,
+    lineageId: null,
+    renewedBy: null,
+  };
+}
 
 function covers(cert: CaCertificateRecord, names: { dns: string[]; ip: string[] }): boolean {
   const x = new X509Certificate(cert.der);

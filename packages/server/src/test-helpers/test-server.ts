@@ -1,4 +1,5 @@
 import { mkdtempSync, rmSync } from 'node:fs';
+import http from 'node:http';
 import https from 'node:https';
 import os from 'node:os';
 import path from 'node:path';
@@ -16,6 +17,8 @@ export interface TestServer extends RunningServer {
   request(method: string, urlPath: string, opts?: RequestOptions): Promise<TestResponse>;
   /** HTTPS request to the device port. */
   deviceRequest(method: string, urlPath: string, opts?: RequestOptions): Promise<TestResponse>;
+  /** Plain-HTTP request to the PKI port (CRL, OCSP). */
+  pkiRequest(method: string, urlPath: string, opts?: RequestOptions): Promise<TestResponse>;
   /** Stops the server; `keepData` leaves the database and home for a restart. */
   close(opts?: { keepData?: boolean }): Promise<void>;
 }
@@ -31,6 +34,8 @@ export interface TestResponse {
   status: number;
   headers: Record<string, string | string[] | undefined>;
   text: string;
+  /** The raw body (DER responses). */
+  body: Buffer;
   json<T = unknown>(): T;
 }
 
@@ -70,12 +75,58 @@ export function httpsRequest(
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
         res.on('end', () => {
-          const text = Buffer.concat(chunks).toString('utf8');
+          const body = Buffer.concat(chunks);
+          const text = body.toString('utf8');
           resolve({
             status: res.statusCode ?? 0,
             headers: res.headers,
             text,
+            body,
             json: () => JSON.parse(text),
+          });
+        });
+      },
+    );
+    req.on('error', reject);
+    if (payload !== undefined) req.write(payload);
+    req.end();
+  });
+}
+
+/** One plain-HTTP request (the PKI port). */
+export function httpRequest(
+  baseUrl: string,
+  method: string,
+  urlPath: string,
+  opts: RequestOptions = {},
+): Promise<TestResponse> {
+  const url = new URL(urlPath, baseUrl);
+  const payload =
+    opts.body === undefined
+      ? undefined
+      : typeof opts.body === 'string' || Buffer.isBuffer(opts.body)
+        ? opts.body
+        : JSON.stringify(opts.body);
+  return new Promise((resolve, reject) => {
+    const req = http.request(
+      {
+        method,
+        hostname: '127.0.0.1',
+        port: url.port,
+        path: url.pathname + url.search,
+        headers: opts.headers,
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => {
+          const body = Buffer.concat(chunks);
+          resolve({
+            status: res.statusCode ?? 0,
+            headers: res.headers,
+            text: body.toString('utf8'),
+            body,
+            json: () => JSON.parse(body.toString('utf8')),
           });
         });
       },
@@ -98,6 +149,7 @@ export function testConfig(
     TRUSTLINK_DATABASE_URL: databaseUrl,
     TRUSTLINK_MANAGEMENT_PORT: '0',
     TRUSTLINK_DEVICE_PORT: '0',
+    TRUSTLINK_PKI_HTTP_PORT: '0',
     TRUSTLINK_BIND_ADDRESS: '127.0.0.1',
     TRUSTLINK_LOG_LEVEL: process.env.TRUSTLINK_TEST_LOG_LEVEL ?? 'silent',
     ...env,
@@ -131,6 +183,7 @@ export async function startTestServer(
     database,
     request: (m, p, o) => httpsRequest(server.managementUrl, ca, m, p, o),
     deviceRequest: (m, p, o) => httpsRequest(server.deviceUrl, ca, m, p, o),
+    pkiRequest: (m, p, o) => httpRequest(server.pkiUrl, m, p, o),
     async close(closeOpts = {}) {
       await server.stop();
       if (!closeOpts.keepData) {

@@ -4,6 +4,7 @@ import * as foundation from './20261125_2130_foundation.js';
 import * as policiesBatchesDevices from './20261125_2200_policies_batches_devices.js';
 import * as authCertsTokens from './20261125_2230_auth_certs_tokens.js';
 import * as usersAuthAudit from './20261126_0900_users_auth_audit.js';
+import * as pki from './20261126_1000_pki.js';
 
 export interface PortableMigration {
   up(db: Kysely<unknown>, dialect: DialectName): Promise<void>;
@@ -19,4 +20,5 @@ export const MIGRATIONS: Record<string, PortableMigration> = {
   '20261125_2200_policies_batches_devices': policiesBatchesDevices,
   '20261125_2230_auth_certs_tokens': authCertsTokens,
   '20261126_0900_users_auth_audit': usersAuthAudit,
+  '20261126_1000_pki': pki,
 };

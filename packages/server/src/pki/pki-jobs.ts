@@ -1,0 +1,65 @@
+import type { Logger } from 'pino';
+import type { CrlService } from './crl-service.js';
+import type { IssuingCaService } from './issuing-ca-service.js';
+
+export interface PkiJobsDeps {
+  crl: Pick<CrlService, 'rebuildDue'>;
+  issuingCas: Pick<IssuingCaService, 'renewDue'>;
+  log?: Pick<Logger, 'warn'>;
+  /** How often the jobs run. */
+  intervalMs?: number;
+}
+
+export const PKI_JOB_INTERVAL_MS = 60_000;
+
+/**
+ * The PKI's background work on an in-process timer: renewing issuing CAs that are due and
+ * refreshing CRLs before their nextUpdate. Both jobs are idempotent, so a second process (or
+ * a test calling `runOnce` with an injected clock) does no harm; leader election comes with
+ * scale-out.
+ */
+export function createPkiJobs(deps: PkiJobsDeps) {
+  const intervalMs = deps.intervalMs ?? PKI_JOB_INTERVAL_MS;
+  let timer: NodeJS.Timeout | undefined;
+  let running: Promise<void> | undefined;
+
+  async function runOnce(): Promise<{ renewed: number; crls: number }> {
+    let renewed = 0;
+    try {
+      renewed = (await deps.issuingCas.renewDue()).length;
+    } catch (err) {
+      deps.log?.warn({ err }, 'issuing CA renewal failed; will retry');
+    }
+    let crls = 0;
+    try {
+      crls = await deps.crl.rebuildDue();
+    } catch (err) {
+      deps.log?.warn({ err }, 'CRL refresh failed; will retry');
+    }
+    return { renewed, crls };
+  }
+
+  return {
+    runOnce,
+    start() {
+      if (timer) return;
+      const tick = () => {
+        if (running) return;
+        running = runOnce().then(
+          () => undefined,
+          () => undefined,
+        );
+        void running.finally(() => (running = undefined));
+      };
+      tick();
+      timer = setInterval(tick, intervalMs);
+      timer.unref();
+    },
+    async stop() {
+      if (timer) clearInterval(timer);
+      timer = undefined;
+      await running;
+    },
+  };
+}
+export type PkiJobs = ReturnType<typeof createPkiJobs>;
