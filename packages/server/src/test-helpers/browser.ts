@@ -125,9 +125,11 @@ export async function openConsole(
     async screenshot(name) {
       const file = path.join(SCREENSHOT_DIR, `${name}.png`);
       // Toasts come and go with timing; leave them out so pictures show the screen itself.
+      // Finished transitions: a dialog that is closing is gone, one that is opening is there.
       await page.screenshot({
         path: file,
         fullPage: true,
+        animations: 'disabled',
         style: '.mantine-Notifications-root { display: none !important; }',
       });
       return file;
