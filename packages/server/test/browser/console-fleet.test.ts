@@ -111,6 +111,16 @@ describe('console: policies and devices in Chromium', () => {
     await dialog.getByRole('button', { name: 'Cancel' }).click();
     await expect.poll(() => dialog.count()).toBe(0);
     await admin.screenshot('policies');
+
+    // Editing: the stored values come back in the form, and a change is saved.
+    await page.getByRole('button', { name: 'Edit Factory policy' }).click();
+    const edit = page.getByRole('dialog', { name: 'Edit policy Factory policy' });
+    expect(await edit.getByLabel(field('Device certificate lifetime')).inputValue()).toBe('2');
+    expect(await edit.getByLabel('ECDSA P-384').isChecked()).toBe(true);
+    await edit.getByLabel(field('Renewal grace period')).fill('14');
+    await edit.getByRole('button', { name: 'Save policy' }).click();
+    await expect.poll(() => edit.count()).toBe(0);
+    await expect.poll(() => row.innerText()).toContain('grace 14 days');
   });
 
   it('ok/Devices: a batch made with the "create policy" path and an attribute filter', async () => {
@@ -221,8 +231,29 @@ describe('console: policies and devices in Chromium', () => {
       'good.json',
       JSON.stringify({ devices: [a2, a3, a4, a1] }),
     );
-    await page.getByRole('button', { name: 'Upload' }).click();
+    // The request is held for a moment on its way, as a slow link would: progress shows.
+    let release = () => {};
+    const held = new Promise<void>((r) => (release = r));
+    await page.route('**/devices/upload', async (route) => {
+      await held;
+      await route.continue();
+    });
+    try {
+      await page.getByRole('button', { name: 'Upload' }).click();
+      await page
+        .getByRole('status')
+        .getByText(/(Sending|checking and registering) 4 device IDs/)
+        .waitFor();
+      // At 0 % the bar has no width yet; it is there, named, with its value.
+      const bar = page.getByRole('progressbar', { name: 'Upload progress' });
+      await bar.waitFor({ state: 'attached' });
+      expect(await bar.getAttribute('aria-valuenow')).toMatch(/^\d+$/);
+    } finally {
+      release();
+    }
     await page.getByText('3 device IDs added, 1 were already in this batch.').waitFor();
+    await page.unroute('**/devices/upload');
+    expect(await page.getByRole('status').count()).toBe(0);
     await expect.poll(() => page.getByTestId('batch-devices').innerText()).toBe('4');
     await page.getByTestId(`device-${a4}`).waitFor();
     expect(await page.getByTestId('devices-shown').innerText()).toBe('1–4 of 4');

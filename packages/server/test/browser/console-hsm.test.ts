@@ -96,6 +96,12 @@ describe('console: HSM in Chromium', () => {
     expect(certs[1]!.fingerprint256).toBe(new X509Certificate(server.rootPem).fingerprint256);
     await admin.screenshot('hsm');
 
+    // The tabs work from the keyboard: arrows move between them.
+    await page.getByRole('tab', { name: 'Issuing certificates' }).focus();
+    await page.keyboard.press('ArrowRight');
+    await page.getByRole('tab', { name: 'TLS', selected: true }).waitFor();
+    await page.keyboard.press('ArrowLeft');
+    await page.getByRole('tab', { name: 'Issuing certificates', selected: true }).waitFor();
     await tab(page, 'TLS');
     await page
       .getByRole('table', { name: 'TLS certificates' })

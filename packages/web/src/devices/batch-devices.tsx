@@ -109,7 +109,7 @@ export function BatchDevices({
         </Text>
       )}
       {data && data.items.length > 0 && (
-        <Table.ScrollContainer minWidth={980}>
+        <Table.ScrollContainer minWidth={860}>
           <Table striped aria-label="Devices of the batch">
             <Table.Thead>
               <Table.Tr>
