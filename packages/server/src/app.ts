@@ -154,8 +154,8 @@ export async function createApps(
   registerAuthCertRoutes(management, runtime.fleet.authCerts);
   registerEnrolmentTokenRoutes(management, runtime.fleet.enrolmentTokens);
   registerDeviceRoutes(management, runtime.enrolment.deviceService);
-  await registerConsoleRoutes(management);
   registerFirmwareRoutes(management, runtime.firmware);
+  await registerConsoleRoutes(management);
 
   // The device port asks for a client certificate but lets each route decide: EST bootstrap
   // and challenge proofs work without one, and self-signed bootstrap certificates are valid.

@@ -86,7 +86,12 @@ for (const backend of TEST_KEY_BACKENDS)
         });
         expect(res.status).toBe(201);
         ca = res.json<CaView>();
-        expect(ca).toMatchObject({ kind: 'issuing', status: 'not used', issuedCount: 0 });
+        expect(ca).toMatchObject({
+          kind: 'issuing',
+          status: 'not used',
+          issuedCount: 0,
+          keyType: 'P-256',
+        });
         expect(ca.crlUrl).toBe(`${server.pkiUrl}/pki/${server.runtime.instance.id}/${ca.id}.crl`);
         const list = (await api('GET', '/api/v1/pki/certificates', contributor)).json<{
           certificates: CaView[];

@@ -1,7 +1,9 @@
+import { X509Certificate } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { auditContextOf, principalOf } from '../auth/principal.js';
+import { algorithmOfKey } from '../keystore/key-algorithms.js';
 import { BadRequestError } from '../lib/errors.js';
 import { csrBytes, parseCsr } from './csr-fns.js';
 import type { DeviceCertificateRecord } from './device-cert-repo.js';
@@ -47,6 +49,8 @@ export function registerPkiRoutes(app: FastifyInstance, deps: PkiRoutesDeps): vo
     name: c.name,
     subject: c.subject,
     serial: c.serial,
+    // The certificate's own key, read from the DER, so the listing cannot disagree with it.
+    keyType: algorithmOfKey(new X509Certificate(c.der).publicKey) ?? 'other',
     notBefore: c.notBefore,
     notAfter: c.notAfter,
     status: c.status,

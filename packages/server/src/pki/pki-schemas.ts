@@ -19,6 +19,7 @@ export const caCertificateSchema = z.object({
   name: z.string(),
   subject: z.string(),
   serial: z.string(),
+  keyType: z.string().describe('the certificate key: P-256, P-384, RSA-2048, RSA-3072 or other'),
   notBefore: z.string(),
   notAfter: z.string(),
   status: z.enum(['valid', 'expired', 'not used']),

@@ -125,9 +125,13 @@ export async function openConsole(
     async screenshot(name) {
       const file = path.join(SCREENSHOT_DIR, `${name}.png`);
       // Toasts come and go with timing; leave them out so pictures show the screen itself.
+      // From the top: a page scrolled by the test would show its fixed header mid-picture.
+      await page.evaluate('window.scrollTo(0, 0)');
+      // Finished transitions: a dialog that is closing is gone, one that is opening is there.
       await page.screenshot({
         path: file,
         fullPage: true,
+        animations: 'disabled',
         style: '.mantine-Notifications-root { display: none !important; }',
       });
       return file;

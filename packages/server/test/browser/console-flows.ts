@@ -1,6 +1,9 @@
 import * as OTPAuth from 'otpauth';
 import { expect } from 'vitest';
-import type { Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { openConsole, type ConsolePage } from '../../src/test-helpers/browser.js';
+import { createTestUser } from '../../src/test-helpers/test-auth.js';
+import type { TestServer } from '../../src/test-helpers/test-server.js';
 
 /** What a test knows about an account it created through the console. */
 export interface Account {
@@ -78,4 +81,32 @@ export async function signIn(
     await page.getByTestId('recovery-codes').waitFor();
     await acknowledgeRecoveryCodes(page, /continue to the console/i);
   }
+}
+
+/** A signed-in console of a user made for the test, with the user's API token for set-up. */
+export interface SignedInConsole {
+  console: ConsolePage;
+  account: Account;
+  /** `{ authorization: 'Bearer ...' }` of the same user, to prepare data through the API. */
+  headers: Record<string, string>;
+}
+
+/**
+ * Creates a user of the role through the user service (no back door; two-factor on), then
+ * signs in through the console, enrolling the authenticator as a new user does.
+ */
+export async function signInAs(
+  server: TestServer,
+  browser: Browser,
+  base: string,
+  role: 'administrator' | 'contributor',
+  username: string,
+): Promise<SignedInConsole> {
+  const made = await createTestUser(server, role, username);
+  const account: Account = { username, password: made.password };
+  const c = await openConsole(browser, base);
+  await c.page.goto('/');
+  await signIn(c.page, account);
+  await c.page.waitForURL(/\/dashboard$/);
+  return { console: c, account, headers: made.headers };
 }

@@ -79,3 +79,80 @@ describe('createApiClient', () => {
     expect((err as ApiError).status).toBe(0);
   });
 });
+
+/** A stand-in for XMLHttpRequest that answers `status` with `body` after reporting progress. */
+function fakeXhr(status: number, body: string, type = 'application/json') {
+  const sent: { method?: string; url?: string; headers: Record<string, string>; body?: unknown } = {
+    headers: {},
+  };
+  const xhr = {
+    status: 0,
+    responseText: '',
+    upload: { onprogress: null as null | ((e: Partial<ProgressEvent>) => void) },
+    onload: null as null | (() => void),
+    onerror: null as null | (() => void),
+    onabort: null as null | (() => void),
+    open(method: string, url: string) {
+      sent.method = method;
+      sent.url = url;
+    },
+    setRequestHeader(k: string, v: string) {
+      sent.headers[k] = v;
+    },
+    getResponseHeader: (k: string) => (k === 'content-type' ? type : null),
+    abort() {
+      this.onabort?.();
+    },
+    send(b: unknown) {
+      sent.body = b;
+      this.upload.onprogress?.({ lengthComputable: true, loaded: 5, total: 10 });
+      this.upload.onprogress?.({ lengthComputable: true, loaded: 10, total: 10 });
+      this.status = status;
+      this.responseText = body;
+      this.onload?.();
+    },
+  };
+  return { sent, make: () => xhr as unknown as XMLHttpRequest };
+}
+
+describe('upload', () => {
+  it('ok/sends the body with the CSRF header and reports progress', async () => {
+    const x = fakeXhr(200, '{"added":2,"alreadyInBatch":0}');
+    const api = createApiClient({ xhr: x.make, csrfHeaders: () => ({ 'x-csrf-token': 't' }) });
+    const progress: number[] = [];
+    const res = await api.upload('/batches/b/devices/upload', '{"devices":[]}', {
+      onProgress: (s, t) => progress.push(s / t),
+    });
+    expect(res).toEqual({ added: 2, alreadyInBatch: 0 });
+    expect(progress).toEqual([0.5, 1]);
+    expect(x.sent).toMatchObject({
+      method: 'POST',
+      url: '/api/v1/batches/b/devices/upload',
+      body: '{"devices":[]}',
+      headers: { 'x-csrf-token': 't', 'content-type': 'application/json' },
+    });
+  });
+
+  it('fail/a refusal is an ApiError with the server problem and its extras', async () => {
+    const x = fakeXhr(
+      400,
+      '{"type":"https://trustlink.dev/problems/device-list-rejected","status":400,"detail":"1 of 2 entries cannot be added; nothing was added","problems":[{"entry":2,"value":"x","reason":"not hexadecimal"}],"problemCount":1}',
+      'application/problem+json',
+    );
+    const err = await createApiClient({ xhr: x.make })
+      .upload('/u', '{}')
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ApiError);
+    expect((err as ApiError).problem.problems).toEqual([
+      { entry: 2, value: 'x', reason: 'not hexadecimal' },
+    ]);
+  });
+
+  it('fail/401 ends the session', async () => {
+    let ended = 0;
+    const x = fakeXhr(401, '{"detail":"sign in"}');
+    const api = createApiClient({ xhr: x.make, onSessionEnded: () => ended++ });
+    await expect(api.upload('/u', '{}')).rejects.toThrow('sign in');
+    expect(ended).toBe(1);
+  });
+});

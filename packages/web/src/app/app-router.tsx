@@ -14,10 +14,13 @@ import { SCREENS } from './screens';
  * a typed URL still opens the screen, whose API calls the server then refuses (and the screen
  * shows that refusal). Access is the server's decision, never only the console's.
  */
-const screenRoutes: RouteObject[] = SCREENS.map((s) => ({
-  path: s.path.slice(1),
-  element: s.component ? <s.component /> : <PlannedScreen area={s} />,
-}));
+const screenRoutes: RouteObject[] = SCREENS.flatMap((s) => [
+  { path: s.path.slice(1), element: s.component ? <s.component /> : <PlannedScreen area={s} /> },
+  ...(s.subPages ?? []).map((p) => ({
+    path: `${s.path.slice(1)}/${p.path}`,
+    element: <p.component />,
+  })),
+]);
 
 export const routes: RouteObject[] = [
   {

@@ -3,6 +3,7 @@ import {
   AppShell,
   Burger,
   Group,
+  Loader,
   Menu,
   NavLink,
   ScrollArea,
@@ -14,6 +15,7 @@ import {
 } from '@mantine/core';
 import { useDisclosure } from '@mantine/hooks';
 import { IconLogout, IconMoon, IconSettings, IconSun, IconUserCircle } from '@tabler/icons-react';
+import { Suspense } from 'react';
 import { Link, NavLink as RouterNavLink, Outlet, useLocation } from 'react-router';
 import { useSession } from '../session/session-context';
 import { visibleAreas } from './nav-fns';
@@ -144,7 +146,9 @@ export function ConsoleShell() {
         </AppShell.Section>
       </AppShell.Navbar>
       <AppShell.Main id="main" tabIndex={-1}>
-        <Outlet />
+        <Suspense fallback={<Loader aria-label="Loading the screen" m="xl" />}>
+          <Outlet />
+        </Suspense>
       </AppShell.Main>
     </AppShell>
   );

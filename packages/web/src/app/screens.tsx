@@ -12,17 +12,34 @@ import {
   IconUsers,
   type Icon,
 } from '@tabler/icons-react';
-import type { ComponentType } from 'react';
-import { DashboardPage } from '../dashboard/dashboard-page';
-import { LogsPage } from '../logs/logs-page';
-import { UsersPage } from '../users/users-page';
+import { lazy, type ComponentType } from 'react';
 import { AREAS, type AreaInfo } from './nav-fns';
+
+// Each screen is its own chunk, loaded when first opened: the console's first load carries
+// the shell only, and a screen's heavy parts (the dashboard's charts) load with that screen.
+const DashboardPage = lazy(() =>
+  import('../dashboard/dashboard-page').then((m) => ({ default: m.DashboardPage })),
+);
+const DevicesPage = lazy(() =>
+  import('../devices/devices-page').then((m) => ({ default: m.DevicesPage })),
+);
+const BatchDetailPage = lazy(() =>
+  import('../devices/batch-detail-page').then((m) => ({ default: m.BatchDetailPage })),
+);
+const HsmPage = lazy(() => import('../hsm/hsm-page').then((m) => ({ default: m.HsmPage })));
+const PoliciesPage = lazy(() =>
+  import('../policies/policies-page').then((m) => ({ default: m.PoliciesPage })),
+);
+const LogsPage = lazy(() => import('../logs/logs-page').then((m) => ({ default: m.LogsPage })));
+const UsersPage = lazy(() => import('../users/users-page').then((m) => ({ default: m.UsersPage })));
 
 /** An area with its menu icon and, once its screen has landed, the screen's component. */
 export interface Screen extends AreaInfo {
   icon: Icon;
   /** The screen; undefined shows the "not in this version yet" placeholder. */
   component?: ComponentType;
+  /** Pages under the area's path (e.g. `:batchId` for /devices/:batchId); same menu entry. */
+  subPages?: { path: string; component: ComponentType }[];
 }
 
 /**
@@ -30,12 +47,16 @@ export interface Screen extends AreaInfo {
  * (and nothing else in the shell changes): the route, the menu entry and its role filter
  * follow from AREAS in nav-fns.ts.
  */
-const SCREEN_PARTS: Record<string, Pick<Screen, 'icon' | 'component'>> = {
+const SCREEN_PARTS: Record<string, Pick<Screen, 'icon' | 'component' | 'subPages'>> = {
   '/dashboard': { icon: IconGauge, component: DashboardPage },
-  '/devices': { icon: IconCpu },
-  '/hsm': { icon: IconKey },
+  '/devices': {
+    icon: IconCpu,
+    component: DevicesPage,
+    subPages: [{ path: ':batchId', component: BatchDetailPage }],
+  },
+  '/hsm': { icon: IconKey, component: HsmPage },
   '/firmwares': { icon: IconFileCode },
-  '/policies': { icon: IconShieldCheck },
+  '/policies': { icon: IconShieldCheck, component: PoliciesPage },
   '/iot-hubs': { icon: IconCloudComputing },
   '/provisioning': { icon: IconBrandDatabricks },
   '/users': { icon: IconUsers, component: UsersPage },

@@ -1,5 +1,6 @@
 import { SimpleGrid, Skeleton, Stack, Text, Title } from '@mantine/core';
 import { PageHeader } from '../components/page-header';
+import { CertificateStatus } from './certificate-status';
 import { DeviceStatus } from './device-status';
 import { LastActivity } from './last-activity';
 import { StatusTileButton } from './status-tile';
@@ -8,8 +9,8 @@ import { useReadiness } from './use-readiness';
 
 /**
  * The dashboard (W1). Only figures the server can give today are shown: no made-up numbers.
- * Issuing-certificate and IoT-hub tiles join as their APIs land, each as a section component
- * added to this page (see docs/console.md).
+ * IoT-hub tiles join as their API lands, as a section component added to this page (see
+ * docs/console.md).
  */
 export function DashboardPage() {
   const { result, checkedAt, refreshing, refresh } = useReadiness();
@@ -41,6 +42,7 @@ export function DashboardPage() {
           </Text>
         </section>
         <DeviceStatus />
+        <CertificateStatus />
         <LastActivity />
       </Stack>
     </>

@@ -40,9 +40,8 @@ export function DeviceStatus() {
       {totals && totals.devices === 0 && (
         <Paper withBorder p="md">
           <Text size="sm" data-testid="devices-empty">
-            No device is registered yet. Create a policy and a batch, then add device IDs to the
-            batch one by one or as a file (the API: <code>POST /api/v1/batches</code>); devices
-            enrol against their batch.
+            No device is registered yet. Create a policy, then a batch on the Devices screen, and
+            add device IDs to the batch one by one or as a file; devices enrol against their batch.
           </Text>
         </Paper>
       )}

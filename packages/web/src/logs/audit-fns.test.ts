@@ -43,6 +43,28 @@ describe('describeEntry', () => {
       'admin changed auth cert a1',
     ],
     [
+      'ok/an enrolment token is told from an API token by its batch',
+      {
+        action: 'token.create',
+        target: { type: 'token', id: 't1', name: 'Line A token' },
+        details: { batchId: 'b1' },
+      },
+      'admin created enrolment token Line A token',
+    ],
+    [
+      'ok/an API token',
+      { action: 'token.create', target: { type: 'token', id: 't2', name: 'ci' } },
+      'admin created API token ci',
+    ],
+    [
+      'ok/PKI actions read as sentences',
+      {
+        action: 'pki.signing-key.import',
+        target: { type: 'signing-key', id: 'k', name: 'nohsm:dev' },
+      },
+      'admin imported signing key nohsm:dev',
+    ],
+    [
       'ok/denied result',
       { action: 'setup.claim', result: 'denied' },
       'admin set up this instance (denied)',

@@ -46,7 +46,22 @@ const PHRASES: Record<string, Phrase> = {
   'token.revoke': (a, t) => `${a} revoked API token ${t}`,
   'audit.verify': (a) => `${a} verified the audit log`,
   'batch.devices.register': (a, t) => `${a} registered device IDs in batch ${t}`,
+  'batch.devices.unregister': (a, t) => `${a} removed device ${t} from its batch`,
+  'auth-cert.import': (a, t) => `${a} imported auth cert ${t}`,
+  // Enrolment tokens share the `token.` actions with API tokens; API tokens are never deleted.
+  'token.delete': (a, t) => `${a} deleted enrolment token ${t}`,
+  'pki.issuing-ca.create': (a, t) => `${a} created issuing CA ${t}`,
+  'pki.issuing-ca.renew': (a, t) => `${a} renewed issuing CA ${t}`,
+  'pki.signing-key.generate': (a, t) => `${a} generated signing key ${t}`,
+  'pki.signing-key.import': (a, t) => `${a} imported signing key ${t}`,
+  'pki.signing-key.delete': (a, t) => `${a} deleted signing key ${t}`,
+  'pki.device-certificate.issue': (a, t) => `${a} issued device certificate ${t}`,
+  'pki.device-certificate.revoke': (a, t) => `${a} revoked device certificate ${t}`,
 };
+
+/** An enrolment token's creation: the same action as an API token's, told by its batch. */
+const enrolmentToken = (e: Pick<AuditEntry, 'action'> & Partial<Pick<AuditEntry, 'details'>>) =>
+  e.action === 'token.create' && typeof e.details?.batchId === 'string';
 
 /** Past tenses for the generic `<noun>.<verb>` actions of other domains. */
 const VERBS: Record<string, string> = {
@@ -64,10 +79,15 @@ function targetText(target: AuditEntry['target']): string {
 }
 
 /** One sentence for an entry, e.g. "admin created user alice" or "ada signed in (failed)". */
-export function describeEntry(e: Pick<AuditEntry, 'actor' | 'action' | 'target' | 'result'>) {
+export function describeEntry(
+  e: Pick<AuditEntry, 'actor' | 'action' | 'target' | 'result'> &
+    Partial<Pick<AuditEntry, 'details'>>,
+) {
   const actor = e.actor.name || e.actor.type;
   const target = targetText(e.target);
-  const phrase = PHRASES[e.action];
+  const phrase = enrolmentToken(e)
+    ? (a: string, t: string) => `${a} created enrolment token ${t}`
+    : PHRASES[e.action];
   const m = /^([a-z-]+)\.([a-z-]+)$/.exec(e.action);
   const verb = m ? VERBS[m[2]!] : undefined;
   const text = phrase
