@@ -91,14 +91,18 @@ for (const dialect of TEST_DIALECTS) {
         body: { reason: 'keyCompromise' },
       });
       expect(revoke.status).toBeLessThan(300);
-      const after = await server.deviceRequest(
-        'GET',
-        `/device/v1/updates/${update!.id}/image`,
-        asDevice,
-      );
+      // Revocation closes the device's open connections; like any client, reconnect once.
+      const again = async (path: string) => {
+        try {
+          return await server.deviceRequest('GET', path, asDevice);
+        } catch {
+          return server.deviceRequest('GET', path, asDevice);
+        }
+      };
+      const after = await again(`/device/v1/updates/${update!.id}/image`);
       expect(after.status).toBe(403);
       expect(after.json<{ type: string }>().type).toMatch(/device-revoked/);
-      expect((await server.deviceRequest('GET', '/device/v1/status', asDevice)).status).toBe(403);
+      expect((await again('/device/v1/status')).status).toBe(403);
     });
   });
 }
