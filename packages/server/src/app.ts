@@ -29,6 +29,7 @@ import { registerTokenRoutes } from './auth/token-routes.js';
 import { registerConsoleRoutes } from './console/console-routes.js';
 import { registerHealthRoutes } from './health/health-routes.js';
 import { registerHubRoutes } from './hubs/hub-routes.js';
+import { registerCloudHubRoutes } from './hubs/cloud/cloud-hub-routes.js';
 import { createMetrics } from './lib/metrics.js';
 import { registerProblemHandler } from './lib/problem-handler.js';
 import { registerPkiPublicRoutes } from './pki/pki-public-routes.js';
@@ -144,6 +145,7 @@ export async function createApps(
   registerUserRoutes(management, { users: access.users });
   registerAuditRoutes(management, { audit });
   registerHubRoutes(management, runtime.hubs);
+  registerCloudHubRoutes(management, runtime.hubs);
   registerPkiRoutes(management, {
     pki: runtime.pkiServices,
     urls: runtime.pkiServices.urls,

@@ -302,6 +302,8 @@ export async function openRuntime(
     enrolment.hooks.setHubConnection((instanceId, policy, deviceId) =>
       hubs.hubConnectionFor(instanceId, policy, { deviceId }),
     );
+    // A certificate issued to a device of a cloud hub's policy puts a sync intent in the outbox.
+    enrolment.hooks.setCertificateIssued((tx, issued) => hubs.certificateIssued(tx, issued));
     // A check-in tells the device of the update its batch's rollout has waiting for it.
     enrolment.hooks.setUpdateCheck((instanceId, device) =>
       firmware.devices.pendingUpdateFor(instanceId, device.id, device.batchId),

@@ -93,6 +93,7 @@ export function createDeviceApi(deps: DeviceApiDeps) {
       const id = await deps.fleet.policies.issuingCaFor(instanceId, policy);
       return id;
     },
+    inTransaction: (tx, issued) => hooks.certificateIssued(tx, issued),
     now,
   });
   const methods = [

@@ -22,7 +22,21 @@ export interface DeviceIssuanceDeps {
   lifecycle: Pick<DeviceLifecycleRepo, 'setCertificate'>;
   events: Pick<DeviceEvents, 'emit'>;
   issuingCaFor(instanceId: string, policy: Policy): Promise<string>;
+  /**
+   * Called inside the issuing transaction, after the certificate and the state change are
+   * written: other domains add their outbox intents here so they exist exactly when it does.
+   */
+  inTransaction?(tx: Executor, issued: CertificateIssued): Promise<void>;
   now?: () => Date;
+}
+
+/** A certificate just issued to a device, as the in-transaction hook sees it. */
+export interface CertificateIssued {
+  instanceId: string;
+  deviceId: string;
+  policy: Policy;
+  state: 'enrolled' | 'renewed';
+  certificateId: string;
 }
 
 /** One certificate to issue for a device and the state change that goes with it. */
@@ -146,6 +160,13 @@ export function createDeviceIssuance(deps: DeviceIssuanceDeps) {
         );
       }
       await r.audit(tx, rec);
+      await deps.inTransaction?.(tx, {
+        instanceId: r.instanceId,
+        deviceId: r.deviceId,
+        policy: r.policy,
+        state: r.state,
+        certificateId: rec.id,
+      });
       return rec;
     });
     deps.events.emit({

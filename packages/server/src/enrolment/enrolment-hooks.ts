@@ -1,5 +1,7 @@
 import type { HubBlock, StatusResponse } from '@trustlink/protocol';
+import type { Executor } from '../db/database.js';
 import type { Device } from '../devices/device-repo.js';
+import type { CertificateIssued } from './device-issuance.js';
 import type { Policy } from '../policies/policy-types.js';
 
 /** Where a device connects for its data; the hub domains answer (nothing until they exist). */
@@ -15,6 +17,9 @@ export type UpdateCheck = (
   device: Device,
 ) => Promise<StatusResponse['update'] | undefined>;
 
+/** Adds other domains' outbox intents to the transaction that issued a device certificate. */
+export type IssuedInTransaction = (tx: Executor, issued: CertificateIssued) => Promise<void>;
+
 /**
  * What other domains plug into enrolment and check-in without enrolment knowing them: the
  * hub block of the enrolment answer, and the update a check-in announces. Each has one
@@ -23,7 +28,14 @@ export type UpdateCheck = (
 export function createEnrolmentHooks() {
   let hub: HubConnectionResolver | undefined;
   let update: UpdateCheck | undefined;
+  let issued: IssuedInTransaction | undefined;
   return {
+    setCertificateIssued(fn: IssuedInTransaction) {
+      if (issued) throw new Error('a certificate-issued hook is already registered');
+      issued = fn;
+    },
+    certificateIssued: (tx: Executor, e: CertificateIssued) =>
+      issued ? issued(tx, e) : Promise.resolve(),
     setHubConnection(fn: HubConnectionResolver) {
       if (hub) throw new Error('a hub connection resolver is already registered');
       hub = fn;

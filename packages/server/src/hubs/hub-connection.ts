@@ -5,6 +5,9 @@ import { expandFilters } from '../mqtt/mqtt-rules-fns.js';
 import type { Policy } from '../policies/policy-types.js';
 import type { HubRepo, StoredHub } from './hub-repo.js';
 
+/** Where devices reach Azure's Device Provisioning Service. */
+export const AZURE_DPS_GLOBAL_ENDPOINT = 'global.azure-devices-provisioning.net';
+
 /** Every certificate of a PEM bundle as DER. */
 function pemBundleToDer(pem: string | null | undefined): Buffer[] {
   if (!pem) return [];
@@ -88,7 +91,8 @@ export function createHubConnections(deps: {
           endpoint: String(s.endpoint),
           port: Number(s.port),
           caCertificates: pemBundleToDer(s.rootCertificate as string | null).map(toBase64url),
-          extra: { region: String(s.region) },
+          // The thing is named after the device, and AWS IoT wants the client ID to match.
+          extra: { region: String(s.region), thingName: id },
         });
       case 'azure-iot-hub':
         return block(hub, id, {
@@ -96,15 +100,19 @@ export function createHubConnections(deps: {
           port: 8883,
           caCertificates: pemBundleToDer(s.rootCertificate as string | null).map(toBase64url),
         });
-      case 'azure-iot-central': {
-        const u = new URL(String(s.appUrl));
+      case 'azure-iot-central':
+        // Central devices connect through Azure's provisioning service with the app's ID
+        // scope; it assigns them the app's (hidden) IoT hub.
         return block(hub, id, {
-          endpoint: u.hostname,
-          port: 443,
+          endpoint: AZURE_DPS_GLOBAL_ENDPOINT,
+          port: 8883,
           caCertificates: pemBundleToDer(s.rootCertificate as string | null).map(toBase64url),
-          extra: { appUrl: String(s.appUrl) },
+          extra: {
+            appUrl: String(s.appUrl),
+            ...(s.idScope ? { idScope: String(s.idScope) } : {}),
+            registrationId: id,
+          },
         });
-      }
     }
   }
 

@@ -34,4 +34,23 @@ export interface HubTables {
     key_source: string;
     created_at: string;
   };
+  /**
+   * What the platform has put on a cloud hub (AWS IoT Core, Azure IoT Hub / Central), one row
+   * per object, so a retried or repeated sync makes only the calls still needed.
+   */
+  hub_cloud_objects: {
+    instance_id: string;
+    hub_id: string;
+    /** thing, policy, certificate, ca, identity (Azure device) or attestation. */
+    kind: string;
+    /** Our id of the object: device ID, certificate id or CA id. */
+    local_id: string;
+    /** The device it belongs to (null for CAs). */
+    device_id: string | null;
+    /** The cloud's id of it (certificate ARN, CA certificate id, thumbprint ...). */
+    remote_id: string;
+    /** active, retired, revoked, disabled. */
+    state: string;
+    updated_at: string;
+  };
 }

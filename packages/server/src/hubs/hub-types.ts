@@ -3,6 +3,8 @@ import { HUB_TYPES } from '@trustlink/protocol';
 import { z } from 'zod';
 import { HOST_PATTERN } from '../lib/outbound-fns.js';
 import { DEFAULT_RULES, accessRulesSchema } from '../mqtt/mqtt-rules-fns.js';
+import { checkPolicyTemplate, DEFAULT_AWS_POLICY } from './aws/aws-iot-fns.js';
+import { AMAZON_ROOT_CA_1, AZURE_ROOTS } from './cloud/cloud-roots.js';
 
 export { HUB_TYPES };
 export type HubType = (typeof HUB_TYPES)[number];
@@ -60,6 +62,12 @@ const pemCertificates = z
       ctx.addIssue({ code: 'custom', message: 'must not hold a private key' });
   });
 
+const httpsUrl = z
+  .string()
+  .url()
+  .max(2048)
+  .refine((u) => u.startsWith('https://'), 'must be an https:// URL');
+
 /** A write-only value: omitted (or OBSCURED) on update keeps the stored one. */
 const secret = z.string().min(1).max(4096).optional();
 
@@ -106,7 +114,25 @@ const awsSettings = z
       .regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/, 'must be an IAM role ARN')
       .nullable()
       .default(null),
-    rootCertificate: pemCertificates.nullable().default(null),
+    rootCertificate: pemCertificates.nullable().default(AMAZON_ROOT_CA_1),
+    /**
+     * `per-device`: each device certificate is registered on its own (RegisterCertificateWithoutCA);
+     * `ca`: our issuing CAs are registered (with the verification certificate over AWS's
+     * registration code) and device certificates are registered under them.
+     */
+    registration: z.enum(['per-device', 'ca']).default('per-device'),
+    /** The IoT policy each device gets; `{{deviceId}}` stands for the device ID. */
+    policyDocument: z
+      .string()
+      .max(20_000)
+      .default(DEFAULT_AWS_POLICY)
+      .superRefine((doc, ctx) => {
+        for (const message of checkPolicyTemplate(doc)) ctx.addIssue({ code: 'custom', message });
+      }),
+    /** The AWS IoT API endpoint; unset means `https://iot.<region>.amazonaws.com`. */
+    apiEndpoint: httpsUrl.nullable().default(null),
+    /** Extra CA(s) to trust for the API endpoint (a private endpoint or proxy); rarely needed. */
+    apiCaCertificate: pemCertificates.nullable().default(null),
   })
   .strict();
 
@@ -115,7 +141,16 @@ const azureHubSettings = z
     hostName: host,
     sharedAccessPolicyName: z.string().min(1).max(64),
     sharedAccessKey: secret,
-    rootCertificate: pemCertificates.nullable().default(null),
+    rootCertificate: pemCertificates.nullable().default(AZURE_ROOTS),
+    /**
+     * `thumbprint`: the device identity holds its certificate's thumbprint (renewal updates
+     * it, with the old one kept as secondary until retired); `ca`: the identity trusts any
+     * certificate from a CA the operator has uploaded and verified in the hub.
+     */
+    authentication: z.enum(['thumbprint', 'ca']).default('thumbprint'),
+    /** The hub's REST endpoint; unset means `https://<hostName>`. */
+    apiEndpoint: httpsUrl.nullable().default(null),
+    apiCaCertificate: pemCertificates.nullable().default(null),
   })
   .strict();
 
@@ -126,7 +161,14 @@ const azureCentralSettings = z
       .url()
       .refine((u) => u.startsWith('https://'), 'must be an https:// URL'),
     apiToken: secret,
-    rootCertificate: pemCertificates.nullable().default(null),
+    rootCertificate: pemCertificates.nullable().default(AZURE_ROOTS),
+    /** The application's ID scope (Permissions > Device connection groups), for devices. */
+    idScope: z
+      .string()
+      .regex(/^0ne[0-9A-F]{8}$/, 'must be an ID scope (0ne followed by 8 hex digits)')
+      .nullable()
+      .default(null),
+    apiCaCertificate: pemCertificates.nullable().default(null),
   })
   .strict();
 

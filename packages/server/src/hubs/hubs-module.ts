@@ -20,8 +20,15 @@ import { createHubDirectory } from './hub-directory.js';
 import { hubMembers } from './hub-members.js';
 import type { HubRepo, StoredHub } from './hub-repo.js';
 import { createHubService, HUB_SYNC_TOPIC } from './hub-service.js';
-import { createHubStatusService, tcpCheck } from './hub-status-service.js';
+import { createHubStatusService } from './hub-status-service.js';
 import { createHubToolService } from './hub-tool-service.js';
+import { createCloudObjectRepo } from './cloud/cloud-object-repo.js';
+import {
+  createCloudSync,
+  HUB_CA_CREATED_TOPIC,
+  HUB_DEVICE_SYNC_TOPIC,
+} from './cloud/cloud-sync-service.js';
+import { isCloudHub } from './cloud/cloud-types.js';
 
 /** Outbox topic the device revocation service writes: take the device off its hub. */
 export const HUB_DEVICE_REVOKED_TOPIC = 'hub.device-revoked';
@@ -140,6 +147,19 @@ export function createHubsModule(deps: HubsModuleDeps) {
     log: hubLog,
   });
 
+  const cloud = createCloudSync({
+    hubs: repo,
+    secretsOf: (i, id) => hubs.secretsOf(i, id),
+    devices,
+    deviceCerts: pkiServices.deviceCerts,
+    caRepo: pkiServices.caRepo,
+    keystore: deps.keystore,
+    objects: createCloudObjectRepo(deps.db.kysely),
+    outbox: deps.outbox,
+    guard: deps.guard,
+    now,
+  });
+
   const status = createHubStatusService({
     repo,
     checks: {
@@ -151,9 +171,10 @@ export function createHubsModule(deps: HubsModuleDeps) {
             }
           : { ok: false, detail: 'the embedded broker is not listening' },
       mosquitto: (i, hub) => mosquitto.check(i, hub),
-      'aws-iot-core': tcpCheck(deps.guard),
-      'azure-iot-hub': tcpCheck(deps.guard),
-      'azure-iot-central': tcpCheck(deps.guard),
+      // One cheap authenticated API call: a wrong key shows as "credentials rejected".
+      'aws-iot-core': (i, hub) => cloud.check(i, hub),
+      'azure-iot-hub': (i, hub) => cloud.check(i, hub),
+      'azure-iot-central': (i, hub) => cloud.check(i, hub),
     },
     now,
   });
@@ -165,8 +186,11 @@ export function createHubsModule(deps: HubsModuleDeps) {
   });
 
   /** Takes a revoked device off its hub; idempotent (the outbox may run it again). */
-  async function deviceRevoked(i: string, deviceId: string): Promise<void> {
+  async function deviceRevoked(i: string, deviceId: string, hubId?: string): Promise<void> {
     await broker.evictDevice(i, deviceId);
+    // The hub the device was on when revoked (the intent names it): revoke it there.
+    const at = hubId ? await repo.find(i, hubId) : undefined;
+    if (at && isCloudHub(at)) await cloud.syncDevice(i, at.id, deviceId);
     const found = await directory.hubOfDevice(i, deviceId);
     if (found.ok && found.hub.type === 'mosquitto')
       await mosquitto.cutOff(i, found.hub.id, deviceId);
@@ -183,7 +207,17 @@ export function createHubsModule(deps: HubsModuleDeps) {
     return v;
   };
   deps.outboxWorker.register(HUB_DEVICE_REVOKED_TOPIC, (e) =>
-    deviceRevoked(e.instanceId, payloadOf(e.payload, 'deviceId')),
+    deviceRevoked(
+      e.instanceId,
+      payloadOf(e.payload, 'deviceId'),
+      (e.payload as { hubId?: string } | null)?.hubId,
+    ),
+  );
+  deps.outboxWorker.register(HUB_DEVICE_SYNC_TOPIC, (e) =>
+    cloud.syncDevice(e.instanceId, payloadOf(e.payload, 'hubId'), payloadOf(e.payload, 'deviceId')),
+  );
+  deps.outboxWorker.register(HUB_CA_CREATED_TOPIC, (e) =>
+    cloud.registerCa(e.instanceId, payloadOf(e.payload, 'caId')),
   );
   deps.outboxWorker.register(HUB_DEVICE_ENROLLED_TOPIC, (e) =>
     deviceEnrolled(e.instanceId, payloadOf(e.payload, 'deviceId')),
@@ -207,7 +241,19 @@ export function createHubsModule(deps: HubsModuleDeps) {
     pkiServices.onIssuingCaCreated(() => {
       broker.reloadTrust().catch((err) => hubLog.warn({ err }, 'mqtt: trust reload failed'));
     }),
+    // A new issuing CA (a rollover) is registered with cloud hubs that register CAs; device
+    // syncs also register their certificate's CA first, so none is registered before its CA.
+    pkiServices.onIssuingCaCreated((ca) => {
+      caCreated(ca.instanceId, ca.id).catch((err) =>
+        hubLog.warn({ err }, 'cloud hubs: recording a new CA failed'),
+      );
+    }),
   ];
+
+  async function caCreated(i: string, caId: string): Promise<void> {
+    if (!(await repo.list(i)).some(isCloudHub)) return;
+    await cloud.caCreated(deps.db.kysely, i, caId);
+  }
 
   let timer: NodeJS.Timeout | undefined;
   let syncing: Promise<void> | undefined;
@@ -235,11 +281,18 @@ export function createHubsModule(deps: HubsModuleDeps) {
     hubConnectionFor: connections.hubConnectionFor,
     deviceRevoked,
     syncManaged,
+    /** Cloud hubs: device syncs, CA registration, the retire pass, status checks. */
+    cloud,
+    /** For the enrolment hook: the outbox intents of a certificate just issued. */
+    certificateIssued: cloud.certificateIssued,
     /** Opens the MQTT port and starts the periodic work; returns the bound port. */
     async start(tlsMaterial: { certPem: string; keyPem: string }): Promise<number> {
       const port = await broker.listen(config.bindAddress, config.mqttPort, tlsMaterial);
       timer = setInterval(() => {
         syncManaged().catch((err) => hubLog.warn({ err }, 'mosquitto: sync failed'));
+        cloud
+          .retirePass(deps.db.kysely)
+          .catch((err) => hubLog.warn({ err }, 'cloud hubs: retire pass failed'));
       }, config.mqttReconcileSeconds * 1000);
       timer.unref();
       return port;

@@ -1,0 +1,181 @@
+import type { Executor } from '../../db/database.js';
+import type { DeviceRepo } from '../../devices/device-repo.js';
+import type { KeyStore } from '../../keystore/keystore-types.js';
+import type { OutboundGuard } from '../../lib/outbound-guard.js';
+import type { OutboxRepo } from '../../outbox/outbox-repo.js';
+import type { CaRepo } from '../../pki/ca-repo.js';
+import type { DeviceCertService } from '../../pki/device-cert-service.js';
+import { createAwsIotConnector } from '../aws/aws-iot-connector.js';
+import { createAzureIotCentralConnector } from '../azure/azure-iot-central-connector.js';
+import { createAzureIotHubConnector } from '../azure/azure-iot-hub-connector.js';
+import { createHubRepo, type HubRepo, type StoredHub } from '../hub-repo.js';
+import type { CloudObjectRepo } from './cloud-object-repo.js';
+import { planDeviceSync } from './cloud-sync-fns.js';
+import { isCloudHub, type CloudConnector } from './cloud-types.js';
+
+/** Outbox topic: bring a device's record on its cloud hub in line (enrolment, renewal, retiring). */
+export const HUB_DEVICE_SYNC_TOPIC = 'hub.device-sync';
+/** Outbox topic: make a new issuing CA known to the cloud hubs that register CAs. */
+export const HUB_CA_CREATED_TOPIC = 'hub.ca-created';
+
+export interface CloudSyncDeps {
+  hubs: HubRepo;
+  secretsOf(instanceId: string, hubId: string): Promise<Record<string, string>>;
+  devices: Pick<DeviceRepo, 'find'>;
+  deviceCerts: Pick<DeviceCertService, 'list'>;
+  caRepo: Pick<CaRepo, 'find'>;
+  keystore: Pick<KeyStore, 'publicKey' | 'signer'>;
+  objects: CloudObjectRepo;
+  outbox: Pick<OutboxRepo, 'enqueue' | 'forSubject'>;
+  guard: OutboundGuard;
+  now: () => Date;
+}
+
+/**
+ * Keeps devices' records on cloud hubs (AWS IoT Core, Azure IoT Hub, Azure IoT Central) in
+ * line with the platform: each change writes an outbox intent in its own transaction, and the
+ * intent's handler compares what the device should have on the hub with what the platform has
+ * recorded there, making only the calls still needed. A hub that was down catches up when the
+ * outbox retries; a repeated intent finds nothing left to do.
+ */
+export function createCloudSync(deps: CloudSyncDeps) {
+  const { hubs, objects, now } = deps;
+
+  async function connectorFor(instanceId: string, hub: StoredHub): Promise<CloudConnector> {
+    const secrets = await deps.secretsOf(instanceId, hub.id);
+    const common = { instanceId, hub, secrets, objects, guard: deps.guard, now };
+    switch (hub.type) {
+      case 'aws-iot-core':
+        return createAwsIotConnector({ ...common, caRepo: deps.caRepo, keystore: deps.keystore });
+      case 'azure-iot-hub':
+        return createAzureIotHubConnector(common);
+      case 'azure-iot-central':
+        return createAzureIotCentralConnector(common);
+      default:
+        throw new Error(`hub type ${hub.type} is not a cloud hub`);
+    }
+  }
+
+  /** The plan for one device on one hub, from the device, its certificates and our records. */
+  async function planFor(instanceId: string, hubId: string, deviceId: string) {
+    const device = await deps.devices.find(instanceId, deviceId);
+    if (!device) return undefined;
+    const certs = await deps.deviceCerts.list(instanceId, { deviceId, limit: 1000, offset: 0 });
+    const recorded = await objects.ofDevice(instanceId, hubId, deviceId);
+    const activeOnHub = new Set(
+      recorded
+        .filter(
+          (o) => o.kind === 'certificate' && (o.state === 'active' || o.state === 'registered'),
+        )
+        .map((o) => o.localId),
+    );
+    return planDeviceSync({
+      device,
+      certificates: certs.map((c) => ({
+        id: c.id,
+        der: c.der,
+        issuerId: c.issuerId,
+        notAfter: c.notAfter,
+        createdAt: c.createdAt,
+        status: c.status,
+      })),
+      activeOnHub,
+      now: now(),
+    });
+  }
+
+  /** Runs one device's sync against the hub named in its intent (handlers call this). */
+  async function syncDevice(instanceId: string, hubId: string, deviceId: string): Promise<void> {
+    const hub = await hubs.find(instanceId, hubId);
+    // The hub was removed since: nothing of ours to keep in line there any more.
+    if (!hub || !isCloudHub(hub)) return;
+    const plan = await planFor(instanceId, hubId, deviceId);
+    if (!plan) return;
+    await (await connectorFor(instanceId, hub)).syncDevice(plan);
+  }
+
+  async function enqueueSync(
+    tx: Executor,
+    instanceId: string,
+    hubId: string,
+    deviceId: string,
+    why: string,
+  ): Promise<void> {
+    await deps.outbox.enqueue(
+      tx,
+      {
+        instanceId,
+        topic: HUB_DEVICE_SYNC_TOPIC,
+        subject: deviceId,
+        payload: { hubId, deviceId, why },
+      },
+      now(),
+    );
+  }
+
+  return {
+    syncDevice,
+    connectorFor,
+    /** What we recorded in a hub for one device (for the API). */
+    objectsOf: (instanceId: string, hubId: string, deviceId: string) =>
+      objects.ofDevice(instanceId, hubId, deviceId),
+    planFor,
+    /**
+     * In the issuing transaction: a device of a cloud hub's policy got a certificate, so the
+     * hub must learn it (enrolment: register, create, attach; renewal: register the new one).
+     */
+    async certificateIssued(
+      tx: Executor,
+      e: { instanceId: string; deviceId: string; policy: { hubId: string | null }; state: string },
+    ): Promise<void> {
+      if (!e.policy.hubId) return;
+      // Read through the transaction: on SQLite another connection would wait on our lock.
+      const hub = await createHubRepo(tx).find(e.instanceId, e.policy.hubId, tx);
+      if (!hub || !isCloudHub(hub)) return;
+      await enqueueSync(
+        tx,
+        e.instanceId,
+        hub.id,
+        e.deviceId,
+        e.state === 'enrolled' ? 'enrolment' : 'renewal',
+      );
+    },
+    /** A new issuing CA exists: every cloud hub of the instance that registers CAs learns it. */
+    async caCreated(tx: Executor, instanceId: string, caId: string): Promise<void> {
+      await deps.outbox.enqueue(
+        tx,
+        { instanceId, topic: HUB_CA_CREATED_TOPIC, subject: `ca:${caId}`, payload: { caId } },
+        now(),
+      );
+    },
+    async registerCa(instanceId: string, caId: string): Promise<void> {
+      for (const hub of await hubs.list(instanceId)) {
+        if (!isCloudHub(hub)) continue;
+        await (await connectorFor(instanceId, hub)).registerCa(caId);
+      }
+    },
+    /**
+     * Finds devices whose old certificate may now be retired (they have been seen with the new
+     * one, or the old one expired) and writes a sync intent for each. Periodic.
+     */
+    async retirePass(db: Executor): Promise<number> {
+      let n = 0;
+      for (const d of await objects.devicesWithOverlap()) {
+        const plan = await planFor(d.instanceId, d.hubId, d.deviceId);
+        if (!plan?.retire.length) continue;
+        const pending = (await deps.outbox.forSubject(d.instanceId, d.deviceId, 5)).some(
+          (e) => e.topic === HUB_DEVICE_SYNC_TOPIC && e.status === 'pending',
+        );
+        if (pending) continue;
+        await enqueueSync(db, d.instanceId, d.hubId, d.deviceId, 'retire');
+        n++;
+      }
+      return n;
+    },
+    /** The status check of a cloud hub: one cheap authenticated call. */
+    async check(instanceId: string, hub: StoredHub) {
+      return (await connectorFor(instanceId, hub)).check();
+    },
+  };
+}
+export type CloudSync = ReturnType<typeof createCloudSync>;
