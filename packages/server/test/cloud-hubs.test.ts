@@ -599,11 +599,21 @@ for (const dialect of TEST_DIALECTS) {
           accessKeyId: AWS.accessKeyId,
           secretAccessKey: AWS.secretAccessKey,
           registration: 'ca',
+          jitpRoleArn: 'arn:aws:iam::123456789012:role/TrustlinkJitp',
           apiEndpoint: aws.url(),
           apiCaCertificate: aws.caPem,
         },
       });
       expect(hub.status, hub.text).toBe(201);
+      const hubId = hub.json<{ id: string }>().id;
+      const privateApi = await req('PUT', `/api/v1/hubs/${hubId}`, {
+        name: 'AWS with our CA',
+        type: 'aws-iot-core',
+        settings: { region: AWS.region, endpoint: '127.0.0.1', apiEndpoint: 'https://10.1.2.3' },
+      });
+      expect(privateApi.status, privateApi.text).toBe(400);
+      expect(privateApi.text).toMatch(/outbound-address-refused/);
+      expect(privateApi.text).toContain('10.1.2.3');
       const batch = await policyFor('AWS CA', hub.json<{ id: string }>().id, {
         value: 1,
         unit: 'days',
@@ -619,6 +629,21 @@ for (const dialect of TEST_DIALECTS) {
       // subject = the registration code, signed by the CA), before any certificate under it.
       const caCalls = aws.calls.filter((c) => c.call === 'POST /cacertificate');
       expect(caCalls.map((c) => c.body.caCertificate)).toEqual([toPem(issuer.der)]);
+      // Just-in-time provisioning: auto-registration with the role and a template that makes
+      // the thing from the certificate's CN and attaches the device policy.
+      expect(caCalls[0]!.query).toMatchObject({
+        setAsActive: 'true',
+        allowAutoRegistration: 'true',
+      });
+      const jitp = caCalls[0]!.body.registrationConfig as { roleArn: string; templateBody: string };
+      expect(jitp.roleArn).toBe('arn:aws:iam::123456789012:role/TrustlinkJitp');
+      const template = JSON.parse(jitp.templateBody);
+      expect(template.Resources.thing.Properties.ThingName).toEqual({
+        Ref: 'AWS::IoT::Certificate::CommonName',
+      });
+      expect(template.Resources.policy.Properties.PolicyDocument).toContain(
+        'client/${iot:Connection.Thing.ThingName}',
+      );
       expect(aws.names()[aws.calls.indexOf(caCalls[0]!) - 1]).toBe('GET /registrationcode');
       expect(aws.calls.indexOf(caCalls[0]!)).toBeLessThan(aws.calls.length - 5);
       expect(aws.names(from).slice(-5)).toEqual([

@@ -8,6 +8,7 @@ import { BadRequestError, ConflictError, NotFoundError } from '../lib/errors.js'
 import type { OutboundGuard } from '../lib/outbound-guard.js';
 import type { OutboxRepo } from '../outbox/outbox-repo.js';
 import type { SecretBox } from '../secrets/secret-box.js';
+import { cloudApiTargets } from './cloud/cloud-types.js';
 import { mergeSecrets, presentHub, splitSecrets } from './hub-fns.js';
 import type { HubRepo, StoredHub } from './hub-repo.js';
 import type { Hub, HubInput, HubType } from './hub-types.js';
@@ -104,6 +105,8 @@ export function createHubService(deps: HubServiceDeps) {
     }
     const target = outboundTarget(input.type, input.settings as Record<string, unknown>);
     if (target) await guard.resolve(target.host, target.port);
+    for (const t of cloudApiTargets(input.type, input.settings as Record<string, unknown>))
+      await guard.resolve(t.host, t.port);
     const same = await repo.findByName(instanceId, input.name);
     if (same && same.id !== selfId) throw nameTaken(input.name);
   }

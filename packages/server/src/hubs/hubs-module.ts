@@ -147,6 +147,7 @@ export function createHubsModule(deps: HubsModuleDeps) {
     log: hubLog,
   });
 
+  const cloudObjects = createCloudObjectRepo(deps.db.kysely);
   const cloud = createCloudSync({
     hubs: repo,
     secretsOf: (i, id) => hubs.secretsOf(i, id),
@@ -154,7 +155,7 @@ export function createHubsModule(deps: HubsModuleDeps) {
     deviceCerts: pkiServices.deviceCerts,
     caRepo: pkiServices.caRepo,
     keystore: deps.keystore,
-    objects: createCloudObjectRepo(deps.db.kysely),
+    objects: cloudObjects,
     outbox: deps.outbox,
     guard: deps.guard,
     now,
@@ -234,6 +235,11 @@ export function createHubsModule(deps: HubsModuleDeps) {
     }),
     hubs.onChange((c) => {
       status.invalidate(c.instanceId);
+      // A removed cloud hub's records go with it (its objects in the cloud are the user's).
+      if (c.kind === 'deleted')
+        cloudObjects
+          .deleteOfHub(c.instanceId, c.hubId)
+          .catch((err) => hubLog.warn({ err }, 'cloud hubs: forgetting a removed hub failed'));
       broker
         .hubChanged(c.instanceId, c.hubId, c.kind)
         .catch((err) => hubLog.warn({ err }, 'mqtt: applying a hub change failed'));

@@ -45,3 +45,17 @@ export const CLOUD_TYPES: readonly StoredHub['type'][] = [
   'azure-iot-central',
 ];
 export const isCloudHub = (h: Pick<StoredHub, 'type'>): boolean => CLOUD_TYPES.includes(h.type);
+
+/**
+ * The API endpoints a cloud hub's settings make the platform call (beside the device endpoint
+ * `outboundTarget` names): checked through the outbound guard when the hub is saved.
+ */
+export function cloudApiTargets(
+  type: StoredHub['type'],
+  settings: Record<string, unknown>,
+): { host: string; port: number }[] {
+  const api = settings.apiEndpoint;
+  if ((type !== 'aws-iot-core' && type !== 'azure-iot-hub') || typeof api !== 'string') return [];
+  const u = new URL(api);
+  return [{ host: u.hostname, port: Number(u.port || 443) }];
+}
