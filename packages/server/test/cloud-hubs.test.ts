@@ -499,6 +499,38 @@ for (const dialect of TEST_DIALECTS) {
         });
     });
 
+    it('ok/a sync that failed half-way resumes where it stopped: nothing done twice', async () => {
+      const d = await testDevice();
+      await register(server, admin, batches.aws, d.deviceId);
+      const id = d.deviceId;
+      aws.failOnce.push(`PUT /things/${id}/principals`);
+      const r = await devicePost(server, '/device/v1/enrol', enrolBody(d), tlsAs(d));
+      expect(r.status, r.text).toBe(200);
+      const from = aws.calls.length;
+      await drain();
+      expect(aws.names(from)).toEqual([
+        `POST /things/${id}`,
+        `POST /policies/trustlink-${id}`,
+        'POST /certificate/register-no-ca',
+        `PUT /target-policies/trustlink-${id}`,
+      ]);
+      expect((await detail(id)).hubSync[0]).toMatchObject({ status: 'pending' });
+      expect(aws.refused.at(-1)).toMatchObject({
+        call: `PUT /things/${id}/principals`,
+        status: 500,
+      });
+      aws.refused.length = 0;
+      clock.advance(backoffMs(1) + 1000);
+      const mark = aws.calls.length;
+      await drain();
+      // The certificate is not registered again; attaching is repeated (AWS treats it as idempotent).
+      expect(aws.names(mark)).toEqual([
+        `PUT /target-policies/trustlink-${id}`,
+        `PUT /things/${id}/principals`,
+      ]);
+      expect((await detail(id)).hubSync[0]).toMatchObject({ status: 'done', lastError: null });
+    });
+
     it('fail/a wrong key: the status says the credentials were rejected, and syncs say why they wait', async () => {
       const put = (id: string, type: string, name: string, settings: Record<string, unknown>) =>
         req('PUT', `/api/v1/hubs/${id}`, { name, type, settings });
@@ -699,6 +731,47 @@ for (const dialect of TEST_DIALECTS) {
       ]);
       expect(aws.calls.at(-3)!.body.caCertificatePem).toBe(toPem(next.der));
       expect(aws.refused).toEqual([]);
+    });
+
+    it('ok/Azure IoT Hub with CA authentication: the identity trusts the CA; renewal needs no call', async () => {
+      const hub = await req('POST', '/api/v1/hubs', {
+        name: 'Azure CA',
+        type: 'azure-iot-hub',
+        settings: {
+          hostName: 'localhost',
+          sharedAccessPolicyName: 'registryReadWrite',
+          sharedAccessKey: AZURE_KEY,
+          authentication: 'ca',
+          apiEndpoint: azure.url(),
+          apiCaCertificate: azure.caPem,
+        },
+      });
+      expect(hub.status, hub.text).toBe(201);
+      const batch = await policyFor('Azure CA', hub.json<{ id: string }>().id);
+      const from = azure.calls.length;
+      const d = (await enrolIn(batch)).d;
+      await drain();
+      expect(azure.names(from)).toEqual([`PUT /devices/${d.deviceId}`]);
+      expect(azure.calls.at(-1)!.body).toEqual({
+        deviceId: d.deviceId,
+        status: 'enabled',
+        authentication: {
+          type: 'certificateAuthority',
+          x509Thumbprint: { primaryThumbprint: null, secondaryThumbprint: null },
+        },
+      });
+      // Other tests' devices may renew too: only this device's calls count.
+      const mine = () => azure.names(from).filter((n) => n.endsWith(`/${d.deviceId}`));
+      clock.advance(2.5 * HOUR);
+      await server.runtime.enrolment.jobs.runOnce();
+      await drain();
+      expect(mine()).toEqual([`PUT /devices/${d.deviceId}`]);
+      const r = await req('POST', `/api/v1/devices/${d.deviceId}/revoke`, { reason: 'superseded' });
+      expect(r.status, r.text).toBe(200);
+      await drain();
+      expect(mine()).toEqual([`PUT /devices/${d.deviceId}`, `PUT /devices/${d.deviceId}`]);
+      expect(azure.calls.at(-1)!.body).toMatchObject({ deviceId: d.deviceId, status: 'disabled' });
+      expect(azure.refused).toEqual([]);
     });
   });
 }

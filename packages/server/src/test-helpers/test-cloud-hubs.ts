@@ -69,6 +69,8 @@ function fakeEndpoint(handler: Handler) {
   let server: https.Server | undefined;
   let port = 0;
   const sockets = new Set<Socket>();
+  /** Calls ("METHOD /path") that fail once with a 500, as a service under strain would. */
+  const failOnce: string[] = [];
 
   async function onRequest(req: IncomingMessage, res: ServerResponse) {
     const chunks: Buffer[] = [];
@@ -78,7 +80,11 @@ function fakeEndpoint(handler: Handler) {
     const call = `${req.method} ${url.pathname}`;
     let out: Awaited<ReturnType<Handler>>;
     try {
-      out = await handler(req, url, raw);
+      const failing = failOnce.indexOf(call);
+      if (failing >= 0) {
+        failOnce.splice(failing, 1);
+        out = { status: 500, body: { message: 'injected failure' } };
+      } else out = await handler(req, url, raw);
     } catch (err) {
       out = { status: 500, body: { message: (err as Error).message } };
     }
@@ -108,6 +114,7 @@ function fakeEndpoint(handler: Handler) {
     caPem: cert,
     calls,
     refused,
+    failOnce,
     url: () => `https://127.0.0.1:${port}`,
     async start(): Promise<void> {
       server = https.createServer({ cert, key }, (req, res) => void onRequest(req, res));
