@@ -499,6 +499,39 @@ for (const dialect of TEST_DIALECTS) {
         });
     });
 
+    it('ok/a cloud down for longer than the retries: the sync gives up, then starts afresh and catches up', async () => {
+      await central.stop();
+      const d = (await enrol('central')).d;
+      // Twelve attempts, each when its backoff has passed (about 37 minutes in all).
+      await drain();
+      for (let n = 1; n < 12; n++) {
+        clock.advance(backoffMs(n) + 1000);
+        await drain();
+      }
+      expect((await detail(d.deviceId)).hubSync).toMatchObject([
+        { topic: 'hub.device-sync', status: 'failed' },
+      ]);
+      await central.start();
+      const retry = () =>
+        server.runtime.hubs.cloud.retryFailed(server.runtime.db.kysely, {
+          before: new Date(clock.now().getTime() - HOUR),
+        });
+      expect(await retry()).toBe(0); // it gave up just now
+      clock.advance(HOUR + backoffMs(12) + 1000);
+      expect(await retry()).toBe(1);
+      expect(await retry()).toBe(0); // the fresh intent covers it
+      const from = central.calls.length;
+      await drain();
+      expect(central.names(from)).toEqual([
+        `PUT /api/devices/${d.deviceId}`,
+        `PUT /api/devices/${d.deviceId}/attestation`,
+      ]);
+      expect((await detail(d.deviceId)).hubSync).toMatchObject([
+        { topic: 'hub.device-sync', status: 'done' },
+        { topic: 'hub.device-sync', status: 'failed' },
+      ]);
+    });
+
     it('ok/a sync that failed half-way resumes where it stopped: nothing done twice', async () => {
       const d = await testDevice();
       await register(server, admin, batches.aws, d.deviceId);

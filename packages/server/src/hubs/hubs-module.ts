@@ -35,6 +35,9 @@ export const HUB_DEVICE_REVOKED_TOPIC = 'hub.device-revoked';
 /** Outbox topic the enrolment service may write: put the device on its (managed) hub. */
 export const HUB_DEVICE_ENROLLED_TOPIC = 'hub.device-enrolled';
 
+/** A device sync that gave up is started afresh this long after its last attempt. */
+const RETRY_FAILED_AFTER_MS = 3600_000;
+
 const SYSTEM = { actor: { type: 'system' as const, name: 'hubs' } };
 
 export interface HubsModuleDeps {
@@ -157,6 +160,7 @@ export function createHubsModule(deps: HubsModuleDeps) {
     keystore: deps.keystore,
     objects: cloudObjects,
     outbox: deps.outbox,
+    deviceTopics: [HUB_DEVICE_SYNC_TOPIC, HUB_DEVICE_REVOKED_TOPIC],
     guard: deps.guard,
     now,
   });
@@ -236,6 +240,11 @@ export function createHubsModule(deps: HubsModuleDeps) {
     hubs.onChange((c) => {
       status.invalidate(c.instanceId);
       // A removed cloud hub's records go with it (its objects in the cloud are the user's).
+      // A changed hub (a key put right, an endpoint fixed) gets its given-up syncs again.
+      if (c.kind === 'updated')
+        cloud
+          .retryFailed(deps.db.kysely, { hubId: c.hubId, before: now() })
+          .catch((err) => hubLog.warn({ err }, 'cloud hubs: retrying failed syncs failed'));
       if (c.kind === 'deleted')
         cloudObjects
           .deleteOfHub(c.instanceId, c.hubId)
@@ -299,6 +308,11 @@ export function createHubsModule(deps: HubsModuleDeps) {
         cloud
           .retirePass(deps.db.kysely)
           .catch((err) => hubLog.warn({ err }, 'cloud hubs: retire pass failed'));
+        cloud
+          .retryFailed(deps.db.kysely, {
+            before: new Date(now().getTime() - RETRY_FAILED_AFTER_MS),
+          })
+          .catch((err) => hubLog.warn({ err }, 'cloud hubs: retrying failed syncs failed'));
       }, config.mqttReconcileSeconds * 1000);
       timer.unref();
       return port;

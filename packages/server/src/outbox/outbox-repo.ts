@@ -137,6 +137,24 @@ export function createOutboxRepo(db: Executor, dialect: DialectName) {
         .execute();
     },
 
+    /**
+     * Entries of these topics that gave up, whose last attempt was before `before`, oldest
+     * first: for domains that start them afresh once the outside system is back.
+     */
+    async failedOf(topics: string[], before: Date, limit = 500): Promise<OutboxEntry[]> {
+      if (!topics.length) return [];
+      const rows = await db
+        .selectFrom('outbox')
+        .selectAll()
+        .where('status', '=', 'failed')
+        .where('topic', 'in', topics)
+        .where('next_attempt_at', '<=', before.toISOString())
+        .orderBy('created_at')
+        .limit(limit)
+        .execute();
+      return rows.map(toEntry);
+    },
+
     /** The latest entries about one subject, newest first (e.g. a device's hub-sync state). */
     async forSubject(instanceId: string, subject: string, limit = 20): Promise<OutboxEntry[]> {
       const rows = await db

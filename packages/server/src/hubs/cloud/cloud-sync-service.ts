@@ -26,7 +26,9 @@ export interface CloudSyncDeps {
   caRepo: Pick<CaRepo, 'find'>;
   keystore: Pick<KeyStore, 'publicKey' | 'signer'>;
   objects: CloudObjectRepo;
-  outbox: Pick<OutboxRepo, 'enqueue' | 'forSubject'>;
+  outbox: Pick<OutboxRepo, 'enqueue' | 'forSubject' | 'failedOf'>;
+  /** Topics whose entries carry `{ hubId, deviceId }` and sync a device (revocation too). */
+  deviceTopics: string[];
   guard: OutboundGuard;
   now: () => Date;
 }
@@ -168,6 +170,32 @@ export function createCloudSync(deps: CloudSyncDeps) {
         );
         if (pending) continue;
         await enqueueSync(db, d.instanceId, d.hubId, d.deviceId, 'retire');
+        n++;
+      }
+      return n;
+    },
+    /**
+     * Starts afresh the device syncs that gave up (a cloud down for longer than the outbox's
+     * retries, a key that was wrong), when no newer intent for the device exists: all of one
+     * hub's when it has just been changed, or, periodically, those that failed an hour ago.
+     */
+    async retryFailed(db: Executor, opts: { hubId?: string; before: Date }): Promise<number> {
+      let n = 0;
+      for (const e of await deps.outbox.failedOf(deps.deviceTopics, opts.before)) {
+        const p = e.payload as { hubId?: unknown; deviceId?: unknown } | null;
+        if (typeof p?.hubId !== 'string' || typeof p.deviceId !== 'string') continue;
+        if (opts.hubId && p.hubId !== opts.hubId) continue;
+        const hub = await hubs.find(e.instanceId, p.hubId);
+        if (!hub || !isCloudHub(hub)) continue;
+        // A newer intent (pending, or done after this one failed) already covers the device:
+        // every sync brings the whole device in line, not just one step.
+        const [newest] = await deps.outbox.forSubject(e.instanceId, e.subject, 1);
+        if (newest && newest.id !== e.id) continue;
+        await deps.outbox.enqueue(
+          db,
+          { instanceId: e.instanceId, topic: e.topic, subject: e.subject, payload: e.payload },
+          now(),
+        );
         n++;
       }
       return n;
