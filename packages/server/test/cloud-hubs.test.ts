@@ -806,5 +806,21 @@ for (const dialect of TEST_DIALECTS) {
       expect(azure.calls.at(-1)!.body).toMatchObject({ deviceId: d.deviceId, status: 'disabled' });
       expect(azure.refused).toEqual([]);
     });
+
+    it('ok/with the worker running, a new certificate reaches the cloud at once, not at the next tick', async () => {
+      // A tick a minute away: only the kick after the commit can make these calls in time.
+      server.runtime.outboxWorker.start(60_000);
+      try {
+        const from = central.calls.length;
+        const d = (await enrol('central')).d;
+        await eventually(() => central.calls.length - from >= 2, 10_000, 'the Central calls');
+        expect(central.names(from)).toEqual([
+          `PUT /api/devices/${d.deviceId}`,
+          `PUT /api/devices/${d.deviceId}/attestation`,
+        ]);
+      } finally {
+        await server.runtime.outboxWorker.stop();
+      }
+    });
   });
 }

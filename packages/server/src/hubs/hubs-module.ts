@@ -236,6 +236,9 @@ export function createHubsModule(deps: HubsModuleDeps) {
     deps.deviceEvents.on(async (e) => {
       if (e.type === 'revoked') await broker.evictDevice(e.instanceId, e.deviceId);
       if (e.type === 'enrolled') await deviceEnrolled(e.instanceId, e.deviceId);
+      // A cloud hub should know a new certificate before the device tries it: its sync
+      // intent (committed with the certificate) runs now, not at the worker's next tick.
+      if (e.type === 'certificate-issued') deps.outboxWorker.kick();
     }),
     hubs.onChange((c) => {
       status.invalidate(c.instanceId);

@@ -77,6 +77,15 @@ export function createOutboxWorker(opts: OutboxWorkerOptions) {
       handlers.set(topic, handler);
     },
     runOnce,
+    /**
+     * Runs what is due now rather than at the next tick, when the worker is started (tests
+     * that drive the outbox themselves stop it): for intents whose effect a device may need at
+     * once, such as its new certificate on a cloud hub.
+     */
+    kick(): void {
+      if (!timer) return;
+      runOnce().catch((err) => opts.log.error({ err }, 'outbox run failed'));
+    },
     start(intervalMs = 2000) {
       timer = setInterval(() => {
         runOnce().catch((err) => opts.log.error({ err }, 'outbox run failed'));
