@@ -33,7 +33,7 @@ import {
   type CloudConnector,
   type DeviceSyncPlan,
 } from '../cloud/cloud-types.js';
-import { guardedAgent } from '../cloud/guarded-agent.js';
+import { checkLiteralEndpoint, guardedAgent } from '../cloud/guarded-agent.js';
 import { awsCertificateId, policyNameOf, renderPolicy } from './aws-iot-fns.js';
 
 export interface AwsSettings {
@@ -108,6 +108,7 @@ export function createAwsIotConnector(deps: AwsConnectorDeps): CloudConnector {
   });
   // Each command's type is its own; one generic wrapper translates refusals.
   const send = async <T>(cmd: unknown): Promise<T> => {
+    await checkLiteralEndpoint(deps.guard, new URL(endpoint));
     try {
       return (await client.send(cmd as never)) as T;
     } catch (err) {

@@ -36,7 +36,7 @@ export function createAzureIotCentralConnector(deps: {
   const call = (method: 'GET' | 'PUT' | 'PATCH', path: string, what: string, body?: unknown) => {
     const u = new URL(path, base);
     u.searchParams.set('api-version', IOT_CENTRAL_API_VERSION);
-    return cloudRequest(agent, u, {
+    return cloudRequest(deps.guard, agent, u, {
       method,
       headers: { authorization: deps.secrets.apiToken ?? '' },
       body,

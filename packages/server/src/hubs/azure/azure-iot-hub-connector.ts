@@ -77,7 +77,7 @@ export function createAzureIotHubConnector(deps: {
     exists: boolean,
   ): Promise<void> {
     const call = (ifMatch: boolean) =>
-      cloudRequest(agent, url(`/devices/${encodeURIComponent(deviceId)}`), {
+      cloudRequest(deps.guard, agent, url(`/devices/${encodeURIComponent(deviceId)}`), {
         method: 'PUT',
         headers: { authorization: auth(), ...(ifMatch ? { 'if-match': '*' } : {}) },
         body: { deviceId, ...body },
@@ -163,7 +163,7 @@ export function createAzureIotHubConnector(deps: {
     async registerCa() {},
     async check() {
       try {
-        const r = await cloudRequest(agent, url('/statistics/service'), {
+        const r = await cloudRequest(deps.guard, agent, url('/statistics/service'), {
           method: 'GET',
           headers: { authorization: auth() },
           what: 'IoT Hub service statistics',

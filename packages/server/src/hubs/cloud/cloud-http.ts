@@ -1,5 +1,7 @@
 import https from 'node:https';
+import type { OutboundGuard } from '../../lib/outbound-guard.js';
 import { CredentialsRejectedError } from './cloud-types.js';
+import { checkLiteralEndpoint } from './guarded-agent.js';
 
 export interface CloudResponse {
   status: number;
@@ -23,7 +25,8 @@ export class CloudCallError extends Error {
  * One JSON request to a cloud's REST API over the given (guarded) agent. 401 and 403 become
  * CredentialsRejectedError; other non-2xx statuses a CloudCallError unless `accept` lists them.
  */
-export function cloudRequest(
+export async function cloudRequest(
+  guard: OutboundGuard,
   agent: https.Agent,
   url: URL,
   opts: {
@@ -35,6 +38,7 @@ export function cloudRequest(
     timeoutMs?: number;
   },
 ): Promise<CloudResponse> {
+  await checkLiteralEndpoint(guard, url);
   const payload = opts.body === undefined ? undefined : Buffer.from(JSON.stringify(opts.body));
   return new Promise((resolve, reject) => {
     const req = https.request(

@@ -1,5 +1,5 @@
 import https from 'node:https';
-import type { LookupFunction } from 'node:net';
+import { isIP, type LookupFunction } from 'node:net';
 import type { OutboundGuard } from '../../lib/outbound-guard.js';
 
 /**
@@ -23,4 +23,13 @@ export function guardedAgent(guard: OutboundGuard, port: number, ca?: string | n
     );
   };
   return new https.Agent({ keepAlive: false, lookup, ...(ca ? { ca } : {}) });
+}
+
+/**
+ * Node connects to an IP-literal host without a lookup, so the agent's guard never sees it:
+ * such endpoints are checked here, before each piece of work.
+ */
+export async function checkLiteralEndpoint(guard: OutboundGuard, url: URL): Promise<void> {
+  const host = url.hostname.replace(/^\[|\]$/g, '');
+  if (isIP(host)) await guard.resolve(host, Number(url.port || 443));
 }
