@@ -23,6 +23,7 @@ import { createSoftHsmToken, type SoftHsmToken } from '../src/test-helpers/softh
 import { startSwtpm, type Swtpm } from '../src/test-helpers/swtpm.js';
 import {
   agent,
+  agentAsync,
   certificateSpki,
   freePort,
   localApi,
@@ -160,6 +161,8 @@ describe('trustlink-agent run with PKCS#11 (SoftHSM2), platform on PostgreSQL', 
   const servers: TestServer[] = [];
   beforeAll(() => {
     token = createSoftHsmToken('agent-run', '3579');
+    // The test reads the token's key itself too; SoftHSM2 finds its token directory by this.
+    process.env.SOFTHSM2_CONF = token.env.SOFTHSM2_CONF;
   });
   afterAll(async () => {
     for (const s of servers) await s.close({ keepData: true }).catch(() => undefined);
@@ -244,8 +247,8 @@ describe('trustlink-agent run with PKCS#11 (SoftHSM2), platform on PostgreSQL', 
       const next = renewed.json<{ generation: number; certificate: { serial: string } }>();
       expect(next.generation).toBeGreaterThan(before.generation);
       expect(next.certificate.serial).not.toBe(before.certificate.serial);
-      expect(daemon.lines.join('\n')).toMatch(/info renewing the certificate/);
-      expect(daemon.lines.join('\n')).toMatch(/info certificate renewed serial=/);
+      await daemon.waitFor(/info renewing the certificate/);
+      await daemon.waitFor(/info certificate renewed serial=/);
       const shown = statusOf(cfg.file, agentEnv);
       expect(shown.certificate?.serial).not.toBe(enrolled.certificate.serial);
       expect(
@@ -256,7 +259,7 @@ describe('trustlink-agent run with PKCS#11 (SoftHSM2), platform on PostgreSQL', 
       await daemon.stop();
     }
     // Restarted, the agent carries on from its state: no second enrolment.
-    const once = agent(['run', '--once', '--config', cfg.file], agentEnv);
+    const once = await agentAsync(['run', '--once', '--config', cfg.file], agentEnv);
     expect(once.code, once.stderr).toBe(0);
     expect(once.stderr).not.toMatch(/enrolling/);
     expect(statusOf(cfg.file, agentEnv)).toMatchObject({ deviceId, state: 'enrolled' });
@@ -280,7 +283,7 @@ describe('trustlink-agent run with the file key store, platform on SQLite', () =
       keyStore: { type: 'file' },
     });
     expect(agent(['manufacture', '--config', cfg.file]).code).toBe(0);
-    const r = agent(['run', '--once', '--config', cfg.file]);
+    const r = await agentAsync(['run', '--once', '--config', cfg.file]);
     expect(r.code).toBe(RUN_EXIT.untrusted);
     expect(r.stderr).toMatch(
       /refusing https:\/\/localhost:\d+: the chain ends at ".*", which is not the pinned root "CN=bootstrap" \(pinned root: .*root-ca\.pem\)/,
@@ -300,7 +303,7 @@ describe('trustlink-agent run with the file key store, platform on SQLite', () =
     });
     const made = agent(['manufacture', '--config', cfg.file]);
     await register(server, admin, batchId, made.stdout.trim());
-    const r = agent(['run', '--once', '--config', cfg.file]);
+    const r = await agentAsync(['run', '--once', '--config', cfg.file]);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toMatch(/warn|development/i);
     const keyPem = readFileSync(path.join(cfg.stateDir, 'identity-key.pem'), 'utf8');
