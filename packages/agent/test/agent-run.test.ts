@@ -360,3 +360,53 @@ describe('trustlink-agent run with the file key store, platform on SQLite', () =
     expect(Math.abs(Date.parse(state.timeFloor!) - Date.now())).toBeLessThan(120_000);
   });
 });
+
+describe("trustlink-agent run and the platform's automatic renewal, platform on SQLite", () => {
+  let server: TestServer;
+  // The platform's clock runs with real time, plus whatever the test adds to it.
+  let ahead = 0;
+  beforeAll(async () => {
+    server = await startTestServer('sqlite', { now: () => new Date(Date.now() + ahead) });
+  });
+  afterAll(async () => server?.close());
+
+  it('ok/a new serial at check-in: the agent fetches the certificate the platform renewed', async () => {
+    const { admin } = await createTestUsers(server);
+    const { batchId } = await createPolicyAndBatch(server, admin, 'Agent auto renew', {
+      lifetime: { value: 3, unit: 'minutes' },
+      autoRenew: true,
+    });
+    const cfg = writeAgentConfig(path.join(root, 'auto'), {
+      platformUrl: server.deviceUrl,
+      rootPem: server.rootPem,
+      keyStore: { type: 'file' },
+    });
+    const made = agent(['manufacture', '--config', cfg.file]);
+    await register(server, admin, batchId, made.stdout.trim());
+    const daemon = startAgent(cfg.file);
+    try {
+      const enrolled = await daemon.waitFor(/info certificate enrolled serial=/);
+      const first = /serial=([0-9a-f]+)/.exec(enrolled)![1]!;
+      // Due about 20 s after issue; the platform gets there first, 30 s ahead.
+      ahead = 30_000;
+      expect((await server.runtime.enrolment.jobs.runOnce()).renewed).toBe(1);
+      await daemon.waitFor(/info the platform has a newer certificate serial=/);
+      const fetched = await daemon.waitFor(
+        /info certificate fetched after automatic renewal serial=/,
+      );
+      const second = /serial=([0-9a-f]+)/.exec(fetched)![1]!;
+      expect(second).not.toBe(first);
+      expect(daemon.lines.join('\n')).not.toMatch(/renewing the certificate/);
+      const creds = JSON.parse(
+        readFileSync(path.join(cfg.credentialsDir, 'credentials.json'), 'utf8'),
+      );
+      expect(creds).toMatchObject({ generation: 2, certificate: { serial: second } });
+      const keyPem = readFileSync(path.join(cfg.stateDir, 'identity-key.pem'), 'utf8');
+      expect(
+        certificateSpki(path.join(cfg.credentialsDir, 'certificate.pem')).equals(pemSpki(keyPem)),
+      ).toBe(true);
+    } finally {
+      await daemon.stop();
+    }
+  });
+});
