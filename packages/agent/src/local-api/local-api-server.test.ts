@@ -5,7 +5,11 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CredentialsIndex } from '../run/credentials-writer.js';
-import { PlatformProblemError, PlatformUnreachableError } from '../run/run-errors.js';
+import {
+  NotEnrolledError,
+  PlatformProblemError,
+  PlatformUnreachableError,
+} from '../run/run-errors.js';
 import { createRunLog } from '../run/run-log.js';
 import type { StatusReport } from '../state/status-report.js';
 import { createLocalApi } from './local-api-server.js';
@@ -101,6 +105,10 @@ describe('local API', () => {
     expect(JSON.parse(r.text).detail).toMatch(/no database-direct connection for this device/);
     tokenError = new PlatformUnreachableError('cannot reach https://x: ECONNREFUSED');
     expect((await call('POST', '/v1/database-token')).status).toBe(503);
+    tokenError = new NotEnrolledError();
+    const early = await call('POST', '/v1/database-token');
+    expect(early.status).toBe(503);
+    expect(JSON.parse(early.text).title).toBe('not enrolled yet');
   });
 
   it('fail/bad queries, methods and paths', async () => {

@@ -6,6 +6,7 @@ import type { DatabaseTokenResponse } from '@trustlink/protocol';
 import type { CredentialsIndex } from '../run/credentials-writer.js';
 import {
   DeviceRevokedError,
+  NotEnrolledError,
   PlatformProblemError,
   PlatformUnreachableError,
   PlatformUntrustedError,
@@ -115,6 +116,13 @@ export function createLocalApi(opts: { socketPath: string; source: LocalApiSourc
       send(res, 200, await source.databaseToken());
     } catch (err) {
       if (err instanceof DeviceRevokedError) return problem(res, 403, 'device revoked');
+      if (err instanceof NotEnrolledError)
+        return problem(
+          res,
+          503,
+          'not enrolled yet',
+          'the agent has no certificate yet; retry later',
+        );
       if (err instanceof PlatformProblemError && err.status === 404)
         return problem(
           res,

@@ -22,7 +22,12 @@ import {
 } from './credentials-writer.js';
 import { createDeviceApiClient, type DeviceApiClient } from './device-api-client.js';
 import { createPlatformTransport } from './platform-transport.js';
-import { DeviceRevokedError, PlatformProblemError, PlatformUntrustedError } from './run-errors.js';
+import {
+  DeviceRevokedError,
+  NotEnrolledError,
+  PlatformProblemError,
+  PlatformUntrustedError,
+} from './run-errors.js';
 import type { RunLog } from './run-log.js';
 import { createTrustedClock, type TrustedClock } from './trusted-clock.js';
 import { loggingUpdateHandler, type UpdateHandler } from './update-handler.js';
@@ -407,7 +412,9 @@ export function createAgentDaemon(deps: AgentDaemonDeps) {
     status: (): StatusReport => statusReportOf(config, state),
     /** Called with the new index when the credentials change, and 'revoked' at revocation. */
     events,
-    databaseToken: () => api.databaseToken(),
+    /** A database-direct token; only an enrolled device can ask for one. */
+    databaseToken: () =>
+      state.phase === 'enrolled' ? api.databaseToken() : Promise.reject(new NotEnrolledError()),
   };
 }
 export type AgentDaemon = ReturnType<typeof createAgentDaemon>;

@@ -37,3 +37,11 @@ export class PlatformProblemError extends Error {
     super(message);
   }
 }
+
+/** Asked for something that needs a certificate before the device has enrolled. */
+export class NotEnrolledError extends Error {
+  override name = 'NotEnrolledError';
+  constructor(message = 'the agent has not enrolled yet') {
+    super(message);
+  }
+}
