@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process';
+import { verifyManifest } from '@trustlink/protocol';
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -14,6 +15,8 @@ import { startTestServer, type TestServer } from '../../server/src/test-helpers/
 import { parseAgentConfig } from '../src/config/agent-config.js';
 import { openKeyStore } from '../src/keystore/open-key-store.js';
 import { createAgentDaemon } from '../src/run/agent-daemon.js';
+import { problemError } from '../src/run/device-api-client.js';
+import type { UpdateHandler } from '../src/run/update-handler.js';
 import { RUN_EXIT } from '../src/run/run-command.js';
 import { PlatformUntrustedError } from '../src/run/run-errors.js';
 import { createRunLog } from '../src/run/run-log.js';
@@ -358,6 +361,65 @@ describe('trustlink-agent run with the file key store, platform on SQLite', () =
     expect(state.phase).toBe('enrolled');
     // The floor is the platform's time, not the board's 1970.
     expect(Math.abs(Date.parse(state.timeFloor!) - Date.now())).toBeLessThan(120_000);
+  });
+
+  it("ok/an offered update reaches the update handler, which fetches the manifest with the agent's session", async () => {
+    const { admin } = await createTestUsers(server);
+    const fw = firmwareApi(server, admin);
+    const batchId = await fw.batch('Agent update seam');
+    const dir = path.join(root, 'update-seam');
+    const made = writeAgentConfig(dir, {
+      platformUrl: server.deviceUrl,
+      rootPem: server.rootPem,
+      keyStore: { type: 'file' },
+    });
+    const id = agent(['manufacture', '--config', made.file]).stdout.trim();
+    await register(server, admin, batchId, id);
+    const firmware = await fw.upload(
+      'name=seam&version=2.0.0&securityVersion=2&format=raw&input=binary',
+      Buffer.alloc(500, 2),
+    );
+    const key = await fw.signingKey('seam key', 'P-256');
+    expect((await fw.assign(batchId, firmware.id, key.id)).status).toBe(200);
+
+    const seen: { id: string; manifest: string; verified: boolean }[] = [];
+    const handler: UpdateHandler = {
+      async handle(update, ctx) {
+        const res = await ctx.api.sessionRequest({ method: 'GET', path: update.manifestUrl });
+        if (res.status !== 200) throw problemError('manifest', res);
+        const jws = res.body.toString('utf8').trim().replace(/^"|"$/g, '');
+        const v = verifyManifest(jws, {
+          publicKeySpki: Buffer.from(ctx.signing!.publicKey, 'base64url'),
+          expected: {
+            instanceId: ctx.instanceId,
+            deviceId: ctx.deviceId,
+            batchId: ctx.batchId,
+            hardware: {},
+            installedSecurityVersion: 0,
+            now: ctx.now(),
+          },
+        });
+        seen.push({ id: update.id, manifest: jws, verified: v.ok });
+      },
+    };
+    const config = parseAgentConfig(JSON.parse(readFileSync(made.file, 'utf8')), made.file);
+    const daemon = createAgentDaemon({
+      config,
+      store: openKeyStore(config, { env: {}, warn: () => {} }),
+      log: createRunLog(() => {}),
+      updateHandler: handler,
+    });
+    await daemon.init();
+    expect(await daemon.run({ once: true })).toBe('ok');
+    expect(seen).toHaveLength(1);
+    expect(seen[0]!.verified).toBe(true);
+    expect(readAgentState(made.stateDir)!.update).toMatchObject({
+      id: seen[0]!.id,
+      state: 'handled',
+    });
+    // Handled once: the next check-in offers the same update and the handler is not called again.
+    expect(await daemon.run({ once: true })).toBe('ok');
+    expect(seen).toHaveLength(1);
   });
 });
 

@@ -29,6 +29,13 @@ const SESSION_MARGIN_MS = 60_000;
 export type StatusResult =
   { notModified: true } | { notModified: false; etag?: string; body: StatusResponse };
 
+export interface SessionRequest {
+  method: 'GET' | 'POST';
+  path: string;
+  headers?: Record<string, string>;
+  body?: Buffer;
+}
+
 export interface DeviceApiClientDeps {
   transport: PlatformTransport;
   /** The identity key as a protocol signer (the key store signs; the key never leaves it). */
@@ -143,25 +150,26 @@ export function createDeviceApiClient(deps: DeviceApiClientDeps) {
   }
 
   /** A request with the bearer session; a refused session is reopened once. */
-  async function withSession(req: {
-    method: 'GET' | 'POST';
-    path: string;
-    headers?: Record<string, string>;
-    body?: Buffer;
-  }): Promise<PlatformResponse> {
+  async function withSession(
+    req: SessionRequest,
+    opts: { maxResponseBytes?: number } = {},
+  ): Promise<PlatformResponse> {
     for (let attempt = 0; ; attempt++) {
       const token =
         session && session.expiresAt - SESSION_MARGIN_MS > deps.now().getTime()
           ? session.token
           : await openSession();
-      const res = await transport.request({
-        ...req,
-        headers: {
-          ...(req.body ? { 'content-type': 'application/json' } : {}),
-          ...req.headers,
-          authorization: `Bearer ${token}`,
+      const res = await transport.request(
+        {
+          ...req,
+          headers: {
+            ...(req.body ? { 'content-type': 'application/json' } : {}),
+            ...req.headers,
+            authorization: `Bearer ${token}`,
+          },
         },
-      });
+        opts,
+      );
       if (res.status === 401 && attempt === 0) {
         session = undefined;
         continue;
@@ -172,6 +180,19 @@ export function createDeviceApiClient(deps: DeviceApiClientDeps) {
 
   return {
     challenge,
+
+    /**
+     * Any device API request under `/device/v1/` with the agent's session (for the update
+     * handler: manifests, images, reports). The answer comes back whatever its status;
+     * `problemError` turns a refusal into the error the agent understands.
+     */
+    sessionRequest(
+      req: SessionRequest,
+      opts: { maxResponseBytes?: number } = {},
+    ): Promise<PlatformResponse> {
+      if (!req.path.startsWith(`${API}/`)) throw new Error(`not a device API path: ${req.path}`);
+      return withSession(req, opts);
+    },
 
     /** Enrols with a proof by the identity key (`spki=`): the CSR is for the identity key. */
     async enrol(csrDer: Buffer): Promise<EnrolResponse> {

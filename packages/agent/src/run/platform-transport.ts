@@ -26,7 +26,10 @@ export interface PlatformRequest {
 export interface PlatformTransport {
   /** Host name the proofs are bound to: the platform URL's host, lower case, without port. */
   readonly host: string;
-  request(req: PlatformRequest, opts?: { timeUnknown?: boolean }): Promise<PlatformResponse>;
+  request(
+    req: PlatformRequest,
+    opts?: { timeUnknown?: boolean; maxResponseBytes?: number },
+  ): Promise<PlatformResponse>;
 }
 
 /**
@@ -101,9 +104,10 @@ export function createPlatformTransport(opts: {
 
   async function request(
     req: PlatformRequest,
-    ropts: { timeUnknown?: boolean } = {},
+    ropts: { timeUnknown?: boolean; maxResponseBytes?: number } = {},
   ): Promise<PlatformResponse> {
     const socket = await connect(ropts.timeUnknown ?? false);
+    const maxBytes = ropts.maxResponseBytes ?? MAX_RESPONSE_BYTES;
     return new Promise((resolve, reject) => {
       const r = http.request(
         {
@@ -124,7 +128,7 @@ export function createPlatformTransport(opts: {
           let size = 0;
           res.on('data', (c: Buffer) => {
             size += c.length;
-            if (size > MAX_RESPONSE_BYTES) {
+            if (size > maxBytes) {
               res.destroy(new Error('answer too large'));
               return;
             }

@@ -18,7 +18,12 @@ export interface UpdateContext {
   batchId: string;
   /** The batch's manifest signing key from enrolment (verify manifests with it). */
   signing: SigningBlock | undefined;
-  /** The device API over the pinned connection, authenticated with the agent's session. */
+  /**
+   * The device API over the pinned connection, authenticated with the agent's session:
+   * `api.sessionRequest({ method, path, headers?, body? }, { maxResponseBytes? })` for the
+   * update routes; `problemError(what, res)` (device-api-client.ts) turns a refusal into the
+   * error the agent understands (a DeviceRevokedError stops the agent).
+   */
   api: DeviceApiClient;
   /** The agent's trusted time (signed time on a device without a clock). */
   now(): Date;
