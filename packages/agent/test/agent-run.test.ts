@@ -299,10 +299,14 @@ describe('trustlink-agent run with the file key store, platform on SQLite', () =
   it('ok/run --once enrols a pre-registered device; the certificate is for the file key', async () => {
     const { admin } = await createTestUsers(server);
     const { batchId } = await createPolicyAndBatch(server, admin, 'Agent file');
+    const hookOut = path.join(root, 'file-hook.txt');
     const cfg = writeAgentConfig(path.join(root, 'file'), {
       platformUrl: server.deviceUrl,
       rootPem: server.rootPem,
       keyStore: { type: 'file' },
+      hooks: {
+        credentialsUpdated: ['/bin/sh', '-c', 'echo "$TRUSTLINK_CREDENTIALS_DIR" > "$0"', hookOut],
+      },
     });
     const made = agent(['manufacture', '--config', cfg.file]);
     await register(server, admin, batchId, made.stdout.trim());
@@ -317,6 +321,8 @@ describe('trustlink-agent run with the file key store, platform on SQLite', () =
       readFileSync(path.join(cfg.credentialsDir, 'credentials.json'), 'utf8'),
     );
     expect(creds.key).toEqual({ type: 'file', path: path.join(cfg.stateDir, 'identity-key.pem') });
+    // The hook ran once the new certificate was in place, told where to find it.
+    expect(readFileSync(hookOut, 'utf8').trim()).toBe(cfg.credentialsDir);
     // The key file stays where it was: the credentials directory only names it.
     expectNoPrivateKeyFiles(cfg.credentialsDir);
   });
@@ -470,5 +476,50 @@ describe("trustlink-agent run and the platform's automatic renewal, platform on 
     } finally {
       await daemon.stop();
     }
+  });
+
+  it('ok/expired while away: renews with a proof within the grace period, enrols again after it', async () => {
+    ahead = 0;
+    const { admin } = await createTestUsers(server);
+    const { batchId } = await createPolicyAndBatch(server, admin, 'Agent expiry', {
+      lifetime: { value: 3, unit: 'minutes' },
+      renewGracePeriod: { value: 1, unit: 'minutes' },
+    });
+    const made = writeAgentConfig(path.join(root, 'expiry'), {
+      platformUrl: server.deviceUrl,
+      rootPem: server.rootPem,
+      keyStore: { type: 'file' },
+    });
+    await register(
+      server,
+      admin,
+      batchId,
+      agent(['manufacture', '--config', made.file]).stdout.trim(),
+    );
+    const config = parseAgentConfig(JSON.parse(readFileSync(made.file, 'utf8')), made.file);
+    const lines: string[] = [];
+    // The device's clock and the platform's move on together, as if the device had been off.
+    const daemon = createAgentDaemon({
+      config,
+      store: openKeyStore(config, { env: {}, warn: () => {} }),
+      log: createRunLog((l) => lines.push(l)),
+      systemClock: () => new Date(Date.now() + ahead),
+    });
+    await daemon.init();
+    const serial = () => readAgentState(made.stateDir)!.certificate!.serial;
+    expect(await daemon.run({ once: true })).toBe('ok');
+    const first = serial();
+
+    ahead = 3.5 * 60_000; // expired half a minute ago: within the minute of grace
+    expect(await daemon.run({ once: true })).toBe('ok');
+    expect(lines.join('')).toMatch(/info certificate expired: renewing with a proof/);
+    const second = serial();
+    expect(second).not.toBe(first);
+
+    ahead += 5 * 60_000; // the renewed one (3 minutes) is now past its grace too
+    expect(await daemon.run({ once: true })).toBe('ok');
+    expect(lines.join('')).toMatch(/warn renewal after expiry refused .*enrolling again/);
+    expect(serial()).not.toBe(second);
+    expect(readAgentState(made.stateDir)!.phase).toBe('enrolled');
   });
 });

@@ -313,8 +313,17 @@ export function createAgentDaemon(deps: AgentDaemonDeps) {
     if (state.phase === 'unenrolled') await enrol();
     const cert = state.certificate!;
     const now = clock.now().getTime();
-    if (now >= Date.parse(cert.notAfter)) await renew(true);
-    else if (now >= Date.parse(cert.renewAt)) await renew(false);
+    if (now >= Date.parse(cert.notAfter)) {
+      try {
+        await renew(true);
+      } catch (err) {
+        // Past the policy's grace period an expired device renews no more: it enrols again,
+        // under the enrolment rules (its ID is still registered in its batch).
+        if (!(err instanceof PlatformProblemError && err.status === 401)) throw err;
+        log.warn('renewal after expiry refused (past the grace period?): enrolling again');
+        await enrol();
+      }
+    } else if (now >= Date.parse(cert.renewAt)) await renew(false);
     await checkIn();
   }
 
