@@ -9,6 +9,11 @@ import { createCsr, toPem } from './identity/csr-builder.js';
 import { deviceIdOf } from './identity/device-id.js';
 import { NoIdentityKeyError } from './keystore/key-store-errors.js';
 import { openKeyStore } from './keystore/open-key-store.js';
+import { runCommand } from './run/run-command.js';
+import { createRunLog } from './run/run-log.js';
+import { readAgentState } from './state/agent-state.js';
+import { readIdentityState } from './state/identity-state.js';
+import { formatStatusReport, statusReportOf } from './state/status-report.js';
 
 // Standard output carries only the result (a device ID, a PEM) so scripts can capture it;
 // notes, warnings and errors go to standard error.
@@ -82,6 +87,44 @@ program
       if (!key) throw new NoIdentityKeyError();
       const csr = await createCsr(store, opts.cn ?? deviceIdOf(key.spkiDer));
       process.stdout.write(toPem(csr));
+    }),
+  );
+
+program
+  .command('run')
+  .description(
+    'operating mode: enrol, keep the certificate current, check in, serve the local API (a daemon; see docs/agent.md)',
+  )
+  .option(...configOption)
+  .option('--once', 'one cycle (enrol or renew when due, check in), then exit with its result')
+  .action(
+    action(async (opts: { config?: string; once?: boolean }) => {
+      const { config, store } = openFrom(opts);
+      process.exitCode = await runCommand(config, store, {
+        once: opts.once ?? false,
+        log: createRunLog(),
+      });
+    }),
+  );
+
+program
+  .command('status')
+  .description('device ID, state, certificate expiry, last check-in and update state')
+  .option(...configOption)
+  .option('--json', 'one JSON object instead of lines for people')
+  .action(
+    action(async (opts: { config?: string; json?: boolean }) => {
+      const config = loadAgentConfig(configFileFrom(opts.config, process.env));
+      // Read from the state directory only: status works while the daemon runs, or without it.
+      const state = readAgentState(config.stateDir);
+      const report = statusReportOf(
+        config,
+        state,
+        state?.deviceId ?? readIdentityState(config.stateDir)?.deviceId ?? null,
+      );
+      process.stdout.write(
+        opts.json ? JSON.stringify(report, null, 2) + '\n' : formatStatusReport(report),
+      );
     }),
   );
 

@@ -186,11 +186,45 @@ export const agentConfigSchema = z
     checkInIntervalSeconds: z
       .number()
       .int()
-      .min(60)
+      .min(1)
       .max(7 * 86_400)
       .default(3600)
       .describe(
-        'Seconds between check-ins in operating mode (the platform may ask for less often).',
+        'Seconds between check-ins in operating mode, each varied by up to 10% (jitter) so a fleet does not call at once. Values below 60 are for tests.',
+      ),
+    retryInitialSeconds: z
+      .number()
+      .min(0.1)
+      .max(3600)
+      .default(5)
+      .describe(
+        'First wait after a failed call to the platform (unreachable, 5xx, 429); each further failure doubles it, with jitter, up to `retryMaxSeconds`.',
+      ),
+    retryMaxSeconds: z
+      .number()
+      .min(0.1)
+      .max(86_400)
+      .default(900)
+      .describe('Longest wait between retries while the platform cannot be reached.'),
+    runDir: z
+      .string()
+      .min(1)
+      .default('/run/trustlink-agent')
+      .describe(
+        "Directory of the local API socket `agent.sock` (mode 0660) and, by default, the credentials directory; created with mode 0750 so members of the agent's group can reach them.",
+      ),
+    credentialsDir: z
+      .string()
+      .min(1)
+      .optional()
+      .describe(
+        'Directory where `run` writes what applications need (certificate, CA bundle, hub settings, key reference; never key bytes). Unset: `credentials` in `runDir`. Rewritten from the state directory at every start.',
+      ),
+    timeSource: z
+      .enum(['auto', 'system', 'platform'])
+      .default('auto')
+      .describe(
+        "Where the agent's idea of the time comes from: `system` (the clock), `platform` (signed time from the platform, for devices without a real-time clock), or `auto`: the clock, unless it is behind the persisted time floor, then signed time. The floor never moves backwards.",
       ),
     hooks,
   })

@@ -25,6 +25,13 @@ describe('agent config', () => {
       parent: 'owner',
     });
     expect(c.hooks.timeoutSeconds).toBe(900);
+    expect(c).toMatchObject({
+      runDir: '/run/trustlink-agent',
+      credentialsDir: '/run/trustlink-agent/credentials',
+      retryInitialSeconds: 5,
+      retryMaxSeconds: 900,
+      timeSource: 'auto',
+    });
     expect(Object.isFrozen(c.keyStore)).toBe(true);
   });
 
@@ -106,7 +113,17 @@ describe('agent config', () => {
       { ...base, keyStore: { type: 'pkcs11', module: '/m.so', tokenLabel: 't', pin: '1234' } },
       /unknown option keyStore\.pin$/,
     ],
-    ['fail/check-in too often', { ...base, checkInIntervalSeconds: 5 }, /checkInIntervalSeconds: /],
+    [
+      'fail/check-in interval of 0',
+      { ...base, checkInIntervalSeconds: 0 },
+      /checkInIntervalSeconds: /,
+    ],
+    [
+      'fail/retry cap below the first wait',
+      { ...base, retryInitialSeconds: 10, retryMaxSeconds: 5 },
+      /retryMaxSeconds: must not be below retryInitialSeconds/,
+    ],
+    ['fail/unknown time source', { ...base, timeSource: 'ntp' }, /timeSource: /],
     [
       'fail/hook through a shell-relative path',
       { ...base, hooks: { install: ['install.sh'] } },

@@ -44,6 +44,11 @@ export function parseAgentConfig(data: unknown, file: string): Readonly<AgentCon
   if (!parsed.success) {
     throw new ConfigError(`configuration: ${file}: ${describeIssue(parsed.error.issues[0], data)}`);
   }
+  if (parsed.data.retryMaxSeconds < parsed.data.retryInitialSeconds) {
+    throw new ConfigError(
+      `configuration: ${file}: retryMaxSeconds: must not be below retryInitialSeconds (${parsed.data.retryInitialSeconds})`,
+    );
+  }
   return deepFreeze(resolvePaths(parsed.data, path.dirname(path.resolve(file))));
 }
 
@@ -83,7 +88,18 @@ function resolvePaths(config: AgentConfig, base: string): AgentConfig {
   } else {
     keyStore = { ...ks, path: ks.path ? abs(ks.path) : path.join(stateDir, 'identity-key.pem') };
   }
-  return { ...config, rootCaFile: abs(config.rootCaFile), stateDir, keyStore };
+  const runDir = abs(config.runDir);
+  const credentialsDir = config.credentialsDir
+    ? abs(config.credentialsDir)
+    : path.join(runDir, 'credentials');
+  return {
+    ...config,
+    rootCaFile: abs(config.rootCaFile),
+    stateDir,
+    runDir,
+    credentialsDir,
+    keyStore,
+  };
 }
 
 function deepFreeze<T>(value: T): T {
