@@ -22,6 +22,7 @@ import type { HubRepo, StoredHub } from './hub-repo.js';
 import { createHubService, HUB_SYNC_TOPIC } from './hub-service.js';
 import { createHubStatusService, tcpCheck } from './hub-status-service.js';
 import { createHubToolService } from './hub-tool-service.js';
+import type { JobLease } from '../jobs/job-leases.js';
 
 /** Outbox topic the device revocation service writes: take the device off its hub. */
 export const HUB_DEVICE_REVOKED_TOPIC = 'hub.device-revoked';
@@ -48,6 +49,8 @@ export interface HubsModuleDeps {
   instanceId: string;
   log: Logger;
   now: () => Date;
+  /** Runs the periodic broker reconcile on one replica of several (jobs/job-leases.ts). */
+  lease?: JobLease;
 }
 
 /**
@@ -239,7 +242,9 @@ export function createHubsModule(deps: HubsModuleDeps) {
     async start(tlsMaterial: { certPem: string; keyPem: string }): Promise<number> {
       const port = await broker.listen(config.bindAddress, config.mqttPort, tlsMaterial);
       timer = setInterval(() => {
-        syncManaged().catch((err) => hubLog.warn({ err }, 'mosquitto: sync failed'));
+        (deps.lease ? deps.lease('mosquitto-sync', syncManaged) : syncManaged()).catch((err) =>
+          hubLog.warn({ err }, 'mosquitto: sync failed'),
+        );
       }, config.mqttReconcileSeconds * 1000);
       timer.unref();
       return port;

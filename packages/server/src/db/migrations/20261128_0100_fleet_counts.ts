@@ -1,4 +1,5 @@
 import { sql, type Kysely } from 'kysely';
+import { columnTypes } from '../column-types.js';
 import type { DialectName } from '../database.js';
 
 /**
@@ -11,11 +12,20 @@ import type { DialectName } from '../database.js';
  * concurrent enrolments into one batch on PostgreSQL then update different rows instead of
  * queueing on one. Readers add the slots up.
  *
+ * And the leases that let one replica of several run each background job (jobs/).
+ *
  * Also the indexes the lists page through: devices newest first
  * (all, by state, by batch), device certificates newest first (all, by issuer) and the audit
  * log by action.
  */
 export async function up(db: Kysely<unknown>, dialect: DialectName): Promise<void> {
+  const t = columnTypes(dialect);
+  await db.schema
+    .createTable('job_leases')
+    .addColumn('name', 'text', (c) => c.primaryKey())
+    .addColumn('holder', 'text', (c) => c.notNull())
+    .addColumn('expires_at', t.timestamp, (c) => c.notNull())
+    .execute();
   await db.schema
     .createTable('device_state_counts')
     .addColumn('instance_id', 'text', (c) => c.notNull())
@@ -194,6 +204,7 @@ export async function down(db: Kysely<unknown>, dialect: DialectName): Promise<v
       await sql.raw(`DROP FUNCTION ${fn}()`).execute(db);
     }
   }
+  await db.schema.dropTable('job_leases').execute();
   await db.schema.dropTable('issuer_certificate_counts').execute();
   await db.schema.dropTable('device_state_counts').execute();
 }
