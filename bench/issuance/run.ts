@@ -29,6 +29,7 @@ import { parseCsr } from '../../packages/server/src/pki/csr-fns.js';
 import { randomDeviceSerial } from '../../packages/server/src/pki/issuance-engine.js';
 import { subjectKeyId } from '../../packages/server/src/pki/certificate-builder.js';
 import { issuerNameDer } from '../../packages/server/src/pki/cert-fns.js';
+import { writeSection } from '../bench-report.js';
 
 const N = Number(process.env.BENCH_N ?? 4000);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
@@ -195,6 +196,20 @@ async function main() {
     '',
   );
   process.stdout.write(lines.join('\n') + '\n');
+  const n = (x: number) => Math.round(x).toLocaleString('en-US');
+  writeSection('issuance', {
+    title: 'Issuance (`npm run bench:issuance`)',
+    header: ['what', 'per CPU-second', 'per wall-second'],
+    rows: Object.entries(results).map(([name, r]) => [
+      name.startsWith('engine, software') ? `**${name}**` : name,
+      n(r!.perCpuSecond),
+      n(r!.perWallSecond),
+    ]),
+    notes: [
+      `${N} P-256 CSRs (naive: ${NAIVE_N}), best of ${ROUNDS} rounds, rounds interleaved.`,
+      `Software engine / raw with the CSR's key loaded: **${(sw / rawLoaded).toFixed(2)}**; / raw with a pre-loaded key: ${(sw / rawPre).toFixed(2)}; SoftHSM2 engine / raw with the CSR's key loaded: ${(hw / rawLoaded).toFixed(2)}.`,
+    ],
+  });
 
   await software.close();
   await softhsm.close();

@@ -21,6 +21,7 @@ import { createCaRepo } from './pki/ca-repo.js';
 import { createInstancePki, type InstancePki } from './pki/instance-pki.js';
 import { pkiAuditTo } from './pki/pki-audit.js';
 import { createPki, type Pki } from './pki/pki-module.js';
+import { createJobLeases, JOB_LEASE_TTL_MS } from './jobs/job-leases.js';
 import { pkiUrls } from './pki/pki-urls.js';
 import { createOutboxRepo, type OutboxRepo } from './outbox/outbox-repo.js';
 import { createOutboxWorker, type OutboxWorker } from './outbox/outbox-worker.js';
@@ -237,6 +238,8 @@ export async function openRuntime(
       baseUrl: () => effectivePkiBaseUrl(config, pkiPort),
       bind: (port: number) => void (pkiPort = port),
     };
+    // Background jobs run on whichever replica holds their lease (one process: always this one).
+    const leases = createJobLeases({ db: db.kysely, ttlMs: JOB_LEASE_TTL_MS });
     const pkiServices = createPki({
       db: db.kysely,
       keystore,
@@ -245,6 +248,7 @@ export async function openRuntime(
       audit: pkiAuditTo(audit),
       now,
       log,
+      lease: leases.run,
     });
     const openedHsm = hsm;
     const hubRepo = createHubRepo(db.kysely);
@@ -279,6 +283,7 @@ export async function openRuntime(
       tlsSubjectAltNames: config.tlsSubjectAltNames,
       now,
       log,
+      lease: leases.run,
     });
     const hubs = createHubsModule({
       config,
@@ -297,6 +302,7 @@ export async function openRuntime(
       instanceId: instance.id,
       log,
       now,
+      lease: leases.run,
     });
     // The enrolment answer says where the device connects for its data.
     enrolment.hooks.setHubConnection((instanceId, policy, deviceId) =>
@@ -340,6 +346,7 @@ export async function openRuntime(
         await hubs.stop();
         await pkiServices.stop();
         await outboxWorker.stop();
+        await leases.releaseAll().catch(() => undefined);
         await audit.close();
         await db.close();
         openedHsm?.close();

@@ -9,6 +9,7 @@ import type { AuditTables } from '../audit/audit-tables.js';
 import type { AuthTables } from '../auth/auth-tables.js';
 import type { HubTables } from '../hubs/hub-tables.js';
 import type { InstanceTables } from '../instances/instance-tables.js';
+import type { JobTables } from '../jobs/job-tables.js';
 import type { KeyTables } from '../keystore/keystore-tables.js';
 import type { OutboxTables } from '../outbox/outbox-tables.js';
 import type { PkiTables } from '../pki/pki-tables.js';
@@ -38,4 +39,5 @@ export interface Database
     EnrolmentTables,
     DeviceSessionTables,
     FirmwareTables,
-    HubTables {}
+    HubTables,
+    JobTables {}

@@ -79,6 +79,21 @@ export interface BatchCounts {
 }
 
 /** Devices of one instance. */
+/** How many devices match a batch and state filter, from the kept counts (no scan). */
+async function countDevices(
+  tx: Executor,
+  instanceId: string,
+  filter: { batchId?: string; state?: DeviceState },
+): Promise<number> {
+  let q = tx
+    .selectFrom('device_state_counts')
+    .select((eb) => eb.fn.sum<number>('n').as('n'))
+    .where('instance_id', '=', instanceId);
+  if (filter.batchId) q = q.where('batch_id', '=', filter.batchId);
+  if (filter.state) q = q.where('state', '=', filter.state);
+  return Number((await q.executeTakeFirst())?.n ?? 0);
+}
+
 export function createDeviceRepo(db: Executor) {
   return {
     /** Which of these IDs exist already, and in which batch. */
@@ -173,11 +188,15 @@ export function createDeviceRepo(db: Executor) {
           .offset(opts.offset)
           .limit(opts.limit)
           .execute(),
-        q.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow(),
+        countDevices(tx, instanceId, { batchId, state: opts.state }),
       ]);
-      return { items: rows.map(toDevice), total: Number(total.n) };
+      return { items: rows.map(toDevice), total };
     },
-    /** Devices of the instance, filtered by batch, state and a device ID prefix. */
+    /**
+     * Devices of the instance, newest first, filtered by batch, state and a device ID prefix.
+     * The total comes from the kept counts unless a prefix is given (a prefix narrows the
+     * rows to count through the primary key, so counting them stays cheap).
+     */
     async list(
       instanceId: string,
       opts: { offset: number; limit: number; batchId?: string; state?: DeviceState; q?: string },
@@ -186,19 +205,26 @@ export function createDeviceRepo(db: Executor) {
       let q = tx.selectFrom('devices').where('instance_id', '=', instanceId);
       if (opts.batchId) q = q.where('batch_id', '=', opts.batchId);
       if (opts.state) q = q.where('state', '=', opts.state);
-      // Device IDs are lowercase hex, so a prefix needs no escaping of LIKE wildcards.
-      if (opts.q) q = q.where('id', 'like', `${opts.q.toLowerCase().replace(/[^0-9a-f]/g, '')}%`);
+      const prefix = opts.q?.toLowerCase().replace(/[^0-9a-f]/g, '');
+      // A range rather than LIKE: it uses the primary key under any collation ('g' sorts after
+      // every hex digit, so [prefix, prefix + 'g') holds exactly the IDs that start with it).
+      if (prefix) q = q.where('id', '>=', prefix).where('id', '<', `${prefix}g`);
       const [rows, total] = await Promise.all([
         q
           .select(DEVICE_COLUMNS)
           .orderBy('registered_at', 'desc')
-          .orderBy('id')
+          .orderBy('id', 'desc')
           .offset(opts.offset)
           .limit(opts.limit)
           .execute(),
-        q.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow(),
+        prefix
+          ? q
+              .select((eb) => eb.fn.countAll<number>().as('n'))
+              .executeTakeFirstOrThrow()
+              .then((r) => Number(r.n))
+          : countDevices(tx, instanceId, opts),
       ]);
-      return { items: rows.map(toDevice), total: Number(total.n) };
+      return { items: rows.map(toDevice), total };
     },
     /** Every device ID of a batch (for starting an update on all of them). */
     async idsByBatch(instanceId: string, batchId: string, tx: Executor = db): Promise<string[]> {
@@ -225,11 +251,11 @@ export function createDeviceRepo(db: Executor) {
         .where('id', '=', id)
         .execute();
     },
-    /** Device counts per batch and state, in one grouped query. */
+    /** Device counts per batch and state, from the counts the database keeps. */
     async countsByBatch(instanceId: string, tx: Executor = db): Promise<Map<string, BatchCounts>> {
       const rows = await tx
-        .selectFrom('devices')
-        .select(['batch_id', 'state', (eb) => eb.fn.countAll<number>().as('n')])
+        .selectFrom('device_state_counts')
+        .select(['batch_id', 'state', (eb) => eb.fn.sum<number>('n').as('n')])
         .where('instance_id', '=', instanceId)
         .groupBy(['batch_id', 'state'])
         .execute();

@@ -30,4 +30,15 @@ export interface DeviceTables {
     /** RFC 5280 reason given when the device was revoked. */
     revocation_reason: string | null;
   };
+  /**
+   * Devices per (batch, state), kept by triggers on `devices` (migration fleet_counts) and
+   * split over 16 slots by the device ID's first hex character; readers sum the slots.
+   */
+  device_state_counts: {
+    instance_id: string;
+    batch_id: string;
+    state: string;
+    slot: string;
+    n: number;
+  };
 }

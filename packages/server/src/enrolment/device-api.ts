@@ -33,6 +33,7 @@ import { preRegisteredMethod } from './pre-registered-method.js';
 import { createRenewalService } from './renewal-service.js';
 import { createTimeService } from './time-service.js';
 import { createTimeSignerRepo } from './time-signer-repo.js';
+import type { JobLease } from '../jobs/job-leases.js';
 
 export interface DeviceApiDeps {
   db: Db;
@@ -48,6 +49,8 @@ export interface DeviceApiDeps {
   tlsSubjectAltNames: string;
   now: () => Date;
   log?: { warn(obj: object, msg: string): void };
+  /** Runs the lifecycle jobs on one replica of several (jobs/job-leases.ts). */
+  lease?: JobLease;
 }
 
 /**
@@ -157,6 +160,7 @@ export function createDeviceApi(deps: DeviceApiDeps) {
     sessions,
     now,
     log: deps.log,
+    lease: deps.lease,
   });
   // A revoked device's open connections close at once (on this process; others reconcile).
   deps.events.on((e) => {

@@ -3,6 +3,7 @@ import type { Db } from '../db/database.js';
 import type { DeviceLifecycleRepo } from '../devices/device-lifecycle-repo.js';
 import type { ChallengeService } from './challenge-service.js';
 import type { RenewalService } from './renewal-service.js';
+import type { JobLease } from '../jobs/job-leases.js';
 
 export interface LifecycleJobsDeps {
   db: Db;
@@ -16,6 +17,8 @@ export interface LifecycleJobsDeps {
   intervalMs?: number;
   /** Devices handled per kind and run; the next run takes the rest. */
   batchSize?: number;
+  /** Runs the timer's work only on the replica holding the lease (all of it when absent). */
+  lease?: JobLease;
 }
 
 export interface LifecycleRun {
@@ -100,7 +103,8 @@ export function createLifecycleJobs(deps: LifecycleJobsDeps) {
     runOnce,
     start() {
       if (timer) return;
-      timer = setInterval(() => void runOnce(), deps.intervalMs ?? 60_000);
+      const tick = () => (deps.lease ? deps.lease('device-lifecycle', runOnce) : runOnce());
+      timer = setInterval(() => void tick().catch(() => undefined), deps.intervalMs ?? 60_000);
       timer.unref();
     },
     async stop() {

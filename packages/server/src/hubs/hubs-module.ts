@@ -29,6 +29,7 @@ import {
   HUB_DEVICE_SYNC_TOPIC,
 } from './cloud/cloud-sync-service.js';
 import { isCloudHub } from './cloud/cloud-types.js';
+import type { JobLease } from '../jobs/job-leases.js';
 
 /** Outbox topic the device revocation service writes: take the device off its hub. */
 export const HUB_DEVICE_REVOKED_TOPIC = 'hub.device-revoked';
@@ -58,6 +59,8 @@ export interface HubsModuleDeps {
   instanceId: string;
   log: Logger;
   now: () => Date;
+  /** Runs the periodic broker reconcile on one replica of several (jobs/job-leases.ts). */
+  lease?: JobLease;
 }
 
 /**
@@ -307,15 +310,19 @@ export function createHubsModule(deps: HubsModuleDeps) {
     async start(tlsMaterial: { certPem: string; keyPem: string }): Promise<number> {
       const port = await broker.listen(config.bindAddress, config.mqttPort, tlsMaterial);
       timer = setInterval(() => {
-        syncManaged().catch((err) => hubLog.warn({ err }, 'mosquitto: sync failed'));
-        cloud
-          .retirePass(deps.db.kysely)
-          .catch((err) => hubLog.warn({ err }, 'cloud hubs: retire pass failed'));
-        cloud
-          .retryFailed(deps.db.kysely, {
-            before: new Date(now().getTime() - RETRY_FAILED_AFTER_MS),
-          })
-          .catch((err) => hubLog.warn({ err }, 'cloud hubs: retrying failed syncs failed'));
+        // Once across replicas: whichever holds the lease reconciles the outside brokers.
+        const periodic = async () => {
+          await syncManaged().catch((err) => hubLog.warn({ err }, 'mosquitto: sync failed'));
+          await cloud
+            .retirePass(deps.db.kysely)
+            .catch((err) => hubLog.warn({ err }, 'cloud hubs: retire pass failed'));
+          await cloud
+            .retryFailed(deps.db.kysely, {
+              before: new Date(now().getTime() - RETRY_FAILED_AFTER_MS),
+            })
+            .catch((err) => hubLog.warn({ err }, 'cloud hubs: retrying failed syncs failed'));
+        };
+        void (deps.lease ? deps.lease('hub-reconcile', periodic) : periodic());
       }, config.mqttReconcileSeconds * 1000);
       timer.unref();
       return port;

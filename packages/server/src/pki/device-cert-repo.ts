@@ -138,7 +138,7 @@ export function createDeviceCertRepo(db: Executor) {
       if (f.status) q = q.where('status', '=', f.status);
       const rows = await q
         .orderBy('created_at', 'desc')
-        .orderBy('id')
+        .orderBy('id', 'desc')
         .limit(f.limit)
         .offset(f.offset)
         .execute();
@@ -174,11 +174,11 @@ export function createDeviceCertRepo(db: Executor) {
         .orderBy('serial')
         .execute();
     },
-    /** How many certificates each issuer has issued. */
+    /** How many certificates each issuer has issued, from the counts the database keeps. */
     async countByIssuer(instanceId: string, tx: Executor = db): Promise<Map<string, number>> {
       const rows = await tx
-        .selectFrom('device_certificates')
-        .select(['issuer_id', (eb) => eb.fn.countAll<number>().as('n')])
+        .selectFrom('issuer_certificate_counts')
+        .select(['issuer_id', (eb) => eb.fn.sum<number>('n').as('n')])
         .where('instance_id', '=', instanceId)
         .groupBy('issuer_id')
         .execute();

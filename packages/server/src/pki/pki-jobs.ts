@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { CrlService } from './crl-service.js';
 import type { IssuingCaService } from './issuing-ca-service.js';
+import type { JobLease } from '../jobs/job-leases.js';
 
 export interface PkiJobsDeps {
   crl: Pick<CrlService, 'rebuildDue'>;
@@ -8,15 +9,17 @@ export interface PkiJobsDeps {
   log?: Pick<Logger, 'warn'>;
   /** How often the jobs run. */
   intervalMs?: number;
+  /** Runs the timer's work only on the replica holding the lease (all of it when absent). */
+  lease?: JobLease;
 }
 
 export const PKI_JOB_INTERVAL_MS = 60_000;
 
 /**
  * The PKI's background work on an in-process timer: renewing issuing CAs that are due and
- * refreshing CRLs before their nextUpdate. Both jobs are idempotent, so a second process (or
- * a test calling `runOnce` with an injected clock) does no harm; leader election comes with
- * scale-out.
+ * refreshing CRLs before their nextUpdate. With several replicas the timer runs them on the
+ * one holding the `pki` lease; both jobs are also idempotent, so an overlap around a lease
+ * handover (or a test calling `runOnce` with an injected clock) does no harm.
  */
 export function createPkiJobs(deps: PkiJobsDeps) {
   const intervalMs = deps.intervalMs ?? PKI_JOB_INTERVAL_MS;
@@ -45,7 +48,7 @@ export function createPkiJobs(deps: PkiJobsDeps) {
       if (timer) return;
       const tick = () => {
         if (running) return;
-        running = runOnce().then(
+        running = (deps.lease ? deps.lease('pki', runOnce) : runOnce()).then(
           () => undefined,
           () => undefined,
         );

@@ -15,6 +15,7 @@ import type { PkiUrls } from './pki-urls.js';
 import { createRevocationRepo } from './revocation-repo.js';
 import { createKeyUsageRegistry } from './key-usage-registry.js';
 import { createSigningKeyService } from './signing-key-service.js';
+import type { JobLease } from '../jobs/job-leases.js';
 
 export interface PkiModuleDeps {
   db: Kysely<Database>;
@@ -26,6 +27,8 @@ export interface PkiModuleDeps {
   log?: Pick<Logger, 'warn' | 'info'>;
   crlDebounceMs?: number;
   jobIntervalMs?: number;
+  /** Runs the PKI jobs on one replica of several (jobs/job-leases.ts). */
+  lease?: JobLease;
 }
 
 /** A CA certificate as listed: valid, expired, or (an issuing CA that issued nothing) not used. */
@@ -83,7 +86,13 @@ export function createPki(deps: PkiModuleDeps) {
   });
   const keyUsage = createKeyUsageRegistry();
   const signingKeys = createSigningKeyService({ keystore, usage: keyUsage, audit });
-  const jobs = createPkiJobs({ crl, issuingCas, log: deps.log, intervalMs: deps.jobIntervalMs });
+  const jobs = createPkiJobs({
+    crl,
+    issuingCas,
+    log: deps.log,
+    intervalMs: deps.jobIntervalMs,
+    lease: deps.lease,
+  });
 
   /** Root, issuing and TLS certificates with their status. */
   async function listCertificates(instanceId: string): Promise<ListedCaCertificate[]> {

@@ -25,6 +25,16 @@ export interface PkiTables {
     /** Issuing CAs: the successor made by renewal (this one stays valid until it expires). */
     renewed_by: string | null;
   };
+  /**
+   * Certificates issued per issuer, kept by triggers on `device_certificates` (migration
+   * fleet_counts), split over 16 slots by the serial's first hex character.
+   */
+  issuer_certificate_counts: {
+    instance_id: string;
+    issuer_id: string;
+    slot: string;
+    n: number;
+  };
   device_certificates: {
     instance_id: string;
     id: string;

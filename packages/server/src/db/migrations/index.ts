@@ -8,6 +8,7 @@ import * as pki from './20261126_1000_pki.js';
 import * as enrolment from './20261127_0900_enrolment.js';
 import * as firmware from './20261127_0900_firmware.js';
 import * as hubs from './20261127_0900_hubs.js';
+import * as fleetCounts from './20261128_0100_fleet_counts.js';
 import * as hubCloudObjects from './20261128_0100_hub_cloud_objects.js';
 
 export interface PortableMigration {
@@ -28,5 +29,6 @@ export const MIGRATIONS: Record<string, PortableMigration> = {
   '20261127_0900_enrolment': enrolment,
   '20261127_0900_firmware': firmware,
   '20261127_0900_hubs': hubs,
+  '20261128_0100_fleet_counts': fleetCounts,
   '20261128_0100_hub_cloud_objects': hubCloudObjects,
 };
