@@ -18,6 +18,7 @@ import { ConfirmDialog } from '../components/confirm-dialog';
 import { notifySuccess } from '../components/notify';
 import { PageHeader } from '../components/page-header';
 import { ProblemAlert } from '../components/problem-alert';
+import { BatchRollout } from '../firmware/batch-rollout';
 import { AddDeviceForm } from './add-device-form';
 import { BatchDevices } from './batch-devices';
 import { BatchDialog } from './batch-dialog';
@@ -121,6 +122,19 @@ export function BatchDetailPage() {
             <AddDeviceForm batchId={batch.id} onAdded={changed} />
             <DeviceUpload batchId={batch.id} onUploaded={changed} />
           </Stack>
+        </Paper>
+        <Paper withBorder p="md" component="section" aria-labelledby="batch-update">
+          <Title order={2} size="h4" id="batch-update" mb="sm">
+            Firmware update
+          </Title>
+          <BatchRollout batchId={batch.id} reloadKey={version} />
+          <Text size="xs" c="dimmed" mt="xs">
+            Firmware is assigned to a batch on the{' '}
+            <Anchor component={Link} to="/firmwares" size="xs">
+              Firmwares
+            </Anchor>{' '}
+            screen.
+          </Text>
         </Paper>
         <Paper withBorder p="md" component="section" aria-labelledby="batch-devices">
           <Title order={2} size="h4" id="batch-devices" mb="sm">
