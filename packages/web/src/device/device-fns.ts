@@ -24,7 +24,7 @@ export function canRevoke(d: Pick<DeviceDetail, 'state'>): boolean {
 
 /** Where hub sync stands in a word: what the user needs to know first. */
 export function hubSyncSummary(entries: DeviceDetail['hubSync']): string {
-  if (entries.length === 0) return 'nothing to tell a hub about this device';
+  if (entries.length === 0) return 'nothing sent';
   const failed = entries.filter((e) => e.status === 'failed').length;
   const pending = entries.filter((e) => e.status === 'pending').length;
   if (failed) return `${failed} failed`;

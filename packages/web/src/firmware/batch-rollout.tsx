@@ -58,7 +58,7 @@ export function BatchRollout({ batchId, reloadKey = 0 }: { batchId: string; relo
     );
   const shares = rolloutShares(counts);
   const summary = shares
-    .filter((s) => s.count > 0)
+    .filter((s) => s.count > 0 && s.status !== 'installed')
     .map((s) => `${s.count} ${s.status}`)
     .join(', ');
   return (

@@ -75,7 +75,12 @@ export function FirmwareTable({
                   {keys.length ? (
                     <Group gap={4}>
                       {keys.map((k) => (
-                        <Badge key={k} variant="light" style={{ minWidth: 'max-content' }}>
+                        <Badge
+                          key={k}
+                          variant="light"
+                          tt="none"
+                          style={{ minWidth: 'max-content' }}
+                        >
                           {k}
                         </Badge>
                       ))}

@@ -65,8 +65,11 @@ export function HubForm({
       if (problemCode(err.problem) === 'name-taken') byField.name = err.problem.detail;
       setErrors(byField);
       setOther(rest);
-      // The alert carries the server's whole message unless every part of it sits by a field.
-      setError(Object.keys(byField).length && !rest.length ? undefined : err);
+      // The alert carries the server's message unless it only repeats what sits by the fields
+      // (a schema refusal's detail is its field errors joined).
+      const joined = (err.problem.errors ?? []).map((e) => `${e.path}: ${e.message}`).join('; ');
+      const placed = Object.keys(byField).length > 0 && !rest.length;
+      setError(placed && err.problem.detail === joined ? undefined : err);
     } finally {
       setBusy(false);
     }
