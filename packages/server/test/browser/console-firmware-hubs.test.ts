@@ -43,6 +43,9 @@ function zipEntries(zip: Buffer, dir: string): string[] {
  */
 const EXPECTED = [SIGNED_OUT_PROBE, /status of 409 /, /status of 400 .*\/api\/v1\/hubs$/];
 
+/** expect.poll's default of one second is too short on a loaded machine. */
+const POLL = { timeout: 15_000 };
+
 const menuLink = (page: Page, name: string) =>
   page.getByRole('navigation', { name: 'Areas' }).getByRole('link', { name, exact: true });
 
@@ -59,6 +62,7 @@ describe('console: firmware, IoT hubs, device page and terminal in Chromium', ()
   let adminHeaders: Record<string, string>;
   /** An administrator for setting things up through the API. */
   let apiAdmin: TestPrincipal;
+  let fw: ReturnType<typeof firmwareApi>;
   let batchId: string;
   let device: TestDevice;
   let deviceCertPem: string;
@@ -73,7 +77,7 @@ describe('console: firmware, IoT hubs, device page and terminal in Chromium', ()
     adminHeaders = signedIn.headers;
     ({ admin: apiAdmin } = await createTestUsers(server));
     // A batch with one device that enrols for real over the device API.
-    const fw = firmwareApi(server, apiAdmin);
+    fw = firmwareApi(server, apiAdmin);
     batchId = await fw.batch('Line B');
     device = await testDevice('P-256');
     await register(server, apiAdmin, batchId, device.deviceId);
@@ -173,7 +177,6 @@ describe('console: firmware, IoT hubs, device page and terminal in Chromium', ()
     );
 
     // A second image, uploaded through the API, for the filter.
-    const fw = firmwareApi(server, apiAdmin);
     await fw.upload(
       'name=Gateway+legacy&version=1.0.0&attr=board:rev-a&attr=chip:esp32',
       Buffer.alloc(4096, 1),
@@ -207,7 +210,7 @@ describe('console: firmware, IoT hubs, device page and terminal in Chromium', ()
     await filter.getByLabel('Filter 2 name').fill('chip');
     await filter.getByLabel('Filter 2 value').fill('esp32');
     await filter.getByRole('button', { name: 'Set filter' }).click();
-    await expect.poll(() => page.getByTestId('firmware-Gateway legacy').count()).toBe(0);
+    await page.getByTestId('firmware-Gateway legacy').waitFor({ state: 'detached' });
     await page.getByTestId('firmware-Gateway main').waitFor();
     await filter.getByText('Any (OR)').click();
     await filter.getByLabel('Filter 1 value').fill('rev-z');
@@ -262,8 +265,30 @@ describe('console: firmware, IoT hubs, device page and terminal in Chromium', ()
     await del.getByRole('button', { name: 'Close' }).click();
     await page.getByRole('button', { name: 'Delete Gateway legacy' }).click();
     await del.getByRole('button', { name: 'Delete' }).click();
-    await expect.poll(() => page.getByTestId('firmware-Gateway legacy').count()).toBe(0);
+    await page.getByTestId('firmware-Gateway legacy').waitFor({ state: 'detached' });
     await page.unroute('**/api/v1/firmware?*');
+
+    // From a batch with an attribute filter: only firmware that fits is offered.
+    const filtered = await fw.batch('Line A2', [{ name: 'board', value: 'rev-a' }]);
+    await fw.upload('name=Board+A+image&version=0.9.0&attr=board:rev-a', Buffer.alloc(2048, 3));
+    await page.goto(`/devices/${filtered}`);
+    await page.getByRole('button', { name: 'Assign firmware' }).click();
+    const forBatch = page.getByRole('dialog', { name: 'Firmware for batch Line A2' });
+    await forBatch
+      .getByText("Firmware whose attributes match the batch's filter: board = rev-a.")
+      .waitFor();
+    await forBatch.getByRole('combobox', { name: /^Firmware/ }).click();
+    const options = page.getByRole('listbox').getByRole('option');
+    await expect.poll(() => options.allInnerTexts(), POLL).toEqual(['Board A image 0.9.0']);
+    await options.first().click();
+    await forBatch.getByRole('combobox', { name: /^Signing key/ }).click();
+    await page.getByRole('option', { name: 'Line B key (P-256)' }).click();
+    await forBatch.getByRole('button', { name: 'Assign and start update' }).click();
+    await page
+      .getByTestId(`rollout-${filtered}`)
+      .getByText('The batch has no enrolled device to update yet.')
+      .waitFor();
+    await page.getByRole('button', { name: 'Change firmware' }).waitFor();
     expect(unexpectedProblems(admin.problems, EXPECTED)).toEqual([]);
   });
 
@@ -490,12 +515,12 @@ describe('console: firmware, IoT hubs, device page and terminal in Chromium', ()
     await page.getByLabel('Add CR').uncheck();
     await page.getByLabel('Send').fill('help');
     await page.getByRole('button', { name: 'Send', exact: true }).click();
-    await expect.poll(async () => (await log()).written).toEqual(['status\r\n', 'help\n']);
+    await expect.poll(async () => (await log()).written, POLL).toEqual(['status\r\n', 'help\n']);
     await out.getByText(/help/).waitFor();
 
     // Search marks every match and counts them.
     await page.getByLabel('Search').fill('BOOT');
-    await expect.poll(() => page.getByTestId('search-count').innerText()).toBe('1 of 1');
+    await expect.poll(() => page.getByTestId('search-count').innerText(), POLL).toBe('1 of 1');
     expect(await out.locator('mark').allInnerTexts()).toEqual(['boot']);
     await page.getByLabel('Search').fill('');
 
@@ -511,7 +536,7 @@ describe('console: firmware, IoT hubs, device page and terminal in Chromium', ()
     await out.getByText(/line 199/).waitFor();
     const atBottom = () =>
       out.evaluate((el) => Math.abs(el.scrollHeight - el.clientHeight - el.scrollTop) < 4);
-    await expect.poll(atBottom).toBe(true);
+    await expect.poll(atBottom, POLL).toBe(true);
     await page.getByLabel('Auto-scroll').uncheck();
     await out.evaluate((el) => (el.scrollTop = 0));
     await page.evaluate(() =>
@@ -521,11 +546,11 @@ describe('console: firmware, IoT hubs, device page and terminal in Chromium', ()
     expect(await out.evaluate((el) => el.scrollTop)).toBe(0);
     await page.getByLabel('Auto-scroll').check();
     await page.getByLabel('Search').fill('line 19');
-    await expect.poll(() => page.getByTestId('search-count').innerText()).toBe('1 of 11');
+    await expect.poll(() => page.getByTestId('search-count').innerText(), POLL).toBe('1 of 11');
     await admin.screenshot('terminal');
 
     await page.getByRole('button', { name: 'Clear terminal' }).click();
-    await expect.poll(() => out.innerText()).toMatch(/^Waiting for the device/);
+    await expect.poll(() => out.innerText(), POLL).toMatch(/^Waiting for the device/);
     await page.getByRole('button', { name: 'Disconnect' }).click();
     await page.getByTestId('serial-status').getByText('not connected').waitFor();
     expect((await log()).closed).toBe(1);
@@ -568,6 +593,9 @@ describe('console: firmware, IoT hubs, device page and terminal in Chromium', ()
       expect(await tools.getByRole('button', { name: 'Add tool' }).count()).toBe(0);
       await c.screenshot('contributor-hubs');
 
+      await page.goto(`/devices/${batchId}`);
+      await page.getByTestId(`rollout-${batchId}`).waitFor();
+      expect(await page.getByRole('button', { name: /(Assign|Change) firmware/ }).count()).toBe(0);
       await page.goto(`/devices/${batchId}/${device.deviceId}`);
       await page.getByTestId('fact-State').getByText('revoked').waitFor();
       await menuLink(page, 'Terminal').click();

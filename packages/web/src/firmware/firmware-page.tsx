@@ -236,9 +236,9 @@ export function FirmwarePage() {
           <AssignForm
             firmware={dialog.firmware}
             onCancel={close}
-            onAssigned={(u, b) => {
+            onAssigned={(u, batchName) => {
               close();
-              notifySuccess(`${u.firmwareName} ${u.version} is assigned to batch ${b.name}.`);
+              notifySuccess(`${u.firmwareName} ${u.version} is assigned to batch ${batchName}.`);
               changed();
             }}
           />
