@@ -41,7 +41,12 @@ function zipEntries(zip: Buffer, dir: string): string[] {
  * What the administrator's browser is expected to log along the way (it records every HTTP error
  * answer): refusals the tests provoke on purpose.
  */
-const EXPECTED = [SIGNED_OUT_PROBE, /status of 409 /, /status of 400 .*\/api\/v1\/hubs$/];
+const EXPECTED = [
+  SIGNED_OUT_PROBE,
+  /status of 409 /,
+  /status of 400 .*\/api\/v1\/hubs$/,
+  /status of 400 .*\/api\/v1\/firmware\?/,
+];
 
 /** expect.poll's default of one second is too short on a loaded machine. */
 const POLL = { timeout: 15_000 };
@@ -199,6 +204,20 @@ describe('console: firmware, IoT hubs, device page and terminal in Chromium', ()
     });
     await dialog.getByRole('button', { name: 'Upload firmware' }).click();
     await dialog.getByText('firmware named "Gateway legacy" already exists').waitFor();
+    // A .hex file is sent as Intel HEX; the server checks it line by line and says where.
+    await dialog.getByLabel(/^Firmware name/).fill('Gateway hex');
+    const [hex] = await Promise.all([
+      page.waitForEvent('filechooser'),
+      dialog.getByLabel(/^Image file/).click(),
+    ]);
+    await hex.setFiles({
+      name: 'broken.hex',
+      mimeType: 'text/plain',
+      buffer: Buffer.from(':0400000001020304F3\n:00000001FF\n'),
+    });
+    expect(await dialog.getByRole('radio', { name: 'Intel HEX' }).isChecked()).toBe(true);
+    await dialog.getByRole('button', { name: 'Upload firmware' }).click();
+    await dialog.getByText(/^Intel HEX line 1: .*; nothing was stored$/).waitFor();
     await dialog.getByRole('button', { name: 'Cancel' }).click();
 
     // Filter: AND narrows to one image, OR widens to both.
