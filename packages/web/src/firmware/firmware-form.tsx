@@ -13,7 +13,7 @@ import {
 } from '@mantine/core';
 import { useForm } from '@mantine/form';
 import { IconFileUpload } from '@tabler/icons-react';
-import { useRef, useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import type { ApiError } from '../api/api-client';
 import { useApi } from '../api/api-context';
 import { formProblem } from '../api/form-problems';
@@ -93,6 +93,11 @@ export function FirmwareForm({
   const editing = !!firmware;
   const [error, setError] = useState<ApiError>();
   const [other, setOther] = useState<string[]>([]);
+  const alertRef = useRef<HTMLDivElement>(null);
+  // The submit button is at the bottom of a long form: bring the server's refusal into view.
+  useEffect(() => {
+    if (error) alertRef.current?.scrollIntoView({ block: 'nearest' });
+  }, [error]);
   const [progress, setProgress] = useState<number>();
   const abort = useRef<AbortController>(undefined);
   const form = useForm<Values>({
@@ -161,7 +166,9 @@ export function FirmwareForm({
   return (
     <form onSubmit={submit} noValidate aria-label={editing ? 'Edit firmware' : 'Add firmware'}>
       <Stack>
-        <ProblemAlert error={error} title="The firmware was not saved" extra={other} />
+        <div ref={alertRef}>
+          <ProblemAlert error={error} title="The firmware was not saved" extra={other} />
+        </div>
         <TextInput
           label="Firmware name"
           description="Unique; letters, digits, spaces, dot, plus, underscore and hyphen."

@@ -1,5 +1,5 @@
 import { Button, Group, Select, Stack, Text, TextInput } from '@mantine/core';
-import { useState, type FormEvent } from 'react';
+import { useEffect, useRef, useState, type FormEvent } from 'react';
 import { ApiError } from '../api/api-client';
 import { useApi } from '../api/api-context';
 import { problemCode } from '../api/problem-fns';
@@ -30,6 +30,11 @@ export function HubForm({
   const [errors, setErrors] = useState<Record<string, string | undefined>>({});
   const [error, setError] = useState<ApiError>();
   const [other, setOther] = useState<string[]>([]);
+  const alertRef = useRef<HTMLDivElement>(null);
+  // The submit button is at the bottom of a long form: bring the server's refusal into view.
+  useEffect(() => {
+    if (error) alertRef.current?.scrollIntoView({ block: 'nearest' });
+  }, [error]);
   const [busy, setBusy] = useState(false);
 
   const set = (field: string, value: unknown) => {
@@ -82,7 +87,9 @@ export function HubForm({
       aria-label={hub ? 'Edit IoT hub' : 'Create IoT hub'}
     >
       <Stack>
-        <ProblemAlert error={error} title="The IoT hub was not saved" extra={other} />
+        <div ref={alertRef}>
+          <ProblemAlert error={error} title="The IoT hub was not saved" extra={other} />
+        </div>
         <TextInput
           label="IoT hub name"
           description="Unique; letters, digits, spaces, dot, underscore and hyphen."
