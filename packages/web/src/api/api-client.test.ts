@@ -156,3 +156,35 @@ describe('upload', () => {
     expect(ended).toBe(1);
   });
 });
+
+describe('upload of a file', () => {
+  it('ok/a binary body goes with the content type it is given', async () => {
+    const x = fakeXhr(201, '{"id":"f1"}');
+    const api = createApiClient({ xhr: x.make });
+    await api.upload('/firmware?name=a', 'bytes', { contentType: 'application/octet-stream' });
+    expect(x.sent.headers['content-type']).toBe('application/octet-stream');
+    expect(x.sent.url).toBe('/api/v1/firmware?name=a');
+  });
+});
+
+describe('blob', () => {
+  it('ok/a binary answer comes back as a Blob', async () => {
+    const f = fakeFetch(200, 'PK\u0003\u0004zip', 'application/zip');
+    const b = await createApiClient({ fetch: f.fetch }).blob('/hubs/h/tools/t/credentials.zip');
+    expect(await b.text()).toBe('PK\u0003\u0004zip');
+    expect(f.calls[0]!.url).toBe('/api/v1/hubs/h/tools/t/credentials.zip');
+  });
+
+  it('fail/a refusal is the server problem, not a file', async () => {
+    const f = fakeFetch(
+      403,
+      '{"status":403,"detail":"this needs the administrator role"}',
+      'application/problem+json',
+    );
+    const err = await createApiClient({ fetch: f.fetch })
+      .blob('/x')
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ApiError);
+    expect((err as ApiError).message).toBe('this needs the administrator role');
+  });
+});

@@ -113,14 +113,19 @@ export function createApiClient(opts: ApiClientOptions = {}) {
   function upload<T>(
     path: string,
     body: Blob | string,
-    ro: { onProgress?: UploadProgress; signal?: AbortSignal } = {},
+    ro: {
+      onProgress?: UploadProgress;
+      signal?: AbortSignal;
+      /** The body's type; JSON unless told (a firmware image goes as octet-stream). */
+      contentType?: string;
+    } = {},
   ): Promise<T> {
     const xhr = opts.xhr?.() ?? new XMLHttpRequest();
     return new Promise<T>((resolve, reject) => {
       xhr.open('POST', apiUrl(path));
       const headers: Record<string, string> = {
         accept: 'application/json',
-        'content-type': 'application/json',
+        'content-type': ro.contentType ?? 'application/json',
         ...(opts.csrfHeaders?.() ?? {}),
       };
       for (const [k, v] of Object.entries(headers)) xhr.setRequestHeader(k, v);
@@ -143,6 +148,27 @@ export function createApiClient(opts: ApiClientOptions = {}) {
     });
   }
 
+  /**
+   * GETs a binary answer (a zip) as a Blob. A refusal is read as the server's problem, so it
+   * shows as a message rather than as a saved error page.
+   */
+  async function blob(path: string, ro: RequestOptions = {}): Promise<Blob> {
+    let res: Response;
+    try {
+      res = await doFetch(apiUrl(path, ro.query), {
+        method: 'GET',
+        headers: { accept: '*/*' },
+        credentials: 'same-origin',
+        signal: ro.signal,
+      });
+    } catch (err) {
+      if (err instanceof DOMException && err.name === 'AbortError') throw err;
+      throw new ApiError(parseProblem(0, null, ''));
+    }
+    if (res.status >= 200 && res.status < 300) return res.blob();
+    return answer<never>(res.status, res.headers.get('content-type'), await res.text(), ro).data;
+  }
+
   const data =
     (method: string) =>
     async <T>(path: string, ro?: RequestOptions): Promise<T> =>
@@ -159,6 +185,7 @@ export function createApiClient(opts: ApiClientOptions = {}) {
       data('PATCH')<T>(path, { ...ro, body }),
     delete: <T>(path: string, ro?: RequestOptions) => data('DELETE')<T>(path, ro),
     upload,
+    blob,
   };
 }
 export type ApiClient = ReturnType<typeof createApiClient>;

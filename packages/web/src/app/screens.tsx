@@ -26,6 +26,16 @@ const DevicesPage = lazy(() =>
 const BatchDetailPage = lazy(() =>
   import('../devices/batch-detail-page').then((m) => ({ default: m.BatchDetailPage })),
 );
+const DeviceDetailPage = lazy(() =>
+  import('../device/device-detail-page').then((m) => ({ default: m.DeviceDetailPage })),
+);
+const FirmwarePage = lazy(() =>
+  import('../firmware/firmware-page').then((m) => ({ default: m.FirmwarePage })),
+);
+const HubsPage = lazy(() => import('../hubs/hubs-page').then((m) => ({ default: m.HubsPage })));
+const TerminalPage = lazy(() =>
+  import('../terminal/terminal-page').then((m) => ({ default: m.TerminalPage })),
+);
 const HsmPage = lazy(() => import('../hsm/hsm-page').then((m) => ({ default: m.HsmPage })));
 const PoliciesPage = lazy(() =>
   import('../policies/policies-page').then((m) => ({ default: m.PoliciesPage })),
@@ -52,17 +62,20 @@ const SCREEN_PARTS: Record<string, Pick<Screen, 'icon' | 'component' | 'subPages
   '/devices': {
     icon: IconCpu,
     component: DevicesPage,
-    subPages: [{ path: ':batchId', component: BatchDetailPage }],
+    subPages: [
+      { path: ':batchId', component: BatchDetailPage },
+      { path: ':batchId/:deviceId', component: DeviceDetailPage },
+    ],
   },
   '/hsm': { icon: IconKey, component: HsmPage },
-  '/firmwares': { icon: IconFileCode },
+  '/firmwares': { icon: IconFileCode, component: FirmwarePage },
   '/policies': { icon: IconShieldCheck, component: PoliciesPage },
-  '/iot-hubs': { icon: IconCloudComputing },
+  '/iot-hubs': { icon: IconCloudComputing, component: HubsPage },
   '/provisioning': { icon: IconBrandDatabricks },
   '/users': { icon: IconUsers, component: UsersPage },
   '/logs': { icon: IconListDetails, component: LogsPage },
   '/database-direct': { icon: IconDatabase },
-  '/terminal': { icon: IconTerminal2 },
+  '/terminal': { icon: IconTerminal2, component: TerminalPage },
 };
 
 export const SCREENS: readonly Screen[] = AREAS.map((a) => {

@@ -4,7 +4,12 @@
  * then saves them from memory.
  */
 export function saveTextFile(fileName: string, text: string, type = 'application/x-pem-file') {
-  const url = URL.createObjectURL(new Blob([text], { type }));
+  saveBlob(fileName, new Blob([text], { type }));
+}
+
+/** Hands a binary answer (a zip) to the browser as a file, from memory like saveTextFile. */
+export function saveBlob(fileName: string, blob: Blob) {
+  const url = URL.createObjectURL(blob);
   const a = document.createElement('a');
   a.href = url;
   a.download = fileName;

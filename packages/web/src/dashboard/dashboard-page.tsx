@@ -1,5 +1,6 @@
 import { SimpleGrid, Skeleton, Stack, Text, Title } from '@mantine/core';
 import { PageHeader } from '../components/page-header';
+import { HubStatusTile } from '../hubs/hub-status-tile';
 import { CertificateStatus } from './certificate-status';
 import { DeviceStatus } from './device-status';
 import { LastActivity } from './last-activity';
@@ -8,9 +9,8 @@ import { readinessTiles } from './status-fns';
 import { useReadiness } from './use-readiness';
 
 /**
- * The dashboard (W1). Only figures the server can give today are shown: no made-up numbers.
- * IoT-hub tiles join as their API lands, as a section component added to this page (see
- * docs/console.md).
+ * The dashboard (W1). Only figures the server can give are shown: no made-up numbers. A new
+ * area's tile is a section component added to this page (see docs/console.md).
  */
 export function DashboardPage() {
   const { result, checkedAt, refreshing, refresh } = useReadiness();
@@ -36,6 +36,7 @@ export function DashboardPage() {
                   />
                 ))
               : [0, 1, 2].map((i) => <Skeleton key={i} height={92} radius="md" />)}
+            <HubStatusTile />
           </SimpleGrid>
           <Text size="xs" c="dimmed" mt="xs" aria-live="polite">
             {checkedAt ? `Last checked at ${checkedAt.toLocaleTimeString()}.` : 'Checking…'}

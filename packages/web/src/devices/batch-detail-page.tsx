@@ -3,6 +3,7 @@ import {
   Button,
   Group,
   Loader,
+  Modal,
   Paper,
   SimpleGrid,
   Stack,
@@ -18,6 +19,9 @@ import { ConfirmDialog } from '../components/confirm-dialog';
 import { notifySuccess } from '../components/notify';
 import { PageHeader } from '../components/page-header';
 import { ProblemAlert } from '../components/problem-alert';
+import { AssignForm } from '../firmware/assign-form';
+import { BatchRollout } from '../firmware/batch-rollout';
+import { useIsAdministrator } from '../session/use-is-administrator';
 import { AddDeviceForm } from './add-device-form';
 import { BatchDevices } from './batch-devices';
 import { BatchDialog } from './batch-dialog';
@@ -49,6 +53,8 @@ export function BatchDetailPage() {
   const { data: batch, error, loading, reload } = useApiQuery<Batch>(`/batches/${batchId}`);
   const [version, setVersion] = useState(0);
   const [dialog, setDialog] = useState<'edit' | 'delete'>();
+  const [assigning, setAssigning] = useState(false);
+  const admin = useIsAdministrator();
   const changed = () => {
     reload();
     setVersion((v) => v + 1);
@@ -122,6 +128,26 @@ export function BatchDetailPage() {
             <DeviceUpload batchId={batch.id} onUploaded={changed} />
           </Stack>
         </Paper>
+        <Paper withBorder p="md" component="section" aria-labelledby="batch-update">
+          <Title order={2} size="h4" id="batch-update" mb="sm">
+            Firmware update
+          </Title>
+          <BatchRollout batchId={batch.id} reloadKey={version} />
+          <Group justify="space-between" mt="sm">
+            <Text size="xs" c="dimmed">
+              Images are uploaded on the{' '}
+              <Anchor component={Link} to="/firmwares" size="xs">
+                Firmwares
+              </Anchor>{' '}
+              screen.
+            </Text>
+            {admin && (
+              <Button size="xs" variant="default" onClick={() => setAssigning(true)}>
+                {batch.firmwareId ? 'Change firmware' : 'Assign firmware'}
+              </Button>
+            )}
+          </Group>
+        </Paper>
         <Paper withBorder p="md" component="section" aria-labelledby="batch-devices">
           <Title order={2} size="h4" id="batch-devices" mb="sm">
             Devices
@@ -138,6 +164,24 @@ export function BatchDetailPage() {
           reload();
         }}
       />
+      <Modal
+        opened={assigning}
+        onClose={() => setAssigning(false)}
+        title={`Firmware for batch ${batch.name}`}
+        size="lg"
+      >
+        {assigning && (
+          <AssignForm
+            batch={batch}
+            onCancel={() => setAssigning(false)}
+            onAssigned={(u) => {
+              setAssigning(false);
+              notifySuccess(`${u.firmwareName} ${u.version} is assigned to this batch.`);
+              changed();
+            }}
+          />
+        )}
+      </Modal>
       <ConfirmDialog
         opened={dialog === 'delete'}
         title="Delete batch"

@@ -1,4 +1,5 @@
 import {
+  Anchor,
   Button,
   Code,
   Group,
@@ -11,6 +12,7 @@ import {
   VisuallyHidden,
 } from '@mantine/core';
 import { useEffect, useRef, useState } from 'react';
+import { Link } from 'react-router';
 import { useApi } from '../api/api-context';
 import { useApiQuery } from '../api/use-api-query';
 import { ConfirmDialog } from '../components/confirm-dialog';
@@ -129,9 +131,15 @@ export function BatchDevices({
               {data.items.map((d) => (
                 <Table.Tr key={d.id} data-testid={`device-${d.id}`}>
                   <Table.Td>
-                    <Code style={{ wordBreak: 'break-all' }} fz="xs">
-                      {d.id}
-                    </Code>
+                    <Anchor
+                      component={Link}
+                      to={`/devices/${batchId}/${d.id}`}
+                      aria-label={`Device ${d.id}`}
+                    >
+                      <Code style={{ wordBreak: 'break-all' }} fz="xs">
+                        {d.id}
+                      </Code>
+                    </Anchor>
                   </Table.Td>
                   <Table.Td>
                     <DeviceStateBadge state={d.state} />

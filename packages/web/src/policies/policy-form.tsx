@@ -17,6 +17,7 @@ import { useApi } from '../api/api-context';
 import { formProblem } from '../api/form-problems';
 import { DurationInput } from '../components/duration-input';
 import { ProblemAlert } from '../components/problem-alert';
+import { HubSelect } from '../hubs/hub-select';
 import {
   durationFieldError,
   newPolicyValues,
@@ -164,10 +165,12 @@ export function PolicyForm({
             error={form.errors.databaseConnectionId as string | undefined}
           />
         ) : (
-          <NotYetSelect
-            label="IoT hub"
-            none="Optional. No IoT hub is configured yet (IoT Hubs screen); devices get one once set."
-            current={v.hubId}
+          <HubSelect
+            value={v.hubId}
+            onChange={(id) => {
+              form.setFieldValue('hubId', id);
+              form.clearFieldError('hubId');
+            }}
             error={form.errors.hubId as string | undefined}
           />
         )}
