@@ -1,4 +1,4 @@
-import type { HubBlock, StatusResponse } from '@trustlink/protocol';
+import type { DatabaseBlock, HubBlock, StatusResponse } from '@trustlink/protocol';
 import type { Device } from '../devices/device-repo.js';
 import type { Policy } from '../policies/policy-types.js';
 
@@ -8,6 +8,12 @@ export type HubConnectionResolver = (
   policy: Policy,
   deviceId: string,
 ) => Promise<HubBlock | undefined>;
+
+/** The database-direct connection of a policy's devices; the database-direct domain answers. */
+export type DatabaseConnectionResolver = (
+  instanceId: string,
+  policy: Policy,
+) => Promise<DatabaseBlock | undefined>;
 
 /** The update waiting for a device, if any; the firmware domain answers. */
 export type UpdateCheck = (
@@ -23,10 +29,15 @@ export type UpdateCheck = (
 export function createEnrolmentHooks() {
   let hub: HubConnectionResolver | undefined;
   let update: UpdateCheck | undefined;
+  let database: DatabaseConnectionResolver | undefined;
   return {
     setHubConnection(fn: HubConnectionResolver) {
       if (hub) throw new Error('a hub connection resolver is already registered');
       hub = fn;
+    },
+    setDatabaseConnection(fn: DatabaseConnectionResolver) {
+      if (database) throw new Error('a database connection resolver is already registered');
+      database = fn;
     },
     setUpdateCheck(fn: UpdateCheck) {
       if (update) throw new Error('an update check is already registered');
@@ -34,6 +45,8 @@ export function createEnrolmentHooks() {
     },
     hubConnection: (instanceId: string, policy: Policy, deviceId: string) =>
       hub ? hub(instanceId, policy, deviceId) : Promise.resolve(undefined),
+    databaseConnection: (instanceId: string, policy: Policy) =>
+      database ? database(instanceId, policy) : Promise.resolve(undefined),
     pendingUpdate: (instanceId: string, device: Device) =>
       update ? update(instanceId, device) : Promise.resolve(undefined),
   };
