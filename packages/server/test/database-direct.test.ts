@@ -325,6 +325,8 @@ for (const dialect of TEST_DIALECTS) {
       const { certPem } = await enrol(d, pgBatch);
       const good = (await tokenFor(d, certPem)).token;
       const t = Math.floor(Date.now() / 1000);
+      // The token works before anything below is refused.
+      expect((await write(good, 'readings', { first: true })).status).toBe(201);
       const before = (await pgDb.rows('readings')).length;
 
       const expired = await signedToken(pgConn.keyId, {
@@ -402,6 +404,46 @@ for (const dialect of TEST_DIALECTS) {
           'device is revoked',
         ]),
       );
+    });
+
+    it('fail/TLS is never dropped: a database without TLS answers 503, nothing is written in clear', async () => {
+      for (const [type, url, db] of [
+        ['postgresql', 'postgresql://127.0.0.1:5432', pgDb],
+        ['mariadb', 'mariadb://127.0.0.1:3306', mariaDb],
+      ] as const) {
+        const c = await createConnection({
+          name: `TLS ${type}`,
+          type,
+          url,
+          database: db.name,
+          username: db.user,
+          password: db.password,
+        });
+        expect(c.tls).toBe(true);
+        const { batchId } = await policyAndBatch(`TLS ${type}`, c.id);
+        const d = await testDevice();
+        const { certPem } = await enrol(d, batchId);
+        const w = await write((await tokenFor(d, certPem)).token, 'tls_only', { secret: 1 });
+        expect(w.status, w.text).toBe(503);
+        expect(w.json<{ detail: string }>().detail).toMatch(
+          new RegExp(`the ${type} database of connection "TLS ${type}" did not take the record`),
+        );
+      }
+      await expect(pgDb.rows('tls_only')).rejects.toThrow(/does not exist/);
+      await expect(mariaDb.rows('tls_only')).rejects.toThrow(/doesn't exist/);
+    });
+
+    it('fail/a policy cannot name a connection that does not exist', async () => {
+      const r = await api('POST', '/api/v1/policies', {
+        name: 'Nowhere',
+        connectionType: 'database-direct',
+        databaseConnectionId: randomUUID(),
+        jwtLifetime: { value: 10, unit: 'minutes' },
+        deviceCertificate: { lifetime: { value: 1, unit: 'years' } },
+        issuingCertificate: { lifetime: { value: 5, unit: 'years' } },
+      });
+      expect(r.status).toBe(400);
+      expect(r.text).toMatch(/unknown database direct connection/);
     });
 
     it('fail/a device of an IoT hub policy has no database token (404)', async () => {

@@ -1,3 +1,4 @@
+import { connect, isIP } from 'node:net';
 import mysql from 'mysql2/promise';
 import pg from 'pg';
 import { COLLECTION_PATTERN } from './database-direct-fns.js';
@@ -44,11 +45,16 @@ const CONNECT_TIMEOUT_MS = 5_000;
 export function createDeviceDataRepo() {
   const writers = new Map<string, { version: string; writer: Writer }>();
 
+  /**
+   * Verified TLS: the server's certificate must chain to the connection's CA (or the system
+   * roots) and name the host the user gave, although the socket goes to the checked address.
+   */
   function tlsOptions(t: TargetDatabase) {
     if (!t.tls) return undefined;
     return {
       rejectUnauthorized: true,
-      servername: t.host,
+      // SNI never carries an IP address (RFC 6066); Node then checks the IP against the SANs.
+      ...(isIP(t.host) ? {} : { servername: t.host }),
       ...(t.caCertificate ? { ca: t.caCertificate } : {}),
     };
   }
@@ -94,12 +100,15 @@ export function createDeviceDataRepo() {
 
   function mariadb(t: TargetDatabase): Writer {
     const pool = mysql.createPool({
-      host: t.address,
+      // The driver names the server by `host` (TLS identity); the socket goes to the checked
+      // address, so a second DNS answer cannot redirect it.
+      host: t.host,
       port: t.port,
+      stream: () => connect({ host: t.address, port: t.port }),
       database: t.database,
       user: t.username,
       password: t.password,
-      ssl: tlsOptions(t),
+      ssl: t.tls ? { ...tlsOptions(t), verifyIdentity: true } : undefined,
       connectionLimit: POOL_SIZE,
       connectTimeout: CONNECT_TIMEOUT_MS,
       timezone: 'Z',
