@@ -1,4 +1,9 @@
 import { generateKeyPairSync, randomBytes, randomUUID, sign } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import tls from 'node:tls';
 import {
   databaseTokenResponseSchema,
   ecdsaDerToRaw,
@@ -13,6 +18,7 @@ import type { Connection } from '../src/database-direct/database-direct-types.js
 import { toPem } from '../src/pki/certificate-builder.js';
 import { createTestUsers, type TestPrincipal } from '../src/test-helpers/test-auth.js';
 import { localEnv, runCli } from '../src/test-helpers/test-cli.js';
+import { brokerCertificates } from '../src/test-helpers/test-mosquitto.js';
 import { TEST_DIALECTS, TEST_POSTGRES_URL } from '../src/test-helpers/test-databases.js';
 import {
   createPolicyAndBatch,
@@ -113,6 +119,46 @@ async function mariaTarget() {
       } finally {
         await c.end();
       }
+    },
+  };
+}
+
+/**
+ * PostgreSQL over TLS in front of the local server (which has TLS off): answers the client's
+ * SSLRequest with 'S', terminates TLS with a certificate for localhost from its own CA, and
+ * passes the decrypted protocol to 127.0.0.1:5432. What the driver sees is a TLS-only server.
+ */
+async function pgTlsFront() {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'trustlink-pgtls-'));
+  const certs = brokerCertificates(dir);
+  const context = tls.createSecureContext({
+    cert: readFileSync(certs.cert),
+    key: readFileSync(certs.key),
+  });
+  const sockets = new Set<net.Socket>();
+  const server = net.createServer((client) => {
+    sockets.add(client);
+    client.on('error', () => undefined);
+    client.once('data', (first) => {
+      // SSLRequest: length 8, code 80877103. Anything else is refused: this server is TLS only.
+      if (first.length !== 8 || first.readUInt32BE(4) !== 80877103) return client.destroy();
+      client.write('S');
+      const secure = new tls.TLSSocket(client, { isServer: true, secureContext: context });
+      secure.on('error', () => client.destroy());
+      const upstream = net.connect(5432, '127.0.0.1');
+      sockets.add(upstream);
+      upstream.on('error', () => client.destroy());
+      secure.pipe(upstream).pipe(secure);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    port: (server.address() as net.AddressInfo).port,
+    caPem: certs.caPem,
+    async close() {
+      for (const s of sockets) s.destroy();
+      await new Promise((resolve) => server.close(resolve));
+      rmSync(dir, { recursive: true, force: true });
     },
   };
 }
@@ -433,6 +479,40 @@ for (const dialect of TEST_DIALECTS) {
       await expect(mariaDb.rows('tls_only')).rejects.toThrow(/doesn't exist/);
     });
 
+    it('ok/verified TLS with the connection CA; another CA or the system roots are refused', async () => {
+      const front = await pgTlsFront();
+      const otherDir = mkdtempSync(path.join(os.tmpdir(), 'trustlink-ca-'));
+      const otherCa = brokerCertificates(otherDir);
+      try {
+        const cases = [
+          { name: 'TLS own CA', ca: front.caPem, status: 201 },
+          { name: 'TLS other CA', ca: otherCa.caPem, status: 503 },
+          { name: 'TLS system roots', ca: null, status: 503 },
+        ];
+        for (const c of cases) {
+          const conn = await createConnection({
+            name: c.name,
+            type: 'postgresql',
+            url: `postgresql://localhost:${front.port}`,
+            database: pgDb.name,
+            caCertificate: c.ca,
+            username: pgDb.user,
+            password: pgDb.password,
+          });
+          const { batchId } = await policyAndBatch(c.name, conn.id);
+          const d = await testDevice();
+          const { certPem } = await enrol(d, batchId);
+          const w = await write((await tokenFor(d, certPem)).token, 'over_tls', { via: c.name });
+          expect(w.status, `${c.name}: ${w.text}`).toBe(c.status);
+        }
+        const rows = await pgDb.rows('over_tls');
+        expect(rows.map((r) => r.document)).toEqual([{ via: 'TLS own CA' }]);
+      } finally {
+        await front.close();
+        rmSync(otherDir, { recursive: true, force: true });
+      }
+    });
+
     it('fail/a policy cannot name a connection that does not exist', async () => {
       const r = await api('POST', '/api/v1/policies', {
         name: 'Nowhere',
@@ -541,7 +621,9 @@ for (const dialect of TEST_DIALECTS) {
         username: 'u',
         password: 'p',
       };
+      const tried: string[] = [];
       const refused = async (name: string, url: string, body: Record<string, unknown> = {}) => {
+        tried.push(name);
         const r = await api('POST', '/api/v1/database-connections', {
           ...base,
           name,
@@ -587,13 +669,11 @@ for (const dialect of TEST_DIALECTS) {
           ).detail,
         ).toMatch(/platform's own login/);
       }
+      // Nothing refused was stored.
       const list = await api('GET', '/api/v1/database-connections');
-      expect(
-        list
-          .json<{ items: Connection[] }>()
-          .items.map((c) => c.name)
-          .sort(),
-      ).toEqual(['Readings MariaDB', 'Readings PG']);
+      const names = list.json<{ items: Connection[] }>().items.map((c) => c.name);
+      expect(names).toContain('Readings PG');
+      for (const n of tried) expect(names).not.toContain(n);
     });
 
     it('ok/CLI lists and creates; a connection in use is not deleted, an unused one is', async () => {
