@@ -95,7 +95,14 @@ describe('device JWT', () => {
       sign('sha256', Buffer.from(input), { key: k, dsaEncoding: 'ieee-p1363' }),
     );
   };
-  const expect_ = { spkiDer, kid: 'k1', aud: 'conn', iss: 'inst', now, leewaySeconds: 30 };
+  const expect_ = {
+    publicKey: key.publicKey,
+    kid: 'k1',
+    aud: 'conn',
+    iss: 'inst',
+    now,
+    leewaySeconds: 30,
+  };
   const check = (token: string) => {
     const p = parseJwt(token);
     if (!p.ok) return p;

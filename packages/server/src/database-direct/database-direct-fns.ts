@@ -1,4 +1,4 @@
-import { createPublicKey, verify } from 'node:crypto';
+import { createPublicKey, verify, type KeyObject } from 'node:crypto';
 import { isIP } from 'node:net';
 import { toBase64url, fromBase64url } from '@trustlink/protocol';
 import { HOST_PATTERN } from '../lib/outbound-fns.js';
@@ -145,7 +145,7 @@ export function parseJwt(token: string): Check<{ jwt: ParsedJwt }> {
 export function verifyDeviceJwt(
   jwt: ParsedJwt,
   expect: {
-    spkiDer: Buffer;
+    publicKey: KeyObject;
     kid: string;
     aud: string;
     iss: string;
@@ -157,11 +157,10 @@ export function verifyDeviceJwt(
   if (jwt.header.kid !== expect.kid)
     return { ok: false, reason: 'kid is not the key of the connection' };
   if (jwt.signature.length !== 64) return { ok: false, reason: 'bad signature length' };
-  const key = createPublicKey({ key: expect.spkiDer, format: 'der', type: 'spki' });
   const good = verify(
     'sha256',
     Buffer.from(jwt.signingInput),
-    { key, dsaEncoding: 'ieee-p1363' },
+    { key: expect.publicKey, dsaEncoding: 'ieee-p1363' },
     jwt.signature,
   );
   if (!good) return { ok: false, reason: 'signature does not verify' };

@@ -1,3 +1,4 @@
+import { createPublicKey, type KeyObject } from 'node:crypto';
 import type { Device } from '../devices/device-repo.js';
 import type { DeviceAudit, DeviceRequestContext } from '../enrolment/device-audit.js';
 import type { KeyStore } from '../keystore/keystore-types.js';
@@ -42,6 +43,19 @@ export interface DeviceDataServiceDeps {
  */
 export function createDeviceDataService(deps: DeviceDataServiceDeps) {
   const now = deps.now ?? (() => new Date());
+  // A key id always names the same public key (a deleted connection's key is never looked up:
+  // the connection is gone first), so loaded keys are kept; loading one costs about as much
+  // as a verification.
+  const keys = new Map<string, KeyObject>();
+  async function publicKeyOf(instanceId: string, keyId: string): Promise<KeyObject> {
+    const hit = keys.get(`${instanceId}/${keyId}`);
+    if (hit) return hit;
+    const rec = await deps.keystore.publicKey(instanceId, keyId);
+    const k = createPublicKey({ key: rec.publicKeyDer, format: 'der', type: 'spki' });
+    if (keys.size >= 1024) keys.clear();
+    keys.set(`${instanceId}/${keyId}`, k);
+    return k;
+  }
 
   async function authorise(ctx: DeviceRequestContext, authorization: string | undefined) {
     const refuse = (reason: string, kind: 'unauthorized' | 'revoked' = 'unauthorized') =>
@@ -58,9 +72,8 @@ export function createDeviceDataService(deps: DeviceDataServiceDeps) {
         ? await deps.repo.find(ctx.instanceId, aud)
         : undefined;
     if (!c) throw await refuse('aud names no database direct connection');
-    const key = await deps.keystore.publicKey(ctx.instanceId, c.keyId);
     const v = verifyDeviceJwt(parsed.jwt, {
-      spkiDer: key.publicKeyDer,
+      publicKey: await publicKeyOf(ctx.instanceId, c.keyId),
       kid: c.keyId,
       aud: c.id,
       iss: ctx.instanceId,
