@@ -366,6 +366,23 @@ for (const dialect of TEST_DIALECTS) {
       ]);
     });
 
+    it('ok/writes arriving together on a new collection all land, on both databases', async () => {
+      for (const [batch, db] of [
+        [pgBatch, pgDb],
+        [mariaBatch, mariaDb],
+      ] as const) {
+        const d = await testDevice();
+        const { certPem } = await enrol(d, batch);
+        const { token } = await tokenFor(d, certPem);
+        const collection = `burst_${randomBytes(3).toString('hex')}`;
+        const answers = await Promise.all(
+          Array.from({ length: 8 }, (_, n) => write(token, collection, { n })),
+        );
+        expect(answers.map((a) => a.status)).toEqual(Array(8).fill(201));
+        expect((await db.rows(collection)).length).toBe(8);
+      }
+    });
+
     it('fail/expired, forged, other-connection and revoked tokens are refused', async () => {
       const d = await testDevice();
       const { certPem } = await enrol(d, pgBatch);

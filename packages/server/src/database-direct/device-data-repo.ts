@@ -43,7 +43,11 @@ const CONNECT_TIMEOUT_MS = 5_000;
  * changes.
  */
 export function createDeviceDataRepo() {
-  const writers = new Map<string, { version: string; writer: Writer }>();
+  // One pool per connection: the entry is stored before the target is resolved, so requests
+  // arriving together share it instead of each opening (and leaking) a pool.
+  const writers = new Map<string, { version: string; writer: Promise<Writer> }>();
+  const closeWriter = (w: { writer: Promise<Writer> }) =>
+    w.writer.then((x) => x.close()).catch(() => undefined);
 
   /**
    * Verified TLS: the server's certificate must chain to the connection's CA (or the system
@@ -149,27 +153,31 @@ export function createDeviceDataRepo() {
       let w = writers.get(key);
       if (w && w.version !== version) {
         writers.delete(key);
-        await w.writer.close().catch(() => undefined);
+        void closeWriter(w);
         w = undefined;
       }
       if (!w) {
         // Resolved (and checked) when the pool is made; the pool then keeps that address.
-        const t = await target();
-        w = { version, writer: t.type === 'postgresql' ? postgres(t) : mariadb(t) };
+        const made = target().then((t) => (t.type === 'postgresql' ? postgres(t) : mariadb(t)));
+        w = { version, writer: made };
         writers.set(key, w);
+        // A target refused now may be allowed later (allow-list, DNS): do not keep the failure.
+        made.catch(() => {
+          if (writers.get(key) === w) writers.delete(key);
+        });
       }
-      await w.writer.insert(r);
+      await (await w.writer).insert(r);
     },
     /** Closes the pool of a changed or removed connection. */
     async forget(key: string): Promise<void> {
       const w = writers.get(key);
       writers.delete(key);
-      await w?.writer.close().catch(() => undefined);
+      if (w) await closeWriter(w);
     },
     async close(): Promise<void> {
       const all = [...writers.values()];
       writers.clear();
-      await Promise.all(all.map((w) => w.writer.close().catch(() => undefined)));
+      await Promise.all(all.map(closeWriter));
     },
   };
 }
