@@ -3,7 +3,8 @@
  * (HTTPS, JWT check with the connection's key, device and policy look-ups, INSERT into the
  * user's PostgreSQL), beside the peer measured in the same run: the same INSERTs sent
  * straight to the same PostgreSQL from a pg pool of the same size, which is the most any
- * writer in Node can do here.
+ * writer in Node can do here. An HTTPS round trip to the same server (GET /healthz) is
+ * measured too: the floor of any endpoint.
  *
  * Wall-clock rates, best of BENCH_ROUNDS, rounds interleaved so the machine's load hits both
  * alike. The platform itself runs on BENCH_DIALECT (sqlite or postgres).
@@ -132,6 +133,20 @@ async function main() {
         req.on('error', reject);
         req.end(body);
       });
+    // The floor of any endpoint of this server: an HTTPS round trip on the same agent.
+    const healthz = () =>
+      new Promise<void>((resolve, reject) => {
+        const req = https.request(
+          new URL('/healthz', server.deviceUrl),
+          { agent, servername: 'localhost' },
+          (res) => {
+            res.resume();
+            res.on('end', () => resolve());
+          },
+        );
+        req.on('error', reject);
+        req.end();
+      });
     const direct = async (i: number) => {
       await peer.query(
         'INSERT INTO peer_direct (device_id, received_at, document) VALUES ($1, $2, $3::jsonb)',
@@ -141,10 +156,11 @@ async function main() {
 
     await rate(Math.min(50, N), C, viaEndpoint); // warm-up: pools, JIT
     await rate(Math.min(50, N), C, direct);
-    const best = { endpoint: 0, direct: 0 };
+    const best = { endpoint: 0, direct: 0, https: 0 };
     for (let r = 0; r < ROUNDS; r++) {
       best.endpoint = Math.max(best.endpoint, await rate(N, C, viaEndpoint));
       best.direct = Math.max(best.direct, await rate(N, C, direct));
+      best.https = Math.max(best.https, await rate(N, C, healthz));
     }
     const rows = await peer.query('SELECT count(*)::int AS n FROM bench');
     console.log(
@@ -152,6 +168,7 @@ async function main() {
         `${cpus().length} CPUs (${cpus()[0]?.model}), load ${loadavg()[0]!.toFixed(1)}, Node ${process.version}`,
     );
     console.log(`  peer: INSERT straight into PostgreSQL   ${best.direct.toFixed(0)} writes/s`);
+    console.log(`  HTTPS round trip only (GET /healthz)    ${best.https.toFixed(0)} requests/s`);
     console.log(`  data endpoint (HTTPS + JWT + INSERT)    ${best.endpoint.toFixed(0)} writes/s`);
     console.log(
       `  ratio endpoint / peer                   ${(best.endpoint / best.direct).toFixed(2)}`,
