@@ -74,6 +74,7 @@ export function createDatabaseDirectModule(deps: DatabaseDirectModuleDeps) {
       return p ? `policy "${p.name}"` : undefined;
     },
     onChange: (instanceId, id) => void data.forget(`${instanceId}/${id}`),
+    log,
     now,
   });
 

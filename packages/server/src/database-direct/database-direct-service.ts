@@ -30,6 +30,7 @@ export interface DatabaseDirectServiceDeps {
   usedBy(instanceId: string, connectionId: string): Promise<string | undefined>;
   /** Told after a connection changed or went, so cached database pools close. */
   onChange?(instanceId: string, connectionId: string): void;
+  log?: { warn(o: object, msg: string): void };
   now?: () => Date;
 }
 
@@ -233,8 +234,13 @@ export function createDatabaseDirectService(deps: DatabaseDirectServiceDeps) {
         });
       });
       deps.onChange?.(instanceId, id);
-      // Its tokens can no longer be verified: the key goes with the connection.
-      await keystore.delete(instanceId, c.keyId);
+      // Its tokens can no longer be verified: the key goes with the connection. If the key
+      // store fails here the key stays behind unused (nothing refers to it); the delete stands.
+      await keystore
+        .delete(instanceId, c.keyId)
+        .catch((err) =>
+          deps.log?.warn({ err, keyId: c.keyId }, 'database direct: removing the JWT key failed'),
+        );
       return shown;
     },
   };
