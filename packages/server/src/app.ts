@@ -30,6 +30,8 @@ import { registerConsoleRoutes } from './console/console-routes.js';
 import { registerHealthRoutes } from './health/health-routes.js';
 import { registerHubRoutes } from './hubs/hub-routes.js';
 import { registerCloudHubRoutes } from './hubs/cloud/cloud-hub-routes.js';
+import { registerDatabaseDirectRoutes } from './database-direct/database-direct-routes.js';
+import { registerDatabaseDirectDeviceRoutes } from './database-direct/database-direct-device-routes.js';
 import { createMetrics } from './lib/metrics.js';
 import { registerProblemHandler } from './lib/problem-handler.js';
 import { registerPkiPublicRoutes } from './pki/pki-public-routes.js';
@@ -157,6 +159,7 @@ export async function createApps(
   registerEnrolmentTokenRoutes(management, runtime.fleet.enrolmentTokens);
   registerDeviceRoutes(management, runtime.enrolment.deviceService);
   registerFirmwareRoutes(management, runtime.firmware);
+  registerDatabaseDirectRoutes(management, runtime.databaseDirect);
   await registerConsoleRoutes(management);
 
   // The device port asks for a client certificate but lets each route decide: EST bootstrap
@@ -182,6 +185,14 @@ export async function createApps(
   registerFirmwareDeviceRoutes(device, {
     devices: runtime.firmware.devices,
     authenticateDevice: opts.authenticateDevice ?? enrolledDevice,
+  });
+
+  registerDatabaseDirectDeviceRoutes(device, {
+    ...runtime.databaseDirect,
+    data: runtime.databaseDirect.writes,
+    instanceOf,
+    authenticate: (req, ctx, action) => runtime.enrolment.auth.authenticate(req, ctx, action),
+    audit: runtime.enrolment.audit,
   });
 
   // Relying parties fetch CRLs and OCSP over plain HTTP (RFC 5280/6960): the objects are signed.

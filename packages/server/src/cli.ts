@@ -16,6 +16,7 @@ import {
 } from './config.js';
 import { openDatabase } from './db/database.js';
 import { registerFirmwareCommands } from './firmware/firmware-cli.js';
+import { registerDatabaseDirectCommands } from './database-direct/database-direct-cli.js';
 import { rotateMasterKey } from './secrets/master-key-rotation.js';
 import { createLogger, startServer } from './serve.js';
 import { registerUserCommands } from './users/users-cli.js';
@@ -162,5 +163,6 @@ registerAuditCommands(program, run);
 registerFleetCommands(program, run);
 registerDeviceCommands(program, run);
 registerFirmwareCommands(program, run);
+registerDatabaseDirectCommands(program, run);
 
 await program.parseAsync(process.argv);

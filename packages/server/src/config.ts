@@ -216,7 +216,7 @@ export const CONFIG_OPTIONS = {
       ),
     default: '',
     description:
-      'Addresses that hub settings may reach although they are loopback, link-local or private (e.g. `10.0.0.0/8,127.0.0.1`). By default the platform refuses to connect to such addresses when users set them (a Mosquitto host, a cloud endpoint), and it never connects to its own database.',
+      'Addresses that hub settings and database direct connections may reach although they are loopback, link-local or private (e.g. `10.0.0.0/8,127.0.0.1`). By default the platform refuses to connect to such addresses when users set them (a Mosquitto host, a cloud endpoint, a database URL), and it never connects to its own database.',
   },
   mosquittoManagedRoot: {
     env: 'TRUSTLINK_MOSQUITTO_MANAGED_ROOT',

@@ -41,6 +41,11 @@ import { createSetupService, type SetupService } from './setup/setup-service.js'
 import { createHubRepo } from './hubs/hub-repo.js';
 import { createHubsModule, type HubsModule } from './hubs/hubs-module.js';
 import { createOutboundGuard } from './lib/outbound-guard.js';
+import { createDatabaseDirectRepo } from './database-direct/database-direct-repo.js';
+import {
+  createDatabaseDirectModule,
+  type DatabaseDirectModule,
+} from './database-direct/database-direct-module.js';
 
 export const DEFAULT_INSTANCE_NAME = 'default';
 
@@ -80,6 +85,8 @@ export interface Runtime {
    * Mosquitto brokers, status, and `hubConnectionFor` for enrolment answers.
    */
   hubs: HubsModule;
+  /** Database-direct connections, device JWTs and the data endpoint's writes. */
+  databaseDirect: DatabaseDirectModule;
   instance: InstanceRecord;
   /** True when this start created the instance. */
   created: boolean;
@@ -252,12 +259,17 @@ export async function openRuntime(
     });
     const openedHsm = hsm;
     const hubRepo = createHubRepo(db.kysely);
+    const databaseDirectRepo = createDatabaseDirectRepo(db.kysely);
     const fleet = createFleet({
       db,
       audit,
       issuingCas: pkiServices.issuingCas,
       now,
-      refs: { hubExists: async (i, id) => (await hubRepo.find(i, id)) !== undefined },
+      refs: {
+        hubExists: async (i, id) => (await hubRepo.find(i, id)) !== undefined,
+        databaseConnectionExists: async (i, id) =>
+          (await databaseDirectRepo.find(i, id)) !== undefined,
+      },
     });
     const firmware = createFirmware({
       db,
@@ -310,6 +322,24 @@ export async function openRuntime(
     );
     // A certificate issued to a device of a cloud hub's policy puts a sync intent in the outbox.
     enrolment.hooks.setCertificateIssued((tx, issued) => hubs.certificateIssued(tx, issued));
+    const databaseDirect = createDatabaseDirectModule({
+      config,
+      databaseUrl: url,
+      db,
+      repo: databaseDirectRepo,
+      box,
+      audit,
+      deviceAudit: enrolment.audit,
+      keystore,
+      pki,
+      fleet,
+      log,
+      now,
+    });
+    // Devices of a database-direct policy learn their connection in the enrolment answer.
+    enrolment.hooks.setDatabaseConnection((instanceId, policy) =>
+      databaseDirect.tokens.blockFor(instanceId, policy),
+    );
     // A check-in tells the device of the update its batch's rollout has waiting for it.
     enrolment.hooks.setUpdateCheck((instanceId, device) =>
       firmware.devices.pendingUpdateFor(instanceId, device.id, device.batchId),
@@ -332,6 +362,7 @@ export async function openRuntime(
       audit,
       access,
       hubs,
+      databaseDirect,
       pkiServices,
       firmware,
       pkiEndpoint,
@@ -344,6 +375,7 @@ export async function openRuntime(
       async close() {
         await enrolment.stop();
         await hubs.stop();
+        await databaseDirect.stop();
         await pkiServices.stop();
         await outboxWorker.stop();
         await leases.releaseAll().catch(() => undefined);

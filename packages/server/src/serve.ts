@@ -84,6 +84,7 @@ export async function startServer(
     const managementUrl = `https://${config.publicHostname}:${portOf(apps.management)}`;
     const deviceUrl = `https://${config.publicHostname}:${portOf(apps.device)}`;
     runtime.pkiEndpoint.bind(portOf(apps.pki));
+    runtime.databaseDirect.bindDevicePort(portOf(apps.device));
     const pkiUrl = runtime.pkiEndpoint.baseUrl();
     runtime.pkiServices.jobs.start();
     runtime.enrolment.start();

@@ -8,6 +8,7 @@ import type { FirmwareTables } from '../firmware/firmware-tables.js';
 import type { AuditTables } from '../audit/audit-tables.js';
 import type { AuthTables } from '../auth/auth-tables.js';
 import type { HubTables } from '../hubs/hub-tables.js';
+import type { DatabaseDirectTables } from '../database-direct/database-direct-tables.js';
 import type { InstanceTables } from '../instances/instance-tables.js';
 import type { JobTables } from '../jobs/job-tables.js';
 import type { KeyTables } from '../keystore/keystore-tables.js';
@@ -40,4 +41,5 @@ export interface Database
     DeviceSessionTables,
     FirmwareTables,
     HubTables,
-    JobTables {}
+    JobTables,
+    DatabaseDirectTables {}

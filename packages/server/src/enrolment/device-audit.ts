@@ -26,7 +26,12 @@ export interface DeviceRequestContext {
 export type RefusalKind = 'unauthorized' | 'revoked' | 'replay' | 'invalid';
 
 /** Actions that devices repeat all day (check-ins): their refusals are recorded once a minute. */
-const THROTTLED = new Set(['device.check-in', 'device.certificate.fetch']);
+const THROTTLED = new Set([
+  'device.check-in',
+  'device.certificate.fetch',
+  // Applications retry writes with a stale token; one entry per reason a minute is enough.
+  'device.database-write',
+]);
 const THROTTLE_MS = 60_000;
 const THROTTLE_MAX_KEYS = 10_000;
 

@@ -1,4 +1,4 @@
-import type { HubBlock, StatusResponse } from '@trustlink/protocol';
+import type { DatabaseBlock, HubBlock, StatusResponse } from '@trustlink/protocol';
 import type { Executor } from '../db/database.js';
 import type { Device } from '../devices/device-repo.js';
 import type { CertificateIssued } from './device-issuance.js';
@@ -10,6 +10,12 @@ export type HubConnectionResolver = (
   policy: Policy,
   deviceId: string,
 ) => Promise<HubBlock | undefined>;
+
+/** The database-direct connection of a policy's devices; the database-direct domain answers. */
+export type DatabaseConnectionResolver = (
+  instanceId: string,
+  policy: Policy,
+) => Promise<DatabaseBlock | undefined>;
 
 /** The update waiting for a device, if any; the firmware domain answers. */
 export type UpdateCheck = (
@@ -29,6 +35,7 @@ export function createEnrolmentHooks() {
   let hub: HubConnectionResolver | undefined;
   let update: UpdateCheck | undefined;
   let issued: IssuedInTransaction | undefined;
+  let database: DatabaseConnectionResolver | undefined;
   return {
     setCertificateIssued(fn: IssuedInTransaction) {
       if (issued) throw new Error('a certificate-issued hook is already registered');
@@ -40,12 +47,18 @@ export function createEnrolmentHooks() {
       if (hub) throw new Error('a hub connection resolver is already registered');
       hub = fn;
     },
+    setDatabaseConnection(fn: DatabaseConnectionResolver) {
+      if (database) throw new Error('a database connection resolver is already registered');
+      database = fn;
+    },
     setUpdateCheck(fn: UpdateCheck) {
       if (update) throw new Error('an update check is already registered');
       update = fn;
     },
     hubConnection: (instanceId: string, policy: Policy, deviceId: string) =>
       hub ? hub(instanceId, policy, deviceId) : Promise.resolve(undefined),
+    databaseConnection: (instanceId: string, policy: Policy) =>
+      database ? database(instanceId, policy) : Promise.resolve(undefined),
     pendingUpdate: (instanceId: string, device: Device) =>
       update ? update(instanceId, device) : Promise.resolve(undefined),
   };

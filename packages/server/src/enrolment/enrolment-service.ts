@@ -42,7 +42,7 @@ export interface EnrolmentServiceDeps {
   methods: readonly EnrolmentMethod[];
   issuance: DeviceIssuance;
   audit: DeviceAudit;
-  hooks: Pick<EnrolmentHooks, 'hubConnection'>;
+  hooks: Pick<EnrolmentHooks, 'hubConnection' | 'databaseConnection'>;
   devices: { find(instanceId: string, id: string): Promise<Device | undefined> };
   lifecycle: Pick<DeviceLifecycleRepo, 'findByCertificate'>;
   batches: { find(instanceId: string, id: string): Promise<BatchRow | undefined> };
@@ -228,9 +228,10 @@ export function createEnrolmentService(deps: EnrolmentServiceDeps) {
       instanceId,
       cert,
     );
-    const [hub, signing] = await Promise.all([
+    const [hub, signing, database] = await Promise.all([
       deps.hooks.hubConnection(instanceId, policy, deviceId),
       issuance.signingBlock(instanceId, batch.signingKeyId),
+      deps.hooks.databaseConnection(instanceId, policy),
     ]);
     const response: EnrolResponse = {
       instanceId,
@@ -242,6 +243,7 @@ export function createEnrolmentService(deps: EnrolmentServiceDeps) {
       renewAt,
       ...(hub ? { hub } : {}),
       ...(signing ? { signing } : {}),
+      ...(database ? { database } : {}),
     };
     return { response, certificate: cert.der };
   }

@@ -14,8 +14,11 @@ export type SignatureScheme =
   | 'rsa-pss-sha256'
   | 'rsa-pss-sha384';
 
-/** What a key is for: `tls` keys are the only ones ever loaded into the TLS stack. */
-export type KeyPurpose = 'ca' | 'tls' | 'signing' | 'audit' | 'ocsp' | 'time';
+/**
+ * What a key is for: `tls` keys are the only ones ever loaded into the TLS stack; `jwt` keys
+ * sign database-direct device tokens only (kept apart from firmware `signing` keys).
+ */
+export type KeyPurpose = 'ca' | 'tls' | 'signing' | 'audit' | 'ocsp' | 'time' | 'jwt';
 
 export type BackendKind = 'software' | 'pkcs11';
 

@@ -18,4 +18,5 @@ export const SEALED_COLUMNS: SealedColumn[] = [
   { table: 'audit_chain', column: 'chain_key', key: ['instance_id'] },
   { table: 'challenge_keys', column: 'secret', key: ['instance_id'] },
   { table: 'hubs', column: 'secrets', key: ['id'] },
+  { table: 'database_connections', column: 'secrets', key: ['id'] },
 ];

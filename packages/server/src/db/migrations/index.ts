@@ -10,6 +10,7 @@ import * as firmware from './20261127_0900_firmware.js';
 import * as hubs from './20261127_0900_hubs.js';
 import * as fleetCounts from './20261128_0100_fleet_counts.js';
 import * as hubCloudObjects from './20261128_0100_hub_cloud_objects.js';
+import * as databaseDirect from './20261128_0900_database_direct.js';
 
 export interface PortableMigration {
   up(db: Kysely<unknown>, dialect: DialectName): Promise<void>;
@@ -31,4 +32,5 @@ export const MIGRATIONS: Record<string, PortableMigration> = {
   '20261127_0900_hubs': hubs,
   '20261128_0100_fleet_counts': fleetCounts,
   '20261128_0100_hub_cloud_objects': hubCloudObjects,
+  '20261128_0900_database_direct': databaseDirect,
 };
