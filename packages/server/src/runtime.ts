@@ -279,6 +279,13 @@ export async function openRuntime(
       tlsSubjectAltNames: config.tlsSubjectAltNames,
       now,
       log,
+      rateLimits: {
+        perAddress: {
+          perMinute: config.deviceAddressRatePerMinute,
+          burst: config.deviceAddressBurst,
+        },
+        perDevice: { perMinute: config.deviceRatePerMinute, burst: config.deviceBurst },
+      },
     });
     const hubs = createHubsModule({
       config,
