@@ -114,6 +114,22 @@ s.listen(Number(process.env.PORT), '127.0.0.1');
 process.on('SIGTERM', () => process.exit(0));
 `;
 
+/**
+ * The check-in reference: a Node HTTPS server (client certificate requested, as on the device
+ * port) answering every request with a 304 and an ETag, doing nothing else.
+ */
+export const BARE_HTTPS_SERVER = `
+const https = require('node:https');
+const fs = require('node:fs');
+const s = https.createServer({
+  key: fs.readFileSync(process.env.KEY), cert: fs.readFileSync(process.env.CERT),
+  requestCert: true, rejectUnauthorized: false,
+}, (req, res) => { res.writeHead(304, { etag: '"x"', 'cache-control': 'no-cache' }); res.end(); });
+s.keepAliveTimeout = 72000;
+s.listen(Number(process.env.PORT), '127.0.0.1');
+process.on('SIGTERM', () => process.exit(0));
+`;
+
 /** Runs `count` jobs with at most `concurrency` in flight; the latency of each in ms. */
 export async function pool(
   count: number,
