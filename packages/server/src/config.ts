@@ -270,6 +270,34 @@ export const CONFIG_OPTIONS = {
     description:
       'Lifetime of a signed update manifest. Devices refuse an expired manifest (anti-freeze); while an update is current, the server signs a new one once half of this has passed.',
   },
+  deviceAddressRatePerMinute: {
+    env: 'TRUSTLINK_DEVICE_ADDRESS_RATE_PER_MINUTE',
+    schema: z.coerce.number().int().min(0).max(10_000_000),
+    default: 18_000,
+    description:
+      "Requests a minute one source address may make to the device port's routes that need no device authentication (`challenge`, `time`, `enrol`, `session`, EST `cacerts`, `csrattrs`, `simpleenroll`); over it the answer is 429 with Retry-After. IPv6 addresses count by their /64. Devices behind one NAT share an address: the default (300 a second) carries 100,000 devices behind one address renewing bearer sessions every 15 minutes, and a production line enrolling hundreds a second. Lower it where devices have their own addresses; 0 turns the limit off.",
+  },
+  deviceAddressBurst: {
+    env: 'TRUSTLINK_DEVICE_ADDRESS_BURST',
+    schema: z.coerce.number().int().min(0).max(10_000_000),
+    default: 3_000,
+    description:
+      'Requests one source address may make at once, above the rate of `deviceAddressRatePerMinute`, before it must wait (the size of its token bucket). 0 turns the limit off.',
+  },
+  deviceRatePerMinute: {
+    env: 'TRUSTLINK_DEVICE_RATE_PER_MINUTE',
+    schema: z.coerce.number().int().min(0).max(1_000_000),
+    default: 60,
+    description:
+      'Requests a minute one authenticated device may make (`status`, `certificate`, `renew`, EST `simplereenroll`); over it the answer is 429 with Retry-After. A device checking in every 20 seconds makes 3. 0 turns the limit off.',
+  },
+  deviceBurst: {
+    env: 'TRUSTLINK_DEVICE_BURST',
+    schema: z.coerce.number().int().min(0).max(1_000_000),
+    default: 30,
+    description:
+      'Requests one device may make at once, above the rate of `deviceRatePerMinute`, before it must wait. 0 turns the limit off.',
+  },
   logLevel: {
     env: 'TRUSTLINK_LOG_LEVEL',
     schema: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),

@@ -296,6 +296,13 @@ export async function openRuntime(
       now,
       log,
       lease: leases.run,
+      rateLimits: {
+        perAddress: {
+          perMinute: config.deviceAddressRatePerMinute,
+          burst: config.deviceAddressBurst,
+        },
+        perDevice: { perMinute: config.deviceRatePerMinute, burst: config.deviceBurst },
+      },
     });
     const hubs = createHubsModule({
       config,

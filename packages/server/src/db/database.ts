@@ -2,6 +2,7 @@ import { accessSync, chmodSync, constants, existsSync, statSync } from 'node:fs'
 import path from 'node:path';
 import SQLite from 'better-sqlite3';
 import { Kysely, PostgresDialect, SqliteDialect, type Transaction } from 'kysely';
+import { withStatementCache } from './sqlite-statement-cache.js';
 import pg from 'pg';
 import { ConfigError } from '../config.js';
 import type { Database } from './schema.js';
@@ -105,7 +106,9 @@ export async function openDatabase(url: string, opts: { createDirs?: boolean } =
     sqlite.pragma('synchronous = NORMAL');
     sqlite.pragma('foreign_keys = ON');
     sqlite.pragma('busy_timeout = 5000');
-    const kysely = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+    const kysely = new Kysely<Database>({
+      dialect: new SqliteDialect({ database: withStatementCache(sqlite) }),
+    });
     return {
       kysely,
       dialect,

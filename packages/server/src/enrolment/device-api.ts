@@ -25,6 +25,7 @@ import { createDeviceAuth } from './device-auth.js';
 import { createDeviceConnections } from './device-connections.js';
 import { ownHostNames } from './device-http.js';
 import { createDeviceIssuance } from './device-issuance.js';
+import { createDeviceRateLimits, type DeviceRateLimitsDeps } from './device-rate-limits.js';
 import { createEnrolmentHooks } from './enrolment-hooks.js';
 import { createEnrolmentService } from './enrolment-service.js';
 import { factoryCertificateMethod } from './factory-certificate-method.js';
@@ -51,6 +52,8 @@ export interface DeviceApiDeps {
   log?: { warn(obj: object, msg: string): void };
   /** Runs the lifecycle jobs on one replica of several (jobs/job-leases.ts). */
   lease?: JobLease;
+  /** Rate limits of the device port (config.ts); off when absent. */
+  rateLimits?: Pick<DeviceRateLimitsDeps, 'perAddress' | 'perDevice'>;
 }
 
 /**
@@ -127,6 +130,8 @@ export function createDeviceApi(deps: DeviceApiDeps) {
     caRepo: deps.pki.caRepo,
     now,
   });
+  const off = { perMinute: 0, burst: 0 };
+  const limits = createDeviceRateLimits(deps.rateLimits ?? { perAddress: off, perDevice: off });
   const revocation = createDeviceRevocationService({
     db,
     devices,
@@ -183,6 +188,7 @@ export function createDeviceApi(deps: DeviceApiDeps) {
     devices,
     hooks,
     jobs,
+    limits,
     /** Operators' side: list, detail, dashboard figures, revocation. */
     deviceService,
     ownHosts: ownHostNames(deps.publicHostname, deps.tlsSubjectAltNames),
@@ -207,8 +213,10 @@ export function createDeviceApi(deps: DeviceApiDeps) {
       jobs.start();
       recorder.start();
       connections.start();
+      limits.start();
     },
     async stop() {
+      limits.stop();
       connections.stop();
       await jobs.stop();
       await recorder.stop();

@@ -39,6 +39,8 @@ export function registerDeviceApiRoutes(app: FastifyInstance, api: DeviceApi): v
   registerRawJsonParser(app);
   const r = app.withTypeProvider<ZodTypeProvider>();
   const device = { access: 'device' as const };
+  // Routes anyone may call are limited per source address before the body is even read.
+  const limited = api.limits.byAddress;
 
   /** Verifies the request's Trustlink-Proof for `purpose` and burns its nonce. */
   async function proof(
@@ -125,6 +127,7 @@ export function registerDeviceApiRoutes(app: FastifyInstance, api: DeviceApi): v
   r.post(
     `${base}/challenge`,
     {
+      onRequest: limited,
       config: { access: 'public' },
       schema: {
         tags,
@@ -140,6 +143,7 @@ export function registerDeviceApiRoutes(app: FastifyInstance, api: DeviceApi): v
   r.post(
     `${base}/time`,
     {
+      onRequest: limited,
       config: { access: 'public' },
       schema: {
         tags,
@@ -155,6 +159,7 @@ export function registerDeviceApiRoutes(app: FastifyInstance, api: DeviceApi): v
   r.post(
     `${base}/enrol`,
     {
+      onRequest: limited,
       config: device,
       schema: {
         tags,
@@ -221,6 +226,7 @@ export function registerDeviceApiRoutes(app: FastifyInstance, api: DeviceApi): v
   r.post(
     `${base}/session`,
     {
+      onRequest: limited,
       config: device,
       schema: {
         tags,
@@ -256,6 +262,7 @@ export function registerDeviceApiRoutes(app: FastifyInstance, api: DeviceApi): v
     async (req, reply) => {
       const ctx = requestContext(req, api.instanceOf(req), 'device-api');
       const who = await api.auth.authenticate(req, ctx, 'device.check-in', { allowExpired: true });
+      api.limits.device(ctx.instanceId, who.device.id);
       const answer = await api.checkIn.status(
         ctx,
         who.device,
@@ -288,9 +295,11 @@ export function registerDeviceApiRoutes(app: FastifyInstance, api: DeviceApi): v
       if (req.headers[PROOF_HEADER] !== undefined) {
         const p = await proof(req, ctx, action, 'renew');
         const d = await provenDevice(ctx, p, action);
+        api.limits.device(ctx.instanceId, d.id);
         return (await api.renewal.renew(ctx, d, csrDer, 'proof')).response;
       }
       const who = await api.auth.authenticate(req, ctx, action);
+      api.limits.device(ctx.instanceId, who.device.id);
       return (await api.renewal.renew(ctx, who.device, csrDer, who.via)).response;
     },
   );
@@ -309,6 +318,7 @@ export function registerDeviceApiRoutes(app: FastifyInstance, api: DeviceApi): v
     async (req) => {
       const ctx = requestContext(req, api.instanceOf(req), 'device-api');
       const who = await api.auth.authenticate(req, ctx, 'device.certificate.fetch');
+      api.limits.device(ctx.instanceId, who.device.id);
       return api.renewal.current(ctx, who.device);
     },
   );

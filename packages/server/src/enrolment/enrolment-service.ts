@@ -170,50 +170,63 @@ export function createEnrolmentService(deps: EnrolmentServiceDeps) {
     }
 
     // Idempotent: the same key again before the renewal time gets the current certificate.
-    if (device && currentIsFresh(device, now())) {
-      const current = await deps.deviceCerts.get(instanceId, device.currentCertId!);
-      if (current.status === 'valid' && sameKey(current.der, csr.csr.key.spkiDer)) {
-        await audit.ok(ctx, ACTION, {
-          via,
-          method: decision.method,
-          reissued: false,
-          serial: current.serial,
-        });
-        return { ...(await answer(instanceId, deviceId, batch, policy, current)), issued: false };
-      }
-    }
+    const handBack = async (d: Device | undefined): Promise<EnrolResult | undefined> => {
+      if (!d || !currentIsFresh(d, now())) return undefined;
+      const current = await deps.deviceCerts.get(instanceId, d.currentCertId!);
+      if (current.status !== 'valid' || !sameKey(current.der, csr.csr.key.spkiDer))
+        return undefined;
+      await audit.ok(ctx, ACTION, {
+        via,
+        method: decision.method,
+        reissued: false,
+        serial: current.serial,
+      });
+      return { ...(await answer(instanceId, deviceId, batch, policy, current)), issued: false };
+    };
+    const again = await handBack(device);
+    if (again) return again;
 
-    const cert = await issuance.issue({
-      instanceId,
-      deviceId,
-      batchId: batch.id,
-      policy,
-      csrDer: input.csrDer,
-      operationalKey: csr.operationalKey,
-      register: decision.register,
-      expectCertId: device?.currentCertId ?? null,
-      state: device?.currentCertId ? 'renewed' : 'enrolled',
-      enrolMethod: decision.method,
-      keyType,
-      context: deviceAuditContext(ctx),
-      audit: (tx, rec) =>
-        audit.ok(
-          ctx,
-          ACTION,
-          {
-            via,
-            method: decision.method,
-            batchId: batch.id,
-            serial: rec.serial,
-            issuerId: rec.issuerId,
-            notAfter: rec.notAfter,
-            registered: decision.register,
-            reissued: Boolean(device?.currentCertId),
-            ...decision.details,
-          },
-          tx,
-        ),
-    });
+    const cert = await issuance
+      .issue({
+        instanceId,
+        deviceId,
+        batchId: batch.id,
+        policy,
+        csrDer: input.csrDer,
+        operationalKey: csr.operationalKey,
+        register: decision.register,
+        expectCertId: device?.currentCertId ?? null,
+        state: device?.currentCertId ? 'renewed' : 'enrolled',
+        enrolMethod: decision.method,
+        keyType,
+        context: deviceAuditContext(ctx),
+        audit: (tx, rec) =>
+          audit.ok(
+            ctx,
+            ACTION,
+            {
+              via,
+              method: decision.method,
+              batchId: batch.id,
+              serial: rec.serial,
+              issuerId: rec.issuerId,
+              notAfter: rec.notAfter,
+              registered: decision.register,
+              reissued: Boolean(device?.currentCertId),
+              ...decision.details,
+            },
+            tx,
+          ),
+      })
+      .catch(async (err: unknown) => {
+        // The same device enrolling twice at once (a retry while the first request was still
+        // running): one transaction wins, the other rolled back whole. If the winner gave this
+        // very key a certificate, that is this request's answer too, as if it had come later.
+        const won = await handBack(await deps.devices.find(instanceId, deviceId));
+        if (won) return won;
+        throw err;
+      });
+    if ('response' in cert) return cert;
     return { ...(await answer(instanceId, deviceId, batch, policy, cert)), issued: true };
   }
 

@@ -38,11 +38,14 @@ export function registerEstRoutes(app: FastifyInstance, api: DeviceApi): void {
     (_req, body, done) => done(null, body),
   );
   const device = { access: 'device' as const };
+  // As on the device API: routes without a device yet are limited per source address.
+  const limited = api.limits.byAddress;
   const body = z.string().max(DEVICE_BODY_LIMIT).describe('base64 of a DER PKCS#10 request');
 
   r.get(
     `${base}/cacerts`,
     {
+      onRequest: limited,
       config: { access: 'public' },
       schema: {
         tags,
@@ -61,6 +64,7 @@ export function registerEstRoutes(app: FastifyInstance, api: DeviceApi): void {
   r.get(
     `${base}/csrattrs`,
     {
+      onRequest: limited,
       config: { access: 'public' },
       schema: {
         tags,
@@ -79,6 +83,7 @@ export function registerEstRoutes(app: FastifyInstance, api: DeviceApi): void {
   r.post(
     `${base}/simpleenroll`,
     {
+      onRequest: limited,
       config: device,
       schema: {
         tags,
@@ -138,6 +143,7 @@ export function registerEstRoutes(app: FastifyInstance, api: DeviceApi): void {
       const ctx = requestContext(req, api.instanceOf(req), 'est');
       const action = 'device.renew';
       const who = await api.auth.authenticate(req, ctx, action);
+      api.limits.device(ctx.instanceId, who.device.id);
       const csrDer = decodeBase64Body(req.body);
       if (!csrDer)
         throw await api.audit.refuse(
