@@ -29,6 +29,7 @@ import { registerTokenRoutes } from './auth/token-routes.js';
 import { registerConsoleRoutes } from './console/console-routes.js';
 import { registerHealthRoutes } from './health/health-routes.js';
 import { registerHubRoutes } from './hubs/hub-routes.js';
+import { registerManufacturingRoutes } from './manufacturing/manufacturing-routes.js';
 import { createMetrics } from './lib/metrics.js';
 import { registerProblemHandler } from './lib/problem-handler.js';
 import { registerPkiPublicRoutes } from './pki/pki-public-routes.js';
@@ -155,6 +156,13 @@ export async function createApps(
   registerEnrolmentTokenRoutes(management, runtime.fleet.enrolmentTokens);
   registerDeviceRoutes(management, runtime.enrolment.deviceService);
   registerFirmwareRoutes(management, runtime.firmware);
+  registerManufacturingRoutes(management, {
+    manufacturing: runtime.manufacturing,
+    instanceOf,
+    publicHostname: config.publicHostname,
+    tlsSubjectAltNames: config.tlsSubjectAltNames,
+    now: runtime.now,
+  });
   await registerConsoleRoutes(management);
 
   // The device port asks for a client certificate but lets each route decide: EST bootstrap

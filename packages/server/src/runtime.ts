@@ -40,6 +40,11 @@ import { createSetupService, type SetupService } from './setup/setup-service.js'
 import { createHubRepo } from './hubs/hub-repo.js';
 import { createHubsModule, type HubsModule } from './hubs/hubs-module.js';
 import { createOutboundGuard } from './lib/outbound-guard.js';
+import { createManufacturingRepo } from './manufacturing/manufacturing-repo.js';
+import {
+  createManufacturingService,
+  type ManufacturingService,
+} from './manufacturing/manufacturing-service.js';
 
 export const DEFAULT_INSTANCE_NAME = 'default';
 
@@ -79,6 +84,8 @@ export interface Runtime {
    * Mosquitto brokers, status, and `hubConnectionFor` for enrolment answers.
    */
   hubs: HubsModule;
+  /** Manufacturing credentials and the production-line registration they allow. */
+  manufacturing: ManufacturingService;
   instance: InstanceRecord;
   /** True when this start created the instance. */
   created: boolean;
@@ -312,7 +319,16 @@ export async function openRuntime(
         .filter((b) => b.signingKeyId === keyId)
         .map((b) => `batch "${b.name}"`),
     );
+    const manufacturing = createManufacturingService({
+      db,
+      repo: createManufacturingRepo(db.kysely),
+      batches: fleet.batches,
+      challenges: enrolment.challenges,
+      audit,
+      now,
+    });
     const runtime: Runtime = {
+      manufacturing,
       config,
       db,
       box,

@@ -10,6 +10,7 @@ import type { AuthTables } from '../auth/auth-tables.js';
 import type { HubTables } from '../hubs/hub-tables.js';
 import type { InstanceTables } from '../instances/instance-tables.js';
 import type { KeyTables } from '../keystore/keystore-tables.js';
+import type { ManufacturingTables } from '../manufacturing/manufacturing-tables.js';
 import type { OutboxTables } from '../outbox/outbox-tables.js';
 import type { PkiTables } from '../pki/pki-tables.js';
 import type { PolicyTables } from '../policies/policy-tables.js';
@@ -38,4 +39,5 @@ export interface Database
     EnrolmentTables,
     DeviceSessionTables,
     FirmwareTables,
-    HubTables {}
+    HubTables,
+    ManufacturingTables {}

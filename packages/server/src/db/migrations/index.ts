@@ -8,6 +8,7 @@ import * as pki from './20261126_1000_pki.js';
 import * as enrolment from './20261127_0900_enrolment.js';
 import * as firmware from './20261127_0900_firmware.js';
 import * as hubs from './20261127_0900_hubs.js';
+import * as manufacturingCredentials from './20261128_0900_manufacturing_credentials.js';
 
 export interface PortableMigration {
   up(db: Kysely<unknown>, dialect: DialectName): Promise<void>;
@@ -27,4 +28,5 @@ export const MIGRATIONS: Record<string, PortableMigration> = {
   '20261127_0900_enrolment': enrolment,
   '20261127_0900_firmware': firmware,
   '20261127_0900_hubs': hubs,
+  '20261128_0900_manufacturing_credentials': manufacturingCredentials,
 };
