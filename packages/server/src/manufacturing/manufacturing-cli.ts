@@ -48,7 +48,7 @@ export function registerManufacturingCommands(program: Command, run: Run): void 
       .description(
         'create a credential for a batch; prints its value alone on standard output, once',
       )
-      .requiredOption('--name <name>', 'a name people recognise, e.g. "line 3, week 48"')
+      .requiredOption('--name <name>', 'a name people recognise, e.g. "line 3 week 48"')
       .requiredOption('--batch <id-or-name>', 'the batch the station adds device IDs to')
       .requiredOption(
         '--max-devices <n>',
