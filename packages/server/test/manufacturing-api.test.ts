@@ -186,6 +186,29 @@ for (const dialect of TEST_DIALECTS) {
       expect((await post(c.value, await registration(c.value, d))).status).toBe(200);
     });
 
+    it('ok/stations racing never overrun the count, nor count one device twice', async () => {
+      const c = await credential({ name: 'racing', maxDevices: 3 });
+      const bodies = await Promise.all(
+        Array.from({ length: 6 }, () => registration(c.value, deviceKey('P-256'))),
+      );
+      const statuses = (await Promise.all(bodies.map((b) => post(c.value, b)))).map(
+        (r) => r.status,
+      );
+      expect(statuses.filter((x) => x === 201)).toHaveLength(3);
+      expect(statuses.filter((x) => x === 403)).toHaveLength(3);
+
+      const same = await credential({ name: 'same device', maxDevices: 5 });
+      const d = deviceKey('P-256');
+      const sameBodies = await Promise.all(
+        Array.from({ length: 4 }, () => registration(same.value, d)),
+      );
+      const answers = await Promise.all(sameBodies.map((b) => post(same.value, b)));
+      expect(answers.map((r) => r.status).sort()).toEqual([200, 200, 200, 201]);
+      const list = await server.runtime.manufacturing.list(server.runtime.instance.id);
+      expect(list.find((x) => x.id === c.id)?.usedDevices).toBe(3);
+      expect(list.find((x) => x.id === same.id)?.usedDevices).toBe(1);
+    });
+
     it('fail/the ID comes from the proven key: a signature by another key is refused', async () => {
       const c = await credential();
       const d = deviceKey('P-256');
