@@ -324,6 +324,11 @@ export async function openRuntime(
       repo: createManufacturingRepo(db.kysely),
       batches: fleet.batches,
       challenges: enrolment.challenges,
+      keyTypesOf: async (instanceId, batchId) => {
+        const batch = await fleet.batches.find(instanceId, batchId);
+        if (!batch) return undefined;
+        return (await fleet.policies.get(instanceId, batch.policyId)).deviceCertificate.keyTypes;
+      },
       audit,
       now,
     });

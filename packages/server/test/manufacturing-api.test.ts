@@ -41,7 +41,11 @@ for (const dialect of TEST_DIALECTS) {
       clock = createTestClock();
       server = await startTestServer(dialect, { now: clock.now });
       ({ admin, contributor } = await createTestUsers(server));
-      batchA = (await createPolicyAndBatch(server, admin, 'line-a')).batchId;
+      batchA = (
+        await createPolicyAndBatch(server, admin, 'line-a', {
+          keyTypes: ['P-256', 'P-384', 'RSA-2048', 'RSA-3072'],
+        })
+      ).batchId;
       batchB = (await createPolicyAndBatch(server, admin, 'line-b')).batchId;
     });
     afterAll(async () => {
@@ -241,6 +245,24 @@ for (const dialect of TEST_DIALECTS) {
       expect(forged.status).toBe(400);
       const garbage = await post(c.value, { spki: 'AAAA', nonce: 'x', signature: 'y', id: 'z' });
       expect(garbage.status).toBe(400);
+    });
+
+    it('fail/a key the batch policy does not accept is refused before it is registered', async () => {
+      const { batchId } = await createPolicyAndBatch(server, admin, 'p256-only', {
+        keyTypes: ['P-256'],
+      });
+      const c = await credential({ name: 'p256 line', batchId });
+      const d = deviceKey('P-384');
+      const r = await post(c.value, await registration(c.value, d));
+      expect(r.status).toBe(400);
+      expect(r.json()).toMatchObject({
+        type: expect.stringMatching(/key-type-not-allowed$/),
+        detail: expect.stringMatching(/P-384/),
+      });
+      expect(await batchDevices(batchId)).toEqual([]);
+      expect((await post(c.value, await registration(c.value, deviceKey('P-256')))).status).toBe(
+        201,
+      );
     });
 
     it('fail/an ID already in another batch is a 409 and changes nothing', async () => {

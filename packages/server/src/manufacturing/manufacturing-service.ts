@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { formatProofHeader, type ProofRequest } from '@trustlink/protocol';
+import { formatProofHeader, type KeyType, type ProofRequest } from '@trustlink/protocol';
 import type { AuditService } from '../audit/audit-service.js';
 import type { AuditActor, AuditContext } from '../audit/audit-types.js';
 import { recordChange } from '../audit/record-change.js';
@@ -31,6 +31,8 @@ export interface ManufacturingServiceDeps {
   repo: ManufacturingRepo;
   batches: Pick<BatchService, 'find' | 'batchOfDevice' | 'insertDevice'>;
   challenges: Pick<ChallengeService, 'issue' | 'check'>;
+  /** Key types the batch's policy accepts: a device it could never enrol is refused now. */
+  keyTypesOf(instanceId: string, batchId: string): Promise<readonly KeyType[] | undefined>;
   audit: AuditService;
   now?: () => Date;
 }
@@ -213,9 +215,16 @@ export function createManufacturingService(deps: ManufacturingServiceDeps) {
         header,
         { ...request, body: proof.spki },
         'register',
+        await deps.keyTypesOf(instanceId, c.batchId),
       );
       if (!check.ok) {
         await refuse(instanceId, ctx.actor, sourceAddress, `${check.reason}: ${check.detail}`);
+        if (check.reason === 'proof key-type-not-allowed')
+          throw new BadRequestError(
+            `the batch's policy does not accept this device's key: ${check.detail}`,
+            undefined,
+            'key-type-not-allowed',
+          );
         if (check.replay)
           throw new ConflictError(
             'the challenge was already used or has expired: fetch a new one',
