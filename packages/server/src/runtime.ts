@@ -333,7 +333,6 @@ export async function openRuntime(
       now,
     });
     const runtime: Runtime = {
-      manufacturing,
       config,
       db,
       box,
@@ -351,6 +350,7 @@ export async function openRuntime(
       fleet,
       deviceEvents,
       enrolment,
+      manufacturing,
       instance,
       created: isNew,
       now,
