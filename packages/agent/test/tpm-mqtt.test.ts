@@ -157,20 +157,16 @@ describe('an application uses the TPM-held identity key for its own MQTT connect
     writeFileSync(f('trustlink-ca.pem'), caChain.join(''));
 
     // What the application needs: the TPM-wrapped key as a TSS2 PEM (the docs' commands).
-    const blob = JSON.parse(readFileSync(f('state/tpm-identity-blob.json'), 'utf8'));
-    writeFileSync(f('identity.pub'), Buffer.from(blob.public, 'base64'));
-    writeFileSync(f('identity.priv'), Buffer.from(blob.private, 'base64'));
-    tool('tpm2_encodeobject', [
-      '-C',
-      SRK,
-      '-u',
-      f('identity.pub'),
-      '-r',
-      f('identity.priv'),
-      '-p',
-      '-o',
-      f('identity.tss2.pem'),
-    ]);
+    // The commands of docs/agent.md, with the test's directories.
+    const docs = readFileSync(new URL('../../../docs/agent.md', import.meta.url), 'utf8');
+    const block = /```sh\n((?:(?!```)[\s\S])*tpm2_encodeobject(?:(?!```)[\s\S])*)```/.exec(
+      docs,
+    )?.[1];
+    expect(block).toBeDefined();
+    const script = block!
+      .replace(/^\s*cd \/etc\/trustlink\n/m, '')
+      .replaceAll('/var/lib/trustlink-agent', f('state'));
+    execFileSync('sh', ['-ec', script], { cwd: dir, env: toolEnv, stdio: 'pipe' });
     const wrapped = readFileSync(f('identity.tss2.pem'));
     expect(wrapped.toString()).toMatch(/^-----BEGIN TSS2 PRIVATE KEY-----/);
     // Not a private key anything but this TPM can use.
@@ -220,25 +216,10 @@ describe('an application uses the TPM-held identity key for its own MQTT connect
     await eventually(() => brokerLog.includes('Sending SUBACK'), 5000, 'subscription');
 
     // OpenSSL configuration with the tpm2 provider (docs/agent.md).
-    writeFileSync(
-      f('openssl-tpm2.cnf'),
-      [
-        'openssl_conf = openssl_init',
-        '[openssl_init]',
-        'providers = provider_sect',
-        'alg_section = evp_properties',
-        '[evp_properties]',
-        'default_properties = ?provider=tpm2',
-        '[provider_sect]',
-        'default = default_sect',
-        'tpm2 = tpm2_sect',
-        '[default_sect]',
-        'activate = 1',
-        '[tpm2_sect]',
-        'activate = 1',
-        '',
-      ].join('\n'),
-    );
+    // The OpenSSL configuration of docs/agent.md, as written there.
+    const ini = /```ini\n((?:(?!```)[\s\S])*tpm2_sect(?:(?!```)[\s\S])*)```/.exec(docs)?.[1];
+    expect(ini).toBeDefined();
+    writeFileSync(f('openssl-tpm2.cnf'), ini!.replace(/^ +/gm, ''));
     const pub = (env: NodeJS.ProcessEnv) =>
       spawnSync(
         'mosquitto_pub',
