@@ -321,6 +321,20 @@ for (const dialect of TEST_DIALECTS) {
       ).toBe(404);
     });
 
+    it('fail/a batch a credential belongs to cannot be deleted until the credential is', async () => {
+      const { batchId } = await createPolicyAndBatch(server, admin, 'short-lived');
+      const c = await credential({ name: 'short-lived station', batchId });
+      const del = () =>
+        server.request('DELETE', `/api/v1/batches/${batchId}`, { headers: admin.headers });
+      const refused = await del();
+      expect(refused.status).toBe(409);
+      expect(refused.text).toMatch(/manufacturing credentials/);
+      await server.request('DELETE', `/api/v1/manufacturing-credentials/${c.id}`, {
+        headers: admin.headers,
+      });
+      expect((await del()).status).toBe(204);
+    });
+
     it('fail/station routes refuse API tokens, sessions and no credential', async () => {
       for (const headers of [admin.headers, {}, { authorization: 'Basic eDp5' }]) {
         const r = await server.request('POST', CHALLENGE, { headers, body: {} });
