@@ -6,6 +6,7 @@ import { writeAgentConfigDocs } from './config/agent-config-docs.js';
 import { EXIT, exitCodeOf } from './commands/exit-codes.js';
 import { manufacture } from './commands/manufacture.js';
 import { createCsr, toPem } from './identity/csr-builder.js';
+import { identitySigner } from './identity/identity-signer.js';
 import { deviceIdOf } from './identity/device-id.js';
 import { NoIdentityKeyError } from './keystore/key-store-errors.js';
 import { openKeyStore } from './keystore/open-key-store.js';
@@ -14,6 +15,13 @@ import { createRunLog } from './run/run-log.js';
 import { readAgentState } from './state/agent-state.js';
 import { readIdentityState } from './state/identity-state.js';
 import { formatStatusReport, statusReportOf } from './state/status-report.js';
+import { registerDevice } from './manufacturing/register-device.js';
+import {
+  CREDENTIAL_ENV,
+  PLATFORM_URL_ENV,
+  registrationTarget,
+  type RegistrationOptions,
+} from './manufacturing/registration-options.js';
 
 // Standard output carries only the result (a device ID, a PEM) so scripts can capture it;
 // notes, warnings and errors go to standard error.
@@ -50,14 +58,42 @@ const program = new Command('trustlink-agent')
 program
   .command('manufacture')
   .description(
-    'create the identity key if there is none (never replacing one) and print the device ID; registering it into a batch on the platform is not available yet',
+    'create the identity key if there is none (never replacing one), register its device ID into a batch when given a manufacturing credential, and print the device ID',
   )
   .option(...configOption)
+  .option(
+    '--platform-url <url>',
+    `management URL of the platform to register with, e.g. https://platform.example.com:8443 (or ${PLATFORM_URL_ENV})`,
+  )
+  .option(
+    '--credential-file <file>',
+    `file holding the manufacturing credential (or the variable ${CREDENTIAL_ENV}); never put it in the configuration`,
+  )
+  .option('--root-ca <file>', 'PEM root to trust the platform through (default: rootCaFile)')
   .action(
-    action(async (opts: { config?: string }) => {
+    action(async (opts: { config?: string } & RegistrationOptions) => {
       const { config, store } = openFrom(opts);
+      // Checked before the key is touched: a wrong option must not leave a half-made device.
+      const target = registrationTarget(opts, config, process.env);
       const result = await manufacture(config, store);
       for (const n of result.notes) note(n);
+      if (target) {
+        const key = await store.publicKey();
+        if (!key) throw new NoIdentityKeyError();
+        const r = await registerDevice(target, {
+          spkiDer: key.spkiDer,
+          signer: await identitySigner(store),
+        });
+        if (r.deviceId !== result.deviceId)
+          throw new Error(
+            `the platform registered ${r.deviceId}, not this device's ${result.deviceId}`,
+          );
+        note(
+          r.added
+            ? `registered in batch "${r.batchName}"`
+            : `already registered in batch "${r.batchName}"; nothing changed`,
+        );
+      }
       process.stdout.write(`${result.deviceId}\n`);
     }),
   );

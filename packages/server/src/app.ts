@@ -32,6 +32,7 @@ import { registerHubRoutes } from './hubs/hub-routes.js';
 import { registerCloudHubRoutes } from './hubs/cloud/cloud-hub-routes.js';
 import { registerDatabaseDirectRoutes } from './database-direct/database-direct-routes.js';
 import { registerDatabaseDirectDeviceRoutes } from './database-direct/database-direct-device-routes.js';
+import { registerManufacturingRoutes } from './manufacturing/manufacturing-routes.js';
 import { createMetrics } from './lib/metrics.js';
 import { registerProblemHandler } from './lib/problem-handler.js';
 import { registerPkiPublicRoutes } from './pki/pki-public-routes.js';
@@ -160,6 +161,13 @@ export async function createApps(
   registerDeviceRoutes(management, runtime.enrolment.deviceService);
   registerFirmwareRoutes(management, runtime.firmware);
   registerDatabaseDirectRoutes(management, runtime.databaseDirect);
+  registerManufacturingRoutes(management, {
+    manufacturing: runtime.manufacturing,
+    instanceOf,
+    publicHostname: config.publicHostname,
+    tlsSubjectAltNames: config.tlsSubjectAltNames,
+    now: runtime.now,
+  });
   await registerConsoleRoutes(management);
 
   // The device port asks for a client certificate but lets each route decide: EST bootstrap

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { Command } from 'commander';
 import { registerAuditCommands } from './audit/audit-cli.js';
 import { registerFleetCommands } from './batches/fleet-cli.js';
+import { registerManufacturingCommands } from './manufacturing/manufacturing-cli.js';
 import { registerDeviceCommands } from './devices/device-cli.js';
 import { registerTokenCommands } from './auth/token-cli.js';
 import {
@@ -164,5 +165,6 @@ registerFleetCommands(program, run);
 registerDeviceCommands(program, run);
 registerFirmwareCommands(program, run);
 registerDatabaseDirectCommands(program, run);
+registerManufacturingCommands(program, run);
 
 await program.parseAsync(process.argv);

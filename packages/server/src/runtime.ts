@@ -46,6 +46,11 @@ import {
   createDatabaseDirectModule,
   type DatabaseDirectModule,
 } from './database-direct/database-direct-module.js';
+import { createManufacturingRepo } from './manufacturing/manufacturing-repo.js';
+import {
+  createManufacturingService,
+  type ManufacturingService,
+} from './manufacturing/manufacturing-service.js';
 
 export const DEFAULT_INSTANCE_NAME = 'default';
 
@@ -87,6 +92,8 @@ export interface Runtime {
   hubs: HubsModule;
   /** Database-direct connections, device JWTs and the data endpoint's writes. */
   databaseDirect: DatabaseDirectModule;
+  /** Manufacturing credentials and the production-line registration they allow. */
+  manufacturing: ManufacturingService;
   instance: InstanceRecord;
   /** True when this start created the instance. */
   created: boolean;
@@ -357,6 +364,19 @@ export async function openRuntime(
         .filter((b) => b.signingKeyId === keyId)
         .map((b) => `batch "${b.name}"`),
     );
+    const manufacturing = createManufacturingService({
+      db,
+      repo: createManufacturingRepo(db.kysely),
+      batches: fleet.batches,
+      challenges: enrolment.challenges,
+      keyTypesOf: async (instanceId, batchId) => {
+        const batch = await fleet.batches.find(instanceId, batchId);
+        if (!batch) return undefined;
+        return (await fleet.policies.get(instanceId, batch.policyId)).deviceCertificate.keyTypes;
+      },
+      audit,
+      now,
+    });
     const runtime: Runtime = {
       config,
       db,
@@ -376,6 +396,7 @@ export async function openRuntime(
       fleet,
       deviceEvents,
       enrolment,
+      manufacturing,
       instance,
       created: isNew,
       now,

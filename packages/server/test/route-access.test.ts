@@ -6,7 +6,7 @@ import { createTestUsers, type TestPrincipal } from '../src/test-helpers/test-au
 import { TEST_DIALECTS } from '../src/test-helpers/test-databases.js';
 import { startTestServer, type TestServer } from '../src/test-helpers/test-server.js';
 
-const ACCESS = ['public', 'user', 'administrator', 'device'];
+const ACCESS = ['public', 'user', 'administrator', 'device', 'manufacturing'];
 
 /** A concrete path for a route pattern: every parameter gets a fresh id. */
 function concrete(url: string): string {
@@ -58,7 +58,11 @@ for (const dialect of TEST_DIALECTS) {
         >;
         components: { securitySchemes: Record<string, unknown> };
       }>();
-      expect(Object.keys(doc.components.securitySchemes).sort()).toEqual(['apiToken', 'session']);
+      expect(Object.keys(doc.components.securitySchemes).sort()).toEqual([
+        'apiToken',
+        'manufacturingCredential',
+        'session',
+      ]);
       for (const { app, route } of routes) {
         if (app !== 'management' || !route.url.startsWith('/api/v1') || route.method === 'HEAD')
           continue;

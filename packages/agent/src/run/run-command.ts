@@ -6,6 +6,7 @@ import { createAgentDaemon } from './agent-daemon.js';
 import { PlatformUntrustedError } from './run-errors.js';
 import type { RunLog } from './run-log.js';
 import type { UpdateHandler } from './update-handler.js';
+import { EXIT } from '../commands/exit-codes.js';
 
 /**
  * Exit codes of `trustlink-agent run` beyond the common ones (commands/exit-codes.ts); the
@@ -13,16 +14,16 @@ import type { UpdateHandler } from './update-handler.js';
  */
 export const RUN_EXIT = {
   /** The device is revoked: the agent stopped for good. */
-  revoked: 10,
+  revoked: EXIT.revoked,
   /** `--once`: the platform's certificate does not chain to the pinned root. */
-  untrusted: 11,
+  untrusted: EXIT.platformUntrusted,
   /** `--once`: the platform could not be reached or refused the request. */
-  platformFailed: 12,
+  platformFailed: EXIT.platformUnreachable,
 } as const;
 
 /**
  * `trustlink-agent run`: the daemon with its local API, until SIGTERM/SIGINT (exit 0) or
- * revocation (exit 10). With `once`, one cycle (enrol or renew if due, check in) and its result.
+ * revocation (exit 15). With `once`, one cycle (enrol or renew if due, check in) and its result.
  */
 export async function runCommand(
   config: Readonly<AgentConfig>,

@@ -13,8 +13,11 @@ import { createHash } from 'node:crypto';
  */
 export const PROOF_CONTEXT = 'trustlink-proof-v1';
 
-/** What a proof is for; the server states the purpose it expects for each endpoint. */
-export const PROOF_PURPOSES = ['enrol', 'session', 'renew'] as const;
+/**
+ * What a proof is for; the server states the purpose it expects for each endpoint. `register`
+ * is a production-line station registering a device ID with a manufacturing credential.
+ */
+export const PROOF_PURPOSES = ['enrol', 'session', 'renew', 'register'] as const;
 export type ProofPurpose = (typeof PROOF_PURPOSES)[number];
 
 /** The request a proof is bound to. */

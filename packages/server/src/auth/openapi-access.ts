@@ -17,11 +17,18 @@ export const OPENAPI_SECURITY_SCHEMES = {
     description:
       'The console session from sign-in. State-changing requests also need the x-csrf-token header.',
   },
+  manufacturingCredential: {
+    type: 'http' as const,
+    scheme: 'bearer',
+    description:
+      'A manufacturing credential (`tlm_...`) from POST /api/v1/manufacturing-credentials; it opens only the /api/v1/manufacturing routes.',
+  },
 };
 
 const NOTE: Partial<Record<RouteAccess, string>> = {
   user: 'Access: any signed-in user or API token.',
   administrator: 'Access: administrators only (contributors get 403).',
+  manufacturing: 'Access: a manufacturing credential only (API tokens and sessions get 401).',
 };
 
 /**
@@ -35,7 +42,10 @@ export const openApiTransform: SwaggerTransform = (arg) => {
   const note = access && NOTE[access];
   if (!note) return out;
   const schema = out.schema as { description?: string; security?: unknown };
-  schema.security = [{ apiToken: [] }, { session: [] }];
+  schema.security =
+    access === 'manufacturing'
+      ? [{ manufacturingCredential: [] }]
+      : [{ apiToken: [] }, { session: [] }];
   schema.description = schema.description ? `${schema.description}\n\n${note}` : note;
   return out;
 };

@@ -263,6 +263,21 @@ export function createBatchService(deps: BatchServiceDeps) {
     ): Promise<void> {
       await batches.setFirmware(instanceId, batchId, assignment, now().toISOString(), tx);
     },
+    /** For manufacturing credentials: the batch a device ID is registered in, if any. */
+    batchOfDevice: async (instanceId: string, deviceId: string, tx?: Executor) =>
+      (await devices.existing(instanceId, [deviceId], tx)).get(deviceId),
+    /**
+     * For manufacturing credentials: registers one new device ID in the caller's transaction,
+     * which also consumes the credential's count and writes the audit entry.
+     */
+    async insertDevice(
+      instanceId: string,
+      batchId: string,
+      deviceId: string,
+      tx: Executor,
+    ): Promise<void> {
+      await devices.insertRegistered(instanceId, batchId, [deviceId], now().toISOString(), tx);
+    },
     /** For the firmware domain: every device ID of a batch, in the caller's transaction. */
     deviceIds: (instanceId: string, batchId: string, tx?: Executor) =>
       devices.idsByBatch(instanceId, batchId, tx),

@@ -12,6 +12,7 @@ import type { DatabaseDirectTables } from '../database-direct/database-direct-ta
 import type { InstanceTables } from '../instances/instance-tables.js';
 import type { JobTables } from '../jobs/job-tables.js';
 import type { KeyTables } from '../keystore/keystore-tables.js';
+import type { ManufacturingTables } from '../manufacturing/manufacturing-tables.js';
 import type { OutboxTables } from '../outbox/outbox-tables.js';
 import type { PkiTables } from '../pki/pki-tables.js';
 import type { PolicyTables } from '../policies/policy-tables.js';
@@ -43,3 +44,4 @@ export interface Database
     HubTables,
     JobTables,
     DatabaseDirectTables {}
+    ManufacturingTables {}

@@ -6,9 +6,11 @@ import type { FastifyInstance } from 'fastify';
  * - public: anyone (health, the setup and sign-in steps, CRL/OCSP);
  * - user: any signed-in user or API token (Administrator or Contributor);
  * - administrator: administrators only;
- * - device: a device proven by TLS client certificate or proof header.
+ * - device: a device proven by TLS client certificate or proof header;
+ * - manufacturing: a production-line station with a manufacturing credential (the route checks
+ *   it; the credential opens no other route).
  */
-export type RouteAccess = 'public' | 'user' | 'administrator' | 'device';
+export type RouteAccess = 'public' | 'user' | 'administrator' | 'device' | 'manufacturing';
 
 declare module 'fastify' {
   interface FastifyContextConfig {

@@ -11,6 +11,7 @@ import * as hubs from './20261127_0900_hubs.js';
 import * as fleetCounts from './20261128_0100_fleet_counts.js';
 import * as hubCloudObjects from './20261128_0100_hub_cloud_objects.js';
 import * as databaseDirect from './20261128_0900_database_direct.js';
+import * as manufacturingCredentials from './20261128_0900_manufacturing_credentials.js';
 
 export interface PortableMigration {
   up(db: Kysely<unknown>, dialect: DialectName): Promise<void>;
@@ -33,4 +34,5 @@ export const MIGRATIONS: Record<string, PortableMigration> = {
   '20261128_0100_fleet_counts': fleetCounts,
   '20261128_0100_hub_cloud_objects': hubCloudObjects,
   '20261128_0900_database_direct': databaseDirect,
+  '20261128_0900_manufacturing_credentials': manufacturingCredentials,
 };

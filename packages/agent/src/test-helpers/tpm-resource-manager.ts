@@ -1,0 +1,60 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+
+/** tpm2-abrmd in front of a swtpm, on a private D-Bus session bus of its own. */
+export interface TpmResourceManager {
+  /** TCTI for tpm2-tools, tpm2-pkcs11 and the tpm2 OpenSSL provider. */
+  tcti: string;
+  /** What a client process needs in its environment to reach the bus. */
+  env: { DBUS_SESSION_BUS_ADDRESS: string };
+  stop(): Promise<void>;
+}
+
+const exited = (p: ChildProcess) =>
+  p.exitCode !== null || p.signalCode !== null
+    ? Promise.resolve()
+    : new Promise<void>((resolve) => p.once('exit', () => resolve()));
+
+/**
+ * swtpm has no resource manager: it holds three loaded objects, and an OpenSSL TLS handshake
+ * through the tpm2 provider needs more (the key, its duplicated signing context, ...). On a
+ * device the kernel's /dev/tpmrm0 virtualises them; in tests tpm2-abrmd does. It keeps the one
+ * connection swtpm accepts, so every client must come through it (the returned TCTI).
+ */
+export async function startTpmResourceManager(swtpmTcti: string): Promise<TpmResourceManager> {
+  const dir = mkdtempSync(path.join(tmpdir(), 'trustlink-tabrmd-'));
+  const address = `unix:path=${path.join(dir, 'bus')}`;
+  const bus = spawn('dbus-daemon', ['--session', '--nofork', `--address=${address}`], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let log = '';
+  bus.stderr!.on('data', (d: Buffer) => (log += d.toString()));
+  const env = { DBUS_SESSION_BUS_ADDRESS: address };
+  const abrmd = spawn(
+    'tpm2-abrmd',
+    ['--session', `--tcti=${swtpmTcti}`, ...(process.getuid?.() === 0 ? ['--allow-root'] : [])],
+    { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...env } },
+  );
+  abrmd.stderr!.on('data', (d: Buffer) => (log += d.toString()));
+  const tcti = 'tabrmd:bus_type=session';
+  const stop = async () => {
+    abrmd.kill('SIGTERM');
+    await exited(abrmd);
+    bus.kill('SIGTERM');
+    await exited(bus);
+    rmSync(dir, { recursive: true, force: true });
+  };
+  for (let i = 0; i < 200; i++) {
+    if (abrmd.exitCode !== null || bus.exitCode !== null) break;
+    const r = spawnSync('tpm2_getcap', ['properties-fixed'], {
+      env: { ...process.env, ...env, TPM2TOOLS_TCTI: tcti, TSS2_LOG: 'all+NONE' },
+      stdio: 'ignore',
+    });
+    if (r.status === 0) return { tcti, env, stop };
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  await stop();
+  throw new Error(`tpm2-abrmd did not come up: ${log}`);
+}
