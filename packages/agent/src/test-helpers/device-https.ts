@@ -4,7 +4,8 @@ import { Readable } from 'node:stream';
 import type { DeviceApiRequest } from '../update/update-types.js';
 
 /**
- * A device API client for tests: mutual TLS with the device certificate, pinned to the
+ * A device API client for tests: mutual TLS with the device certificate (or, for key stores
+ * that cannot drive TLS, a bearer session in `headers`), pinned to the
  * instance root, one connection per request (so a proxy can cut one download without touching
  * the next). Answers are fetch `Response`s with a streamed body, as the agent's daemon gives.
  */
@@ -12,8 +13,9 @@ export function tlsDeviceRequest(o: {
   host: string;
   port: number;
   ca: string;
-  cert: string;
-  key: string;
+  cert?: string;
+  key?: string;
+  headers?: Record<string, string>;
   servername?: string;
 }): DeviceApiRequest {
   return (method, path, init) =>
@@ -26,10 +28,9 @@ export function tlsDeviceRequest(o: {
           path,
           servername: o.servername ?? 'localhost',
           ca: o.ca,
-          cert: o.cert,
-          key: o.key,
+          ...(o.cert && o.key ? { cert: o.cert, key: o.key } : {}),
           agent: false,
-          headers: init?.headers ?? {},
+          headers: { ...o.headers, ...init?.headers },
         },
         (res) => {
           const headers = new Headers();
