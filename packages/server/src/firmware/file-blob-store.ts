@@ -16,8 +16,8 @@ const TEMP_PREFIX = '.upload-';
  * never sees a partial file and a crash leaves only a temporary file (removed by
  * `removeStaleUploads`). Renaming onto an existing blob replaces identical bytes.
  */
-/** Read size for downloads: 1 MiB per chunk (see get). */
-const READ_CHUNK = 1024 * 1024;
+/** Read size for downloads (see get). */
+const READ_CHUNK = 256 * 1024;
 
 export function createFileBlobStore(root: string): FirmwareBlobStore & {
   /** Removes temporary files of uploads that never finished (a crash, a killed process). */
@@ -91,8 +91,10 @@ export function createFileBlobStore(root: string): FirmwareBlobStore & {
       const s = await statOf(instanceId, sha256);
       if (!s) throw new NotFoundError(`no blob ${sha256}`);
       const file = fileOf(instanceId, sha256);
-      // Large reads: each chunk costs a JavaScript turn and a TLS write, so 64 KiB reads (the
-      // default) spent more CPU per GB on bookkeeping than on encryption (bench/firmware).
+      // 256 KiB reads: each chunk costs a JavaScript turn and a TLS write, so the default 64 KiB
+      // spends more per GB on bookkeeping; 1 MiB chunks were worse with many concurrent
+      // downloads (every connection holds its chunks in memory: more garbage collection).
+      // See bench/firmware and docs/benchmarks.md.
       return createReadStream(file, { ...range, highWaterMark: READ_CHUNK }) as Readable;
     },
     async delete(instanceId, sha256) {
