@@ -280,6 +280,29 @@ for (const dialect of TEST_DIALECTS) {
       expect(readUpdateState(a.ctx.stateDir).finished[update!.id]?.status).toBe('installed');
     });
 
+    it('ok/a platform that cannot be reached is retried at the next announcement', async () => {
+      let down = true;
+      const a = await enrolledAgent({
+        via: 'direct',
+        tamper: (req) => async (method, p, init) => {
+          if (down && p.endsWith('/manifest')) throw new Error('connect ECONNREFUSED');
+          return req(method, p, init);
+        },
+      });
+      const update = (await checkIn(a))!;
+      await expect(a.handler.handle(update, a.ctx)).resolves.toBeUndefined();
+      expect(a.logs.some((l) => l.message.startsWith('update step interrupted'))).toBe(true);
+      // Nothing reached the update routes: the device has not even joined the rollout yet.
+      const rows = (await fa.rollout(batchId)).items;
+      expect(rows.find((i) => i.deviceId === a.facts.deviceId)).toBeUndefined();
+      down = false;
+      await a.handler.handle(update, a.ctx);
+      a.reboot();
+      await a.handler.handle(update, a.ctx);
+      expect(await deviceRow(a.facts.deviceId)).toMatchObject({ status: 'installed' });
+      expect(readUpdateState(a.ctx.stateDir).securityVersion).toBe(8);
+    });
+
     it('fail/a confirm hook that fails leaves the security version where it was', async () => {
       const a = await enrolledAgent({ via: 'direct' });
       const update = (await checkIn(a))!;
@@ -364,8 +387,8 @@ for (const dialect of TEST_DIALECTS) {
 
     it('ok/the rollout shows each agent as it reported', async () => {
       const r = await fa.rollout(batchId);
-      expect(r.counts).toMatchObject({ installed: 1, failed: 5, pending: 1 });
-      expect(agents).toHaveLength(6);
+      expect(r.counts).toMatchObject({ installed: 2, failed: 5, pending: 1 });
+      expect(agents).toHaveLength(7);
     });
   });
 }

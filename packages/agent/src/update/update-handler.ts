@@ -91,10 +91,19 @@ export class AgentUpdateHandler implements UpdateHandler {
         writeUpdateState(ctx.stateDir, state);
       }
     }
-    if (state.current?.updateId === update.id && state.current.phase === 'activating') {
-      return this.confirmStep(state, ctx);
+    try {
+      if (state.current?.updateId === update.id && state.current.phase === 'activating') {
+        return await this.confirmStep(state, ctx);
+      }
+      await this.installStep(update, state, ctx);
+    } catch (err) {
+      // The platform or the link failed (not the update): the state says where to go on from,
+      // and the next announcement does.
+      ctx.logger.warn('update step interrupted; continuing at the next check-in', {
+        updateId: update.id,
+        error: err instanceof Error ? err.message : String(err),
+      });
     }
-    await this.installStep(update, state, ctx);
   }
 
   private async installStep(update: AnnouncedUpdate, state: UpdateState, ctx: UpdateContext) {
