@@ -129,6 +129,7 @@ for (const dialect of TEST_DIALECTS) {
       expect(ls.stdout).not.toMatch(/App hex/);
     });
 
+    // Several CLI processes, each compiling through tsx: slow on a loaded machine.
     it('ok/pipeline: assign, see the rollout and the signing key (remote)', async () => {
       const as = await runCli(
         ['firmware', 'assign', 'App 1.0', '--batch', 'Field units', '--key', 'CI key'],
@@ -147,8 +148,9 @@ for (const dialect of TEST_DIALECTS) {
       expect(listed.find((f) => f.id === id)?.signatures).toMatchObject([
         { keyName: 'CI key', kind: 'manifest' },
       ]);
-    });
+    }, 180_000);
 
+    // Several CLI processes, each compiling through tsx: slow on a loaded machine.
     it('ok/a large upload shows progress on stderr only; status prints the rollout (remote)', async () => {
       const big = path.join(server.home, 'big.bin');
       const data = randomBytes(6 * 1024 * 1024 + 5);
@@ -168,7 +170,7 @@ for (const dialect of TEST_DIALECTS) {
       expect(st.code, st.stderr).toBe(0);
       expect(st.stdout).toMatch(/^App 1\.0 1\.0\.0: 0\/3 installed, 3 pending/);
       expect(st.stdout).toMatch(/DEVICE\s+STATUS\s+SINCE\s+REASON/);
-    });
+    }, 180_000);
 
     it('ok/the same work in local mode, on the data directory', async () => {
       const hexFile = path.join(server.home, 'local.hex');
