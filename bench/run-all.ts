@@ -11,7 +11,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 
 // Cheap ones first, so a failure in a long one comes after the quick figures are written.
-const ORDER = ['issuance', 'enrolment', 'firmware', 'mqtt', 'dashboard'];
+const ORDER = ['issuance', 'enrolment', 'database-direct', 'firmware', 'mqtt', 'dashboard'];
 
 const available = readdirSync('bench', { withFileTypes: true })
   .filter((d) => d.isDirectory() && existsSync(path.join('bench', d.name, 'run.ts')))

@@ -5,6 +5,10 @@ import type { Logger } from 'pino';
 import { createAuditService, type AuditService } from './audit/audit-service.js';
 import { createFleet, type Fleet } from './batches/fleet.js';
 import { createFirmware, type FirmwareModule } from './firmware/firmware-module.js';
+import {
+  createFirmwareNotifier,
+  FIRMWARE_UPDATE_ASSIGNED_TOPIC,
+} from './firmware/firmware-notify.js';
 import { createDeviceEvents, type DeviceEvents } from './devices/device-events.js';
 import { createDeviceApi, type DeviceApiServices } from './enrolment/device-api.js';
 import { createAccessServices, type AccessServices } from './auth/access-services.js';
@@ -286,6 +290,7 @@ export async function openRuntime(
       pki: pkiServices,
       batches: fleet.batches,
       config,
+      outbox,
       now,
     });
     const deviceEvents = createDeviceEvents(log);
@@ -358,6 +363,26 @@ export async function openRuntime(
     enrolment.hooks.setUpdateCheck((instanceId, device) =>
       firmware.devices.pendingUpdateFor(instanceId, device.id, device.batchId),
     );
+    // An assignment tells the batch's devices on an embedded MQTT hub (devices/<id>/firmware).
+    const firmwareNotifier = createFirmwareNotifier({
+      deviceIds: (i, batchId) => fleet.batches.deviceIds(i, batchId),
+      currentUpdateId: (i, batchId) => firmware.currentUpdateId(i, batchId),
+      async embeddedHubOf(i, batchId) {
+        const batch = await fleet.batches.find(i, batchId);
+        const policy = batch
+          ? await fleet.policies.get(i, batch.policyId).catch(() => undefined)
+          : undefined;
+        const hub = policy?.hubId ? await hubRepo.find(i, policy.hubId) : undefined;
+        return hub?.type === 'mqtt' ? hub.id : undefined;
+      },
+      publish: (i, hubId, topic, payload) => hubs.broker.publish(i, hubId, topic, payload),
+    });
+    outboxWorker.register(FIRMWARE_UPDATE_ASSIGNED_TOPIC, async (e) => {
+      const p = e.payload as { batchId?: unknown; updateId?: unknown };
+      if (typeof p?.batchId !== 'string' || typeof p.updateId !== 'string')
+        throw new Error('outbox payload lacks batchId or updateId');
+      await firmwareNotifier.notify(e.instanceId, p.batchId, p.updateId);
+    });
     // A signing key a batch uses cannot be deleted (the PKI asks every registered domain).
     pkiServices.keyUsage.register('batches', async (instanceId, keyId) =>
       (await fleet.batches.list(instanceId))

@@ -129,6 +129,7 @@ for (const dialect of TEST_DIALECTS) {
       expect(ls.stdout).not.toMatch(/App hex/);
     });
 
+    // Several CLI processes, each compiling through tsx: slow on a loaded machine.
     it('ok/pipeline: assign, see the rollout and the signing key (remote)', async () => {
       const as = await runCli(
         ['firmware', 'assign', 'App 1.0', '--batch', 'Field units', '--key', 'CI key'],
@@ -147,7 +148,29 @@ for (const dialect of TEST_DIALECTS) {
       expect(listed.find((f) => f.id === id)?.signatures).toMatchObject([
         { keyName: 'CI key', kind: 'manifest' },
       ]);
-    });
+    }, 180_000);
+
+    // Several CLI processes, each compiling through tsx: slow on a loaded machine.
+    it('ok/a large upload shows progress on stderr only; status prints the rollout (remote)', async () => {
+      const big = path.join(server.home, 'big.bin');
+      const data = randomBytes(6 * 1024 * 1024 + 5);
+      writeFileSync(big, data);
+      const up = await runCli(
+        ['firmware', 'upload', big, '--name', 'Big', '--version', '1'],
+        remote,
+      );
+      expect(up.code, up.stderr).toBe(0);
+      // Not a terminal here: one line per quarter, never a redrawn bar, and stdout is the id.
+      const lines = up.stderr.split('\n').filter((l) => l.startsWith('uploaded '));
+      expect(lines.map((l) => /^uploaded (\d+)%/.exec(l)?.[1])).toEqual(['25', '50', '75', '100']);
+      expect(lines.at(-1)).toMatch(/6\.0\/6\.0 MiB/);
+      expect(up.stderr).not.toMatch(/\r/);
+      expect(up.stdout).toMatch(/^[0-9a-f-]{36}\n$/);
+      const st = await runCli(['firmware', 'status', 'Field units'], remote);
+      expect(st.code, st.stderr).toBe(0);
+      expect(st.stdout).toMatch(/^App 1\.0 1\.0\.0: 0\/3 installed, 3 pending/);
+      expect(st.stdout).toMatch(/DEVICE\s+STATUS\s+SINCE\s+REASON/);
+    }, 180_000);
 
     it('ok/the same work in local mode, on the data directory', async () => {
       const hexFile = path.join(server.home, 'local.hex');

@@ -36,7 +36,13 @@ export function withConnection(cmd: Command): Command {
 export type RemoteCall = <T>(method: string, path: string, body?: unknown) => Promise<T>;
 
 /** A POST of a file to the management API, streamed from disk (firmware uploads). */
-export type RemoteUpload = <T>(path: string, file: string, contentType: string) => Promise<T>;
+export type RemoteUpload = <T>(
+  path: string,
+  file: string,
+  contentType: string,
+  /** Called with each piece's length as it is read from disk (progress display). */
+  onProgress?: (bytes: number) => void,
+) => Promise<T>;
 
 export type Target =
   | { mode: 'local'; runtime: Runtime; ctx: AuditContext }
@@ -62,7 +68,9 @@ function remoteSender(server: string, token: string, caFile?: string) {
   return <T>(
     method: string,
     path: string,
-    body?: { json: unknown } | { file: string; contentType: string },
+    body?:
+      | { json: unknown }
+      | { file: string; contentType: string; onProgress?: (bytes: number) => void },
   ) =>
     new Promise<T>((resolve, reject) => {
       const url = new URL(path, base);
@@ -106,6 +114,7 @@ function remoteSender(server: string, token: string, caFile?: string) {
       if (file) {
         const stream = createReadStream(file.file);
         stream.on('error', (err) => req.destroy(err));
+        if (file.onProgress) stream.on('data', (c) => file.onProgress!(c.length));
         stream.pipe(req);
         return;
       }
@@ -132,7 +141,8 @@ export async function withTarget<T>(
       mode: 'remote',
       call: (method, path, body) =>
         send(method, path, body === undefined ? undefined : { json: body }),
-      upload: (path, file, contentType) => send('POST', path, { file, contentType }),
+      upload: (path, file, contentType, onProgress) =>
+        send('POST', path, { file, contentType, ...(onProgress && { onProgress }) }),
     });
   }
   const config = loadConfig(process.env, opts.config);

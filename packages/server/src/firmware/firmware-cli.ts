@@ -1,5 +1,6 @@
 import { createReadStream, statSync } from 'node:fs';
 import path from 'node:path';
+import { pipeline, Transform } from 'node:stream';
 import type { Command } from 'commander';
 import {
   printTable,
@@ -10,6 +11,7 @@ import {
 } from '../cli/cli-context.js';
 import { ConfigError } from '../config.js';
 import { parseAttributeParam } from './firmware-fns.js';
+import { uploadProgress } from './upload-progress.js';
 import {
   FIRMWARE_FORMATS,
   SOURCE_FORMATS,
@@ -145,11 +147,23 @@ export function registerFirmwareCommands(program: Command, run: Run): void {
         };
         log(`uploading ${path.basename(file)} (${human(size)}, ${input}) as "${o.name}" ...`);
         let created: Firmware;
+        const progress = uploadProgress(size);
         if (t.mode === 'local') {
+          // Counted on its way to the upload (a 'data' listener here would start the flow early).
+          const stream = pipeline(
+            createReadStream(file),
+            new Transform({
+              transform(chunk: Buffer, _enc, done) {
+                progress.add(chunk.length);
+                done(null, chunk);
+              },
+            }),
+            () => undefined,
+          );
           created = await t.runtime.firmware.catalog.upload(
             t.runtime.instance.id,
             meta,
-            createReadStream(file),
+            stream,
             t.ctx,
           );
         } else {
@@ -166,8 +180,10 @@ export function registerFirmwareCommands(program: Command, run: Run): void {
             `/api/v1/firmware?${q}`,
             file,
             'application/octet-stream',
+            (n) => progress.add(n),
           );
         }
+        progress.done();
         log(`stored ${human(created.size)}, SHA-256 ${created.sha256}`);
         process.stdout.write(o.json ? JSON.stringify(created, null, 2) + '\n' : `${created.id}\n`);
       }),
@@ -255,7 +271,8 @@ export function registerFirmwareCommands(program: Command, run: Run): void {
   withConnection(
     fw
       .command('rollout')
-      .description('progress of the update of a batch')
+      .alias('status')
+      .description('progress of the update of a batch (also: firmware status <batch>)')
       .argument('<batch>', 'batch id or name'),
   ).action((ref: string, o: ConnectionOptions) =>
     run(() =>

@@ -45,11 +45,27 @@ export function createFirmwareDeviceService(deps: FirmwareDeviceServiceDeps) {
   const now = deps.now ?? (() => new Date());
   const notFound = () => new NotFoundError('no such update for this device');
 
+  /**
+   * Devices whose row for an update exists and is past `pending`, so that a download's later
+   * range requests skip two writes that would change nothing (both only move forward). Only
+   * writes are skipped: every request still reads the update and checks batch and supersession.
+   * Bounded: cleared when it grows large (the cost is one repeated no-op write per device).
+   */
+  const downloading = new Set<string>();
+  const DOWNLOADING_MAX = 100_000;
+  const keyOf = (device: DeviceIdentity, updateId: string) =>
+    `${device.instanceId}/${updateId}/${device.deviceId}`;
+
   /** The update if it is this device's batch's current one; the device joins it if new. */
-  async function current(device: DeviceIdentity, updateId: string): Promise<UpdateRow> {
+  async function current(
+    device: DeviceIdentity,
+    updateId: string,
+    opts: { joined?: boolean } = {},
+  ): Promise<UpdateRow> {
     const u = await updates.find(device.instanceId, updateId);
     if (!u || u.batchId !== device.batchId || u.supersededAt) throw notFound();
-    await updates.ensureDevice(device.instanceId, u.id, device.deviceId, now().toISOString());
+    if (!opts.joined)
+      await updates.ensureDevice(device.instanceId, u.id, device.deviceId, now().toISOString());
     return u;
   }
 
@@ -82,15 +98,20 @@ export function createFirmwareDeviceService(deps: FirmwareDeviceServiceDeps) {
      * device is told the digest (ETag) and size, and opens the range it asks for.
      */
     async image(device: DeviceIdentity, updateId: string) {
-      const u = await current(device, updateId);
-      const t = now().toISOString();
-      await updates.moveDevice(
-        device.instanceId,
-        u.id,
-        device.deviceId,
-        { from: 'pending', to: 'downloading' },
-        t,
-      );
+      const key = keyOf(device, updateId);
+      const known = downloading.has(key);
+      const u = await current(device, updateId, { joined: known });
+      if (!known) {
+        await updates.moveDevice(
+          device.instanceId,
+          u.id,
+          device.deviceId,
+          { from: 'pending', to: 'downloading' },
+          now().toISOString(),
+        );
+        if (downloading.size >= DOWNLOADING_MAX) downloading.clear();
+        downloading.add(key);
+      }
       return {
         sha256: u.imageSha256,
         size: u.imageSize,

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
+  firmwareTopic,
+  firmwareUpdateMessage,
   manifestNeedsRenewal,
   manifestTimes,
   matchesAttributeFilter,
@@ -123,5 +125,14 @@ describe('manifest times', () => {
     expect(manifestNeedsRenewal(t.issuedAt, t.expiresAt, new Date('2026-03-01T12:30:00Z'))).toBe(
       true,
     );
+  });
+});
+
+describe('firmware MQTT message', () => {
+  it("ok/the topic is the device's, the message the check-in's update object", () => {
+    expect(firmwareTopic('ab12')).toBe('devices/ab12/firmware');
+    expect(JSON.parse(firmwareUpdateMessage('u-1').toString())).toEqual({
+      update: { id: 'u-1', manifestUrl: '/device/v1/updates/u-1/manifest' },
+    });
   });
 });

@@ -90,3 +90,20 @@ export function manifestNeedsRenewal(issuedAt: string, expiresAt: string, now: D
   const to = Date.parse(expiresAt);
   return now.getTime() >= from + (to - from) / 2;
 }
+
+/** The MQTT topic on which a device hears of its firmware updates. */
+export function firmwareTopic(deviceId: string): string {
+  return `devices/${deviceId}/firmware`;
+}
+
+/**
+ * The message on that topic: the same `update` object the check-in answers with, so a device
+ * handles both alike (and fetches the manifest over the device API, where it is authenticated).
+ */
+export function firmwareUpdateMessage(updateId: string): Buffer {
+  return Buffer.from(
+    JSON.stringify({
+      update: { id: updateId, manifestUrl: `/device/v1/updates/${updateId}/manifest` },
+    }),
+  );
+}

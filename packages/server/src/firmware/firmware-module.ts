@@ -1,14 +1,16 @@
 import path from 'node:path';
 import type { AuditService } from '../audit/audit-service.js';
 import type { BatchService } from '../batches/batch-service.js';
-import type { Db } from '../db/database.js';
+import type { Db, Executor } from '../db/database.js';
 import type { KeyStore } from '../keystore/keystore-types.js';
 import { createKeyedLock } from '../lib/keyed-lock.js';
 import type { InstancePki } from '../pki/instance-pki.js';
+import type { OutboxRepo } from '../outbox/outbox-repo.js';
 import type { Pki } from '../pki/pki-module.js';
 import type { FirmwareBlobStore } from './blob-store.js';
 import { createFileBlobStore } from './file-blob-store.js';
 import { createFirmwareDeviceService } from './firmware-device-service.js';
+import { enqueueFirmwareAnnouncement } from './firmware-notify.js';
 import { createFirmwareRepo } from './firmware-repo.js';
 import { createRolloutService } from './firmware-rollout-service.js';
 import { createFirmwareService } from './firmware-service.js';
@@ -26,8 +28,12 @@ export interface FirmwareModuleDeps {
   config: { dataDir: string; firmwareMaxBytes: number; firmwareManifestDays: number };
   /** Where blobs live; files under `<dataDir>/firmware/` unless another store is given. */
   blobs?: FirmwareBlobStore;
+  /** Where assignments record that devices are to be told over MQTT (firmware-notify.ts). */
+  outbox?: Pick<OutboxRepo, 'enqueue'>;
   now?: () => Date;
 }
+
+type AnnounceEvent = { instanceId: string; batchId: string; updateId: string };
 
 /** Uploads older than this without finishing are from a crashed or killed process. */
 const STALE_UPLOAD_MS = 24 * 3600 * 1000;
@@ -78,6 +84,12 @@ export function createFirmware(deps: FirmwareModuleDeps) {
     audit,
     now,
     release: catalog.release,
+    ...(deps.outbox
+      ? {
+          announce: (tx: Executor, e: AnnounceEvent, t: Date) =>
+            enqueueFirmwareAnnouncement(deps.outbox!, tx, e, t),
+        }
+      : {}),
     fleet: {
       find: (instanceId, batchId) => batches.find(instanceId, batchId),
       deviceIds: (instanceId, batchId, tx) => batches.deviceIds(instanceId, batchId, tx),
@@ -99,6 +111,15 @@ export function createFirmware(deps: FirmwareModuleDeps) {
   deps.pki.keyUsage.register('firmware', (instanceId, keyId) =>
     batches.signingKeyUsers(instanceId, keyId),
   );
-  return { catalog, rollouts, devices, blobs, maxBytes: config.firmwareMaxBytes };
+  return {
+    catalog,
+    rollouts,
+    devices,
+    blobs,
+    maxBytes: config.firmwareMaxBytes,
+    /** The batch's current update id (the MQTT notifier skips superseded ones). */
+    currentUpdateId: async (instanceId: string, batchId: string) =>
+      (await updates.current(instanceId, batchId))?.id,
+  };
 }
 export type FirmwareModule = ReturnType<typeof createFirmware>;

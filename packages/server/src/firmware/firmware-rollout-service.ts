@@ -39,6 +39,16 @@ export interface RolloutServiceDeps {
   audit: AuditService;
   /** Frees a blob nothing refers to (the catalogue's, serialised with uploads). */
   release(instanceId: string, sha256: string): Promise<void>;
+  /**
+   * Records, inside the assignment's transaction, that the batch's devices are to be told
+   * (MQTT `devices/<id>/firmware` on embedded hubs): the message goes out exactly when the
+   * update exists. Absent: devices learn of it at check-in only.
+   */
+  announce?: (
+    tx: Executor,
+    e: { instanceId: string; batchId: string; updateId: string },
+    now: Date,
+  ) => Promise<unknown>;
   now?: () => Date;
 }
 
@@ -151,6 +161,7 @@ export function createRolloutService(deps: RolloutServiceDeps) {
           await updates.insert(instanceId, update, tx);
           const devices = await fleet.deviceIds(instanceId, batchId, tx);
           await updates.insertDevices(instanceId, update.id, devices, t, tx);
+          await deps.announce?.(tx, { instanceId, batchId, updateId: update.id }, new Date(t));
           const kinds = [
             { kind: 'manifest' as const, blob: null },
             ...(native ? [{ kind: nativeKindOf(firmware.format)!, blob: native.blob }] : []),

@@ -192,6 +192,12 @@ export function createEmbeddedBroker(deps: EmbeddedBrokerDeps) {
       const b = await brokers.get(keyOf(i, hubId))?.catch(() => undefined);
       return b ? b.session(clientId) : undefined;
     },
+    /** Publishes a platform message (retained, QoS 1) on one embedded hub. */
+    async publish(i: string, hubId: string, topic: string, payload: Buffer): Promise<void> {
+      const hub = await deps.findHub(i, hubId);
+      if (!hub || hub.type !== 'mqtt') throw new Error(`hub ${hubId} is not an embedded MQTT hub`);
+      await (await brokerFor(i, hub)).publish(topic, payload);
+    },
     async close(): Promise<void> {
       if (timer) clearInterval(timer);
       timer = undefined;

@@ -200,6 +200,18 @@ export async function createHubBroker(opts: {
         retainedByClient: retained.filter((t) => retainedBy.get(t) === clientId),
       };
     },
+    /**
+     * Publishes as the platform (not a client: no access rules apply), retained and QoS 1, so
+     * a subscriber that connects later still gets the latest message on the topic.
+     */
+    publish(topic: string, payload: Buffer): Promise<void> {
+      return new Promise((resolve, reject) =>
+        broker.publish(
+          { cmd: 'publish', topic, payload, qos: 1, retain: true, dup: false },
+          (err) => (err ? reject(err) : resolve()),
+        ),
+      );
+    },
     async close(): Promise<void> {
       await new Promise<void>((resolve) => broker.close(() => resolve()));
     },

@@ -1,0 +1,271 @@
+/**
+ * bench/firmware: many devices downloading one update image at once over TLS, each with its
+ * own client certificate and two range requests (first half, then the rest, as a resumed
+ * download), from the Trustlink device port and from nginx serving the same file with TLS
+ * client verification against the same CAs, in the same run. Prints MB/s and server CPU
+ * seconds per GB for each, rounds interleaved, the best of the rounds for each figure.
+ *
+ *   npm run bench:firmware        (BENCH_DEVICES=50, BENCH_SIZE_MIB=8, BENCH_ROUNDS=3)
+ *
+ * The server runs in its own process (bench/firmware/fixture.ts) and nginx with one worker, so
+ * each one's CPU time is read from /proc alone; the load generator is this process.
+ */
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import https from 'node:https';
+import { createServer } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const DEVICES = Number(process.env.BENCH_DEVICES ?? 50);
+const SIZE = Math.round(Number(process.env.BENCH_SIZE_MIB ?? 8) * 1024 * 1024);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const here = path.dirname(fileURLToPath(import.meta.url));
+const TICKS = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100;
+
+interface Fixture {
+  pid: number;
+  port: number;
+  rootPem: string;
+  caBundlePem: string;
+  updateId: string;
+  imagePath: string;
+  size: number;
+  devices: { cert: string; key: string }[];
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+/** user + system CPU seconds of a process (all its threads). */
+function cpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / TICKS;
+}
+
+/** A process and its direct children (nginx: master and workers). */
+function familyCpu(pid: number): number {
+  let total = cpuSeconds(pid);
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d) || Number(d) === pid) continue;
+    try {
+      const stat = readFileSync(`/proc/${d}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      if (ppid === pid) total += cpuSeconds(Number(d));
+    } catch {
+      /* gone meanwhile */
+    }
+  }
+  return total;
+}
+
+async function startFixture(dir: string): Promise<{ child: ChildProcess; fx: Fixture }> {
+  const out = path.join(dir, 'fixture.json');
+  const child = spawn(
+    process.execPath,
+    [
+      // BENCH_PROFILE=<dir>: a V8 CPU profile of the server, to see where its time goes.
+      ...(process.env.BENCH_PROFILE
+        ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_PROFILE]
+        : []),
+      ...['--import', 'tsx', path.join(here, 'fixture.ts'), String(DEVICES), String(SIZE), out],
+    ],
+    { stdio: ['ignore', 'ignore', 'inherit'] },
+  );
+  for (let i = 0; i < 1200 && !existsSync(out); i++) {
+    if (child.exitCode !== null) throw new Error('the fixture exited');
+    await sleep(250);
+  }
+  return { child, fx: JSON.parse(readFileSync(out, 'utf8')) as Fixture };
+}
+
+async function startNginx(
+  dir: string,
+  fx: Fixture,
+): Promise<{ child: ChildProcess; port: number }> {
+  const port = await freePort();
+  execFileSync(
+    'openssl',
+    [
+      ...['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes'],
+      ...['-keyout', path.join(dir, 'nginx.key'), '-out', path.join(dir, 'nginx.pem')],
+      ...['-days', '1', '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost'],
+    ],
+    { stdio: 'ignore' },
+  );
+  writeFileSync(path.join(dir, 'ca.pem'), fx.caBundlePem);
+  const conf = `
+user root;
+worker_processes 1;
+daemon off;
+pid ${dir}/nginx.pid;
+error_log ${dir}/nginx-error.log warn;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  client_body_temp_path ${dir}/body;
+  proxy_temp_path ${dir}/proxy;
+  fastcgi_temp_path ${dir}/fastcgi;
+  uwsgi_temp_path ${dir}/uwsgi;
+  scgi_temp_path ${dir}/scgi;
+  server {
+    listen 127.0.0.1:${port} ssl;
+    ssl_certificate ${dir}/nginx.pem;
+    ssl_certificate_key ${dir}/nginx.key;
+    ssl_client_certificate ${dir}/ca.pem;
+    ssl_verify_client on;
+    ssl_verify_depth 3;
+    location = /device/v1/updates/${fx.updateId}/image {
+      alias ${fx.imagePath};
+      default_type application/octet-stream;
+    }
+  }
+}
+`;
+  writeFileSync(path.join(dir, 'nginx.conf'), conf);
+  const child = spawn('nginx', ['-p', dir, '-c', path.join(dir, 'nginx.conf')], {
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  for (let i = 0; i < 100; i++) {
+    if (existsSync(path.join(dir, 'nginx.pid'))) break;
+    await sleep(100);
+  }
+  await sleep(300);
+  return { child, port };
+}
+
+/** Every device downloads the image in two ranges over one kept-alive connection. */
+async function load(
+  port: number,
+  fx: Fixture,
+  ca: string,
+): Promise<{ bytes: number; wall: number }> {
+  const half = Math.floor(fx.size / 2);
+  let bytes = 0;
+  const get = (agent: https.Agent, d: Fixture['devices'][number], range: string) =>
+    new Promise<void>((resolve, reject) => {
+      const req = https.get(
+        {
+          host: '127.0.0.1',
+          port,
+          servername: 'localhost',
+          path: `/device/v1/updates/${fx.updateId}/image`,
+          ca,
+          cert: d.cert,
+          key: d.key,
+          agent,
+          headers: { range },
+        },
+        (res) => {
+          if (res.statusCode !== 206) reject(new Error(`status ${res.statusCode}`));
+          res.on('data', (c: Buffer) => (bytes += c.length));
+          res.on('end', resolve);
+          res.on('error', reject);
+        },
+      );
+      req.on('error', reject);
+    });
+  const t0 = performance.now();
+  await Promise.all(
+    fx.devices.map(async (d) => {
+      const agent = new https.Agent({ keepAlive: true, maxSockets: 1 });
+      await get(agent, d, `bytes=0-${half - 1}`);
+      await get(agent, d, `bytes=${half}-`);
+      agent.destroy();
+    }),
+  );
+  const wall = (performance.now() - t0) / 1000;
+  if (bytes !== fx.size * fx.devices.length) throw new Error(`got ${bytes} bytes`);
+  return { bytes, wall };
+}
+
+interface Result {
+  mbPerSecond: number;
+  cpuPerGb: number;
+}
+
+async function measure(
+  pid: number,
+  run: () => Promise<{ bytes: number; wall: number }>,
+): Promise<Result> {
+  const before = familyCpu(pid);
+  const { bytes, wall } = await run();
+  const cpu = familyCpu(pid) - before;
+  return { mbPerSecond: bytes / 1e6 / wall, cpuPerGb: cpu / (bytes / 1e9) };
+}
+
+async function main() {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'trustlink-bench-fw-'));
+  process.stderr.write(
+    `fixture: ${DEVICES} devices, ${(SIZE / 1024 ** 2).toFixed(1)} MiB image...\n`,
+  );
+  const { child: server, fx } = await startFixture(dir);
+  const nginx = await startNginx(dir, fx);
+  const nginxPid = Number(readFileSync(path.join(dir, 'nginx.pid'), 'utf8').trim());
+  const nginxCa = readFileSync(path.join(dir, 'nginx.pem'), 'utf8');
+  const best: Record<'trustlink' | 'nginx', Result | undefined> = {
+    trustlink: undefined,
+    nginx: undefined,
+  };
+  // Best of the rounds for each figure on its own: the machine's other load only ever slows
+  // a round down or bills it more CPU, never the reverse.
+  const keep = (a: Result | undefined, b: Result): Result =>
+    !a
+      ? b
+      : {
+          mbPerSecond: Math.max(a.mbPerSecond, b.mbPerSecond),
+          cpuPerGb: Math.min(a.cpuPerGb, b.cpuPerGb),
+        };
+  try {
+    // A warm-up of each, then interleaved rounds.
+    await load(fx.port, fx, fx.rootPem);
+    await load(nginx.port, fx, nginxCa);
+    for (let r = 1; r <= ROUNDS; r++) {
+      const t = await measure(fx.pid, () => load(fx.port, fx, fx.rootPem));
+      const n = await measure(nginxPid, () => load(nginx.port, fx, nginxCa));
+      process.stderr.write(
+        `round ${r}: trustlink ${t.mbPerSecond.toFixed(0)} MB/s ${t.cpuPerGb.toFixed(2)} CPU-s/GB; nginx ${n.mbPerSecond.toFixed(0)} MB/s ${n.cpuPerGb.toFixed(2)} CPU-s/GB\n`,
+      );
+      best.trustlink = keep(best.trustlink, t);
+      best.nginx = keep(best.nginx, n);
+    }
+  } finally {
+    nginx.child.kill('SIGTERM');
+    server.kill('SIGTERM');
+    await sleep(500);
+    rmSync(dir, { recursive: true, force: true });
+  }
+  const t = best.trustlink!;
+  const n = best.nginx!;
+  console.log(
+    `machine: ${os.cpus().length} CPUs (${os.cpus()[0]?.model}), Node ${process.version}, load average ${os.loadavg()[0]!.toFixed(1)}`,
+  );
+  console.log(
+    `${DEVICES} devices x ${(SIZE / 1024 ** 2).toFixed(1)} MiB, 2 range requests each, TLS client certificates`,
+  );
+  console.log('| server    |   MB/s | CPU-s per GB |');
+  console.log('| --------- | -----: | -----------: |');
+  console.log(
+    `| trustlink | ${t.mbPerSecond.toFixed(0).padStart(6)} | ${t.cpuPerGb.toFixed(2).padStart(12)} |`,
+  );
+  console.log(
+    `| nginx     | ${n.mbPerSecond.toFixed(0).padStart(6)} | ${n.cpuPerGb.toFixed(2).padStart(12)} |`,
+  );
+  console.log(
+    `throughput ${(t.mbPerSecond / n.mbPerSecond).toFixed(2)}x nginx (goal >= 0.95), CPU per GB ${(t.cpuPerGb / n.cpuPerGb).toFixed(2)}x nginx (goal <= 1.5)`,
+  );
+}
+
+await main();
