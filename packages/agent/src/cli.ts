@@ -10,6 +10,7 @@ import { identitySigner } from './identity/identity-signer.js';
 import { deviceIdOf } from './identity/device-id.js';
 import { NoIdentityKeyError } from './keystore/key-store-errors.js';
 import { openKeyStore } from './keystore/open-key-store.js';
+import { otaUpdateHandler } from './run/ota-update-handler.js';
 import { runCommand } from './run/run-command.js';
 import { createRunLog } from './run/run-log.js';
 import { readAgentState } from './state/agent-state.js';
@@ -129,7 +130,7 @@ program
 program
   .command('run')
   .description(
-    'operating mode: enrol, keep the certificate current, check in, serve the local API (a daemon; see docs/agent.md)',
+    'operating mode: enrol, keep the certificate current, check in, install updates, serve the local API (a daemon; see docs/agent.md)',
   )
   .option(...configOption)
   .option('--once', 'one cycle (enrol or renew when due, check in), then exit with its result')
@@ -139,6 +140,7 @@ program
       process.exitCode = await runCommand(config, store, {
         once: opts.once ?? false,
         log: createRunLog(),
+        updateHandler: otaUpdateHandler(),
       });
     }),
   );

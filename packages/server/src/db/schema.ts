@@ -43,5 +43,5 @@ export interface Database
     FirmwareTables,
     HubTables,
     JobTables,
-    DatabaseDirectTables {}
+    DatabaseDirectTables,
     ManufacturingTables {}

@@ -1,0 +1,60 @@
+import { AgentUpdateHandler } from '../update/update-handler.js';
+import type { DeviceApiRequest } from '../update/update-types.js';
+import type { UpdateContext, UpdateHandler } from './update-handler.js';
+
+/**
+ * The largest response the update code may receive in one request over the agent's session.
+ * The session client reads an answer whole before handing it on, so an image arrives in memory;
+ * this bounds it (a larger image fails with a clear reason and the platform sees the report).
+ */
+export const UPDATE_RESPONSE_MAX_BYTES = 64 * 1024 * 1024;
+
+/**
+ * Joins the daemon to the firmware flow: each update the check-in offers goes to the OTA
+ * handler (src/update/), which verifies the manifest with the batch's signing key from
+ * enrolment, downloads with resume over the agent's session, runs the hooks and reports.
+ */
+export function otaUpdateHandler(): UpdateHandler {
+  return {
+    handlesUpdates: true,
+    async handle(offer, ctx) {
+      const { signing } = ctx;
+      if (!signing) {
+        throw new Error('the enrolment answer had no signing key: no manifest can be trusted');
+      }
+      const ota = new AgentUpdateHandler({
+        device: () => ({
+          instanceId: ctx.instanceId,
+          deviceId: ctx.deviceId,
+          batchId: ctx.batchId,
+          hardware: {},
+          signing,
+        }),
+        now: () => ctx.now(),
+      });
+      await ota.handle(offer, {
+        request: sessionRequestOf(ctx),
+        stateDir: ctx.config.stateDir,
+        config: ctx.config,
+        logger: ctx.log,
+      });
+    },
+  };
+}
+
+function sessionRequestOf(ctx: UpdateContext): DeviceApiRequest {
+  return async (method, path, init) => {
+    if (method !== 'GET' && method !== 'POST') throw new Error(`unsupported method ${method}`);
+    const body = init?.body === undefined ? undefined : Buffer.from(init.body);
+    const res = await ctx.api.sessionRequest(
+      { method, path, headers: init?.headers ?? {}, ...(body ? { body } : {}) },
+      { maxResponseBytes: UPDATE_RESPONSE_MAX_BYTES },
+    );
+    const headers = new Headers();
+    for (const [k, v] of Object.entries(res.headers)) {
+      if (v !== undefined) headers.set(k, Array.isArray(v) ? v.join(', ') : String(v));
+    }
+    const noBody = res.status === 204 || res.status === 304;
+    return new Response(noBody ? null : res.body, { status: res.status, headers });
+  };
+}
