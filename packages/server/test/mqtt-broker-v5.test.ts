@@ -11,6 +11,8 @@ import {
 import {
   collect,
   connectMqtt,
+  enrolMqttDevice,
+  revokeMqttDevice,
   eventually,
   mosquittoRun,
   mosquittoSubscriber,
@@ -195,6 +197,61 @@ for (const dialect of TEST_DIALECTS) {
         `devices/${s.a2.deviceId}/commands/a 1`,
         `devices/${s.a2.deviceId}/commands/b 2`,
       ]);
+      t.end();
+    });
+
+    it('ok/revoking an MQTT 5 device drops its expiring session, queue and retained messages', async () => {
+      const i = s.server.runtime.instance.id;
+      const d = await enrolMqttDevice(s.server, s.fleetA);
+      const p = await deviceClient(s, d, {
+        protocolVersion: 5,
+        clean: false,
+        properties: { sessionExpiryInterval: 3600 },
+      });
+      await p.subscribeAsync(`devices/${d.deviceId}/commands/#`, { qos: 1 });
+      await p.publishAsync(`devices/${d.deviceId}/state`, 'online', { retain: true, qos: 1 });
+      await p.endAsync();
+      const t = keep(await toolClient(s));
+      await t.publishAsync(`devices/${d.deviceId}/commands/reboot`, 'now', { qos: 1 });
+      const before = await s.server.runtime.hubs.broker.session(i, s.hubA, d.deviceId);
+      expect(before).toMatchObject({
+        connected: false,
+        queued: 1,
+        subscriptions: [`devices/${d.deviceId}/commands/#`],
+        retainedByClient: [`devices/${d.deviceId}/state`],
+      });
+      await revokeMqttDevice(s.server, d);
+      await eventually(
+        async () =>
+          (await s.server.runtime.hubs.broker.session(i, s.hubA, d.deviceId))?.queued === 0,
+        5000,
+        'session dropped',
+      );
+      expect(await s.server.runtime.hubs.broker.session(i, s.hubA, d.deviceId)).toEqual({
+        connected: false,
+        subscriptions: [],
+        queued: 0,
+        retainedByClient: [],
+      });
+      await expect(deviceClient(s, d, { protocolVersion: 5, clean: false })).rejects.toThrow(
+        /not authorized/i,
+      );
+      const evicted = (await s.server.runtime.audit.recent(i, 50)).find(
+        (e) => e.action === 'mqtt.client.evict' && e.target?.id === d.deviceId,
+      );
+      // The device was offline: nothing to cut, so no eviction entry; the refusal is logged.
+      expect(evicted).toBeUndefined();
+      await eventually(
+        async () =>
+          (await s.server.runtime.audit.recent(i, 50)).some(
+            (e) =>
+              e.action === 'mqtt.client.connect' &&
+              e.result === 'denied' &&
+              e.target?.type === 'certificate',
+          ),
+        5000,
+        'refusal entry',
+      );
       t.end();
     });
 
