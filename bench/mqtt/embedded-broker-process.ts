@@ -5,6 +5,7 @@
  * bench measures). Driven over IPC by run.ts.
  */
 import { X509Certificate } from 'node:crypto';
+import { writeHeapSnapshot } from 'node:v8';
 import pino from 'pino';
 import { createEmbeddedBroker } from '../../packages/server/src/mqtt/embedded-broker.js';
 import type { HubDirectory } from '../../packages/server/src/hubs/hub-directory.js';
@@ -70,6 +71,11 @@ process.once('message', async (start: Start) => {
     if (m.cmd === 'gc') {
       for (let i = 0; i < 3; i++) (globalThis as { gc?: () => void }).gc?.();
       process.send!({ cmd: 'gc' });
+    } else if (m.cmd === 'snapshot') {
+      const file = writeHeapSnapshot((m as unknown as { file: string }).file);
+      process.send!({ cmd: 'snapshot', file });
+    } else if (m.cmd === 'mem') {
+      process.send!({ cmd: 'mem', ...process.memoryUsage() });
     } else if (m.cmd === 'connections') {
       process.send!({ cmd: 'connections', n: await broker.connections(INSTANCE, hub.id) });
     } else if (m.cmd === 'stop') {

@@ -13,7 +13,7 @@
  * rates are lower bounds; CPU per connection is the broker's own.
  *
  *   npm run bench:mqtt                      (BENCH_N=1000 connections, BENCH_MESSAGES=20000)
- *   BENCH_N=15000 BENCH_PER_PROCESS=2500 npm run bench:mqtt
+ *   BENCH_N=15000 BENCH_PER_PROCESS=2500 BENCH_BROKERS=embedded npm run bench:mqtt
  */
 import { fork, spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -27,6 +27,8 @@ const PER_PROCESS = Number(process.env.BENCH_PER_PROCESS ?? 2500);
 const MESSAGES = Number(process.env.BENCH_MESSAGES ?? 20000);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 16);
 const PROTOCOL = Number(process.env.BENCH_PROTOCOL ?? 4) as 4 | 5;
+/** Which brokers to measure: both by default; `embedded` alone for the largest runs. */
+const BROKERS = (process.env.BENCH_BROKERS ?? 'embedded,mosquitto').split(',');
 const here = path.dirname(new URL(import.meta.url).pathname);
 const TICK = 100; // clock ticks per second (USER_HZ) in /proc/<pid>/stat
 
@@ -77,6 +79,10 @@ interface Broker {
   pid: number;
   port: number;
   gc(): Promise<void>;
+  /** The Node broker's heap figures (bytes), to split its memory into JS heap and the rest. */
+  heap?(): Promise<{ heapUsed: number; external: number }>;
+  /** Writes a heap snapshot of the Node broker (BENCH_SNAPSHOT=<file>, connections held). */
+  snapshot?(file: string): Promise<unknown>;
   stop(): Promise<void>;
 }
 
@@ -93,6 +99,8 @@ async function startEmbedded(ca: BenchCa): Promise<Broker> {
     pid: child.pid!,
     port: ready.port,
     gc: async () => void (await ask(child, { cmd: 'gc' })),
+    snapshot: (file) => ask(child, { cmd: 'snapshot', file }),
+    heap: () => ask<{ heapUsed: number; external: number }>(child, { cmd: 'mem' }),
     stop: async () => {
       child.send({ cmd: 'stop' });
       await new Promise((r) => child.once('exit', r));
@@ -168,6 +176,8 @@ interface Result {
   kbPerConnection: number;
   baseRssMb: number;
   heldRssMb: number;
+  heapKbPerConnection?: number;
+  externalKbPerConnection?: number;
 }
 
 const log = (m: string) => console.log(`  ${new Date().toISOString().slice(11, 19)} ${m}`);
@@ -177,6 +187,7 @@ async function measure(b: Broker, pools: ChildProcess[], tput: ChildProcess): Pr
   await new Promise((r) => setTimeout(r, 1000));
   await b.gc();
   const rss0 = procRssKb(b.pid);
+  const heap0 = await b.heap?.();
   const cpu0 = procCpuMs(b.pid);
   log(`${b.name}: ${N} connections`);
   const started = Date.now();
@@ -197,6 +208,8 @@ async function measure(b: Broker, pools: ChildProcess[], tput: ChildProcess): Pr
   await new Promise((r) => setTimeout(r, 2000));
   await b.gc();
   const rss1 = procRssKb(b.pid);
+  const heap1 = await b.heap?.();
+  if (process.env.BENCH_SNAPSHOT) await b.snapshot?.(process.env.BENCH_SNAPSHOT);
   for (const p of pools) await ask(p, { cmd: 'close' });
   log(`${b.name}: QoS 0`);
   const t0 = await ask<{ perSecond: number }>(tput, {
@@ -228,6 +241,14 @@ async function measure(b: Broker, pools: ChildProcess[], tput: ChildProcess): Pr
     kbPerConnection: (rss1 - rss0) / Math.max(connected, 1),
     baseRssMb: rss0 / 1024,
     heldRssMb: rss1 / 1024,
+    heapKbPerConnection:
+      heap0 && heap1
+        ? (heap1.heapUsed - heap0.heapUsed) / 1024 / Math.max(connected, 1)
+        : undefined,
+    externalKbPerConnection:
+      heap0 && heap1
+        ? (heap1.external - heap0.external) / 1024 / Math.max(connected, 1)
+        : undefined,
   };
 }
 
@@ -254,7 +275,12 @@ async function main() {
   });
 
   const results: [string, Result][] = [];
-  for (const start of [() => startEmbedded(ca), () => startMosquitto(ca, dir)]) {
+  const starters = [
+    ['embedded', () => startEmbedded(ca)],
+    ['mosquitto', () => startMosquitto(ca, dir)],
+  ] as const;
+  for (const [name, start] of starters) {
+    if (!BROKERS.includes(name)) continue;
     const b = await start();
     try {
       results.push([b.name, await measure(b, pools, tput)]);
@@ -265,7 +291,6 @@ async function main() {
   for (const p of [...pools, tput]) p.send({ cmd: 'exit' });
   rmSync(dir, { recursive: true, force: true });
 
-  const [[, e], [, m]] = results as [[string, Result], [string, Result]];
   const row = (label: string, f: (r: Result) => string) =>
     console.log(`${label.padEnd(34)}${results.map(([, r]) => f(r).padStart(20)).join('')}`);
   console.log(`${''.padEnd(34)}${results.map(([n]) => n.padStart(20)).join('')}`);
@@ -276,8 +301,15 @@ async function main() {
   row('connection setups/s (wall)', (r) => r.setupPerSecond.toFixed(0));
   row('broker CPU ms per setup', (r) => r.cpuPerConnectionMs.toFixed(2));
   row('broker KB per held connection', (r) => r.kbPerConnection.toFixed(1));
+  row('  of which JS heap / external KB', (r) =>
+    r.heapKbPerConnection === undefined
+      ? '-'
+      : `${r.heapKbPerConnection.toFixed(1)} / ${r.externalKbPerConnection!.toFixed(1)}`,
+  );
   row('broker RSS MB before/held', (r) => `${r.baseRssMb.toFixed(0)}/${r.heldRssMb.toFixed(0)}`);
   for (const [n, r] of results) if (r.firstError) console.log(`${n}: first error: ${r.firstError}`);
+  if (results.length < 2) return;
+  const [[, e], [, m]] = results as [[string, Result], [string, Result]];
   console.log(
     `ratios embedded/Mosquitto: memory ${(e.kbPerConnection / m.kbPerConnection).toFixed(2)}x (goal <= 2), ` +
       `setup CPU ${(e.cpuPerConnectionMs / m.cpuPerConnectionMs).toFixed(2)}x (goal <= 1.5), ` +
