@@ -116,6 +116,7 @@ export function createHubsModule(deps: HubsModuleDeps) {
     instanceId,
     log: hubLog,
     reconcileMs: config.mqttReconcileSeconds * 1000,
+    record: (event) => deps.audit.record(event),
   });
   const embeddedEndpoint = () => ({
     host: config.publicHostname,

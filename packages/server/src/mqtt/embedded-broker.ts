@@ -1,9 +1,16 @@
 import type { TLSSocket } from 'node:tls';
 import type { Logger } from 'pino';
 import { serialOf } from '../pki/cert-fns.js';
-import type { HubDirectory } from '../hubs/hub-directory.js';
+import type { HubClient, HubDirectory } from '../hubs/hub-directory.js';
 import type { StoredHub } from '../hubs/hub-repo.js';
-import { createHubBroker, createRefusingBroker, type HubBroker } from './hub-broker.js';
+import type { AuditEvent } from '../audit/audit-types.js';
+import {
+  createHubBroker,
+  createRefusingBroker,
+  type HubBroker,
+  type HubClientEvent,
+} from './hub-broker.js';
+import { actorOf, createAuditThrottle } from './mqtt-audit-fns.js';
 import {
   createMqttListener,
   type MqttListener,
@@ -24,6 +31,10 @@ export interface EmbeddedBrokerDeps {
   instanceId: string;
   log: Logger;
   reconcileMs: number;
+  /** Writes an audit entry (connects, disconnects, refusals, evictions); none when absent. */
+  record?: (event: AuditEvent) => Promise<unknown>;
+  /** Audit throttling: one entry per client and event kind per this many ms (60 s). */
+  auditPerClientMs?: number;
 }
 
 export function rulesOf(hub: Pick<StoredHub, 'settings'>): AccessRules {
@@ -53,13 +64,73 @@ export function createEmbeddedBroker(deps: EmbeddedBrokerDeps) {
     if (refusals.length > 50) refusals.shift();
   };
   const ticket = () => ++seq;
+  const throttle = createAuditThrottle({
+    perKeyMs: deps.auditPerClientMs ?? 60_000,
+    windowMs: 60_000,
+    maxPerWindow: 600,
+    now: Date.now,
+  });
+  /** Records an audit entry unless the throttle holds it back; evictions always pass. */
+  function audit(key: string | undefined, e: AuditEvent): void {
+    if (!deps.record) return;
+    let details = e.details ?? {};
+    if (key) {
+      const a = throttle.admit(key);
+      if (!a.record) return;
+      if (a.heldBack) details = { ...details, heldBack: a.heldBack };
+      if (a.heldOverall) details = { ...details, heldBackOverall: a.heldOverall };
+    }
+    deps
+      .record({ ...e, details })
+      .catch((err) => log.warn({ err, action: e.action }, 'mqtt: audit entry not written'));
+  }
+  function auditEvict(who: HubClient, reason: string): void {
+    audit(undefined, {
+      instanceId: who.instanceId,
+      actor: { type: 'system', name: 'mqtt broker' },
+      action: 'mqtt.client.evict',
+      target: { type: who.kind, id: who.subjectId, name: who.clientId },
+      result: 'ok',
+      details: { hubId: who.hubId, reason },
+    });
+  }
+  function onHubEvent(e: HubClientEvent): void {
+    const base = {
+      instanceId,
+      actor: actorOf(e.who),
+      target: { type: 'hub', id: e.who.hubId },
+      sourceAddress: e.address,
+    };
+    const who = `${e.who.kind}:${e.who.clientId}`;
+    if (e.kind === 'connect')
+      audit(`connect:${who}`, {
+        ...base,
+        action: 'mqtt.client.connect',
+        result: 'ok',
+        details: { clientId: e.who.clientId, protocolVersion: e.protocolVersion },
+      });
+    else if (e.kind === 'disconnect')
+      audit(`disconnect:${who}`, {
+        ...base,
+        action: 'mqtt.client.disconnect',
+        result: 'ok',
+        details: { clientId: e.who.clientId },
+      });
+    else
+      audit(`refuse:${who}:${e.reason}`, {
+        ...base,
+        action: 'mqtt.client.connect',
+        result: 'denied',
+        details: { clientId: e.who.clientId, reason: e.reason },
+      });
+  }
   const keyOf = (i: string, hubId: string) => `${i}/${hubId}`;
 
   function brokerFor(i: string, hub: StoredHub): Promise<HubBroker> {
     const k = keyOf(i, hub.id);
     let b = brokers.get(k);
     if (!b) {
-      b = createHubBroker({ hubId: hub.id, rules: rulesOf(hub), log });
+      b = createHubBroker({ hubId: hub.id, rules: rulesOf(hub), log, onEvent: onHubEvent });
       brokers.set(k, b);
       b.catch(() => brokers.delete(k));
     }
@@ -68,9 +139,18 @@ export function createEmbeddedBroker(deps: EmbeddedBrokerDeps) {
 
   async function route(socket: TLSSocket, peer: PeerCertificate): Promise<void> {
     const t = ticket();
-    const refuse = (reason: string) => {
+    const refuse = (reason: string, serial?: string) => {
       log.info({ reason, issuer: peer.issuerId }, 'mqtt: connection refused');
       refused(reason);
+      audit(`refuse:${peer.issuerId ?? '-'}:${serial ?? '-'}:${reason}`, {
+        instanceId,
+        actor: { type: 'system', name: 'mqtt broker' },
+        action: 'mqtt.client.connect',
+        target: serial ? { type: 'certificate', id: serial } : null,
+        result: 'denied',
+        sourceAddress: socket.remoteAddress ?? null,
+        details: { reason, issuerId: peer.issuerId ?? null },
+      });
       refuser!.handle(socket);
     };
     if (!peer.issuerId) return refuse('unknown-issuer');
@@ -81,8 +161,8 @@ export function createEmbeddedBroker(deps: EmbeddedBrokerDeps) {
       return refuse('malformed-certificate');
     }
     const r = await directory.resolveCertificate(instanceId, peer.issuerId, serial);
-    if (!r.ok) return refuse(r.reason);
-    if (r.hub.type !== 'mqtt') return refuse('hub-not-embedded');
+    if (!r.ok) return refuse(r.reason, serial);
+    if (r.hub.type !== 'mqtt') return refuse('hub-not-embedded', serial);
     if (socket.destroyed) return;
     (await brokerFor(instanceId, r.hub)).handle(socket, r.client, t);
   }
@@ -96,7 +176,12 @@ export function createEmbeddedBroker(deps: EmbeddedBrokerDeps) {
     let n = 0;
     for (const [k, b] of brokers) {
       if (!match(k)) continue;
-      if (await (await b).evict(clientId, reason, t)) n++;
+      const broker = await b;
+      const who = broker.connected().find((c) => c.clientId === clientId);
+      if (await broker.evict(clientId, reason, t)) {
+        n++;
+        if (who) auditEvict(who, reason);
+      }
     }
     return n;
   }
@@ -111,7 +196,8 @@ export function createEmbeddedBroker(deps: EmbeddedBrokerDeps) {
         if (!broker) continue;
         const i = k.slice(0, k.indexOf('/'));
         const stale = await directory.stale(i, broker.connected());
-        for (const [client, reason] of stale) await broker.evict(client.clientId, reason, ticket());
+        for (const [client, reason] of stale)
+          if (await broker.evict(client.clientId, reason, ticket())) auditEvict(client, reason);
       }
     })().finally(() => (reconciling = undefined));
     return reconciling;

@@ -2,14 +2,38 @@ import type { Duplex } from 'node:stream';
 import { Aedes, type AuthenticateError, type Client } from 'aedes';
 import type { Logger } from 'pino';
 import type { HubClient } from '../hubs/hub-directory.js';
-import { checkPublish, checkSubscribe, type AccessRules } from './mqtt-rules-fns.js';
+import {
+  checkPublish,
+  checkSubscribe,
+  parseSharedFilter,
+  type AccessRules,
+} from './mqtt-rules-fns.js';
+import { createShareGroups } from './mqtt-share-fns.js';
 
-/** CONNACK return codes of MQTT 3.1.1 (§3.2.2.3). */
+/** CONNACK return codes of MQTT 3.1.1 (§3.2.2.3); aedes maps them to MQTT 5 reason codes. */
 const IDENTIFIER_REJECTED = 2;
 const NOT_AUTHORIZED = 5;
 
-/** aedes 1.x speaks MQTT 3.1 and 3.1.1 only: it cannot serve $share groups. */
-const SHARED_SUBSCRIPTIONS = false;
+/** Shared subscriptions are served by this layer (see `rewriteShared`), for 3.1.1 and 5. */
+const SHARED_SUBSCRIPTIONS = true;
+
+/** What a hub broker reports for the audit log. */
+export type HubClientEvent =
+  | { kind: 'connect'; who: HubClient; protocolVersion: number; address: string | null }
+  | { kind: 'disconnect'; who: HubClient; address: string | null }
+  | { kind: 'refuse'; who: HubClient; reason: string; address: string | null };
+
+/** The parts of an aedes client this file reaches into (aedes types them loosely). */
+interface ClientInternals {
+  version?: number;
+  clean?: boolean;
+  _parser: { prependListener(ev: 'packet', fn: (p: RawPacket) => void): void };
+}
+interface RawPacket {
+  cmd: string;
+  subscriptions?: { topic: string; rh?: number }[];
+  unsubscriptions?: string[];
+}
 
 function refusal(message: string, returnCode: number): AuthenticateError {
   return Object.assign(new Error(message), { returnCode }) as AuthenticateError;
@@ -31,8 +55,25 @@ export async function createHubBroker(opts: {
   hubId: string;
   rules: AccessRules;
   log: Pick<Logger, 'info' | 'warn' | 'debug'>;
+  /** Connects, disconnects and refusals, for the audit log. */
+  onEvent?: (e: HubClientEvent) => void;
 }) {
   const log = opts.log;
+  const emit = (e: HubClientEvent) => {
+    try {
+      opts.onEvent?.(e);
+    } catch (err) {
+      log.warn({ err }, 'mqtt: event handler failed');
+    }
+  };
+  const addressOf = (c: Client | null) =>
+    ((c?.conn as { remoteAddress?: string } | undefined)?.remoteAddress ?? null) || null;
+  const shares = createShareGroups();
+  /**
+   * Per message (aedes' broker counter: each subscriber may get its own packet object), the
+   * member each matching group chose, so all members agree. Only recent messages are kept.
+   */
+  const choices = new Map<number, Map<string, string | undefined>>();
   let rules = opts.rules;
   const admitted = new WeakMap<Duplex, Admitted>();
   /** Who published each retained message, so a revoked client's can be dropped. */
@@ -55,10 +96,15 @@ export async function createHubBroker(opts: {
   };
 
   broker.authenticate = (client, _user, _pass, done) => {
+    const a = entry(client);
     const who = identity(client);
-    if (!who) return done(refusal('not authorized', NOT_AUTHORIZED), false);
+    if (!who) {
+      if (a) emit({ kind: 'refuse', who: a.who, reason: 'cut-off', address: addressOf(client) });
+      return done(refusal('not authorized', NOT_AUTHORIZED), false);
+    }
     // The certificate decides the client ID; a device cannot pose as another on the hub.
     if (client.id !== who.clientId) {
+      emit({ kind: 'refuse', who, reason: 'client-id-mismatch', address: addressOf(client) });
       log.info(
         { hub: opts.hubId, clientId: client.id, expected: who.clientId },
         'mqtt: client ID does not match the certificate',
@@ -78,6 +124,7 @@ export async function createHubBroker(opts: {
         'mqtt: publish refused',
       );
       // MQTT 3.1.1 has no negative PUBACK: aedes closes the connection (MQTT-3.3.5-2).
+      // MQTT 5 clients get PUBACK 0x87 (QoS 1) or a dropped message (QoS 0) and stay.
       return done(new Error(`publish to ${packet.topic} refused: ${r.reason}`));
     }
     if (packet.retain) {
@@ -90,22 +137,107 @@ export async function createHubBroker(opts: {
   broker.authorizeSubscribe = (client, sub, done) => {
     const who = identity(client);
     if (!who) return done(null, null);
-    const r = checkSubscribe(rules, who.kind, who.clientId, sub.topic, {
-      sharedSubscriptions: SHARED_SUBSCRIPTIONS,
-    });
+    // Valid shared filters were rewritten on arrival (rewriteShared); one left is malformed
+    // or repeats another filter of its SUBSCRIBE.
+    const r = sub.topic.startsWith('$share/')
+      ? ({ ok: false, reason: 'malformed' } as const)
+      : checkSubscribe(rules, who.kind, who.clientId, sub.topic, {
+          sharedSubscriptions: SHARED_SUBSCRIPTIONS,
+        });
     if (!r.ok) {
       log.info(
         { hub: opts.hubId, clientId: who.clientId, filter: sub.topic, reason: r.reason },
         'mqtt: subscription refused',
       );
+      shares.unmark(who.clientId, sub.topic);
       return done(null, null); // SUBACK 0x80 for this filter; the connection stays
     }
     done(null, sub);
   };
 
   broker.authorizeForward = (client, packet) => {
-    return identity(client) ? packet : null;
+    const who = identity(client);
+    if (!who) return null;
+    if (!shares.active) return packet;
+    return shares.receives(who.clientId, packet.topic, (g, f) =>
+      chosen(packet as { brokerCounter?: number }, g, f),
+    )
+      ? packet
+      : null;
   };
+
+  function chosen(
+    packet: { brokerCounter?: number },
+    group: string,
+    filter: string,
+  ): string | undefined {
+    const counter = packet.brokerCounter;
+    if (counter === undefined) return shares.pick(group, filter, (id) => Boolean(clients[id]));
+    let m = choices.get(counter);
+    if (!m) {
+      choices.set(counter, (m = new Map()));
+      if (choices.size > 4096) choices.delete(choices.keys().next().value!);
+    }
+    const k = `${group}\u0000${filter}`;
+    if (!m.has(k))
+      m.set(
+        k,
+        shares.pick(group, filter, (id) => Boolean(clients[id])),
+      );
+    return m.get(k);
+  }
+
+  /**
+   * aedes has no shared subscriptions (2.x refuses `$share` from MQTT 5 clients, 1.x took it
+   * as a literal filter). Before aedes sees a decoded SUBSCRIBE or UNSUBSCRIBE, each
+   * `$share/<group>/<filter>` becomes a plain subscription to `<filter>`, recorded as a group
+   * member: `authorizeSubscribe` then judges the filter by the hub's rules like any other, and
+   * `authorizeForward` hands each message to one connected member per group. Retained
+   * messages are not sent on a shared subscription (MQTT 5 §4.8.2, Retain Handling 2).
+   */
+  function rewriteShared(clientId: string, packet: RawPacket): void {
+    if (packet.cmd === 'subscribe') {
+      const subs = packet.subscriptions ?? [];
+      const plainOf = (t: string) => {
+        const s = parseSharedFilter(t);
+        return s.shared === true ? s.filter : t;
+      };
+      const count = new Map<string, number>();
+      for (const sub of subs)
+        count.set(plainOf(sub.topic), (count.get(plainOf(sub.topic)) ?? 0) + 1);
+      for (const sub of subs) {
+        const s = parseSharedFilter(sub.topic);
+        // aedes merges equal filters of one SUBSCRIBE: a shared filter whose plain form is
+        // also asked for stays as it is, and is refused, so every filter gets its own answer.
+        if (s.shared === true && count.get(s.filter)! > 1) continue;
+        if (s.shared === true) {
+          sub.topic = s.filter;
+          sub.rh = 2;
+          shares.mark(clientId, s.filter, s.group);
+        } else if (s.shared === false) shares.mark(clientId, sub.topic, null);
+      }
+    } else if (packet.cmd === 'unsubscribe' && packet.unsubscriptions) {
+      packet.unsubscriptions = packet.unsubscriptions.map((f) => {
+        const s = parseSharedFilter(f);
+        const plain = s.shared === true ? s.filter : f;
+        shares.unmark(clientId, plain);
+        return plain;
+      });
+    }
+  }
+
+  broker.on('client', (client) => {
+    const who = identity(client);
+    const c = client as unknown as ClientInternals;
+    if (who)
+      emit({ kind: 'connect', who, protocolVersion: c.version ?? 4, address: addressOf(client) });
+  });
+  broker.on('clientDisconnect', (client) => {
+    const a = entry(client);
+    if (!a) return;
+    if ((client as unknown as ClientInternals).clean !== false) shares.drop(a.who.clientId);
+    emit({ kind: 'disconnect', who: a.who, address: addressOf(client) });
+  });
 
   const liveClients = (): Client[] => Object.values(clients);
 
@@ -156,7 +288,9 @@ export async function createHubBroker(opts: {
     /** Serves one TLS connection whose certificate belongs to `who` on this hub. */
     handle(socket: Duplex, who: HubClient, ticket: number): void {
       admitted.set(socket, { who, ticket });
-      broker.handle(socket);
+      const client = broker.handle(socket) as unknown as ClientInternals;
+      // The parser belongs to aedes (pinned version): this listener runs before aedes'.
+      client._parser.prependListener('packet', (p) => rewriteShared(who.clientId, p));
     },
     rules: (): AccessRules => rules,
     setRules(next: AccessRules): void {
@@ -184,6 +318,7 @@ export async function createHubBroker(opts: {
         await closeQuietly(live);
       }
       await purgeSession(clientId);
+      shares.drop(clientId);
       return Boolean(live);
     },
     /** What the broker holds for a client ID: live connection, stored subscriptions, queue. */
