@@ -121,16 +121,17 @@ describe('trustlink-agent run with a TPM (swtpm), platform on SQLite', () => {
       expect(token.json<{ detail: string }>().detail).toMatch(/no database-direct connection/);
       expect((await localApi(sock, 'GET', '/v1/nothing')).status).toBe(404);
 
-      // An update reaches the update seam at the next check-in; the default handler says so.
+      // An update reaches the OTA handler at the next check-in: it verifies the manifest and
+      // downloads the image, and with no install hook configured reports the update failed.
       const firmware = await fw.upload(
         'name=agent-run&version=1.0.0&securityVersion=1&format=raw&input=binary',
         Buffer.alloc(1000, 1),
       );
       const key = await fw.signingKey('agent run key', 'P-256');
       expect((await fw.assign(batchId, firmware.id, key.id)).status).toBe(200);
-      await daemon.waitFor(/warn the platform offers an update, but this agent does not handle/);
+      await daemon.waitFor(/error update failed .*no install hook is configured/);
       const running = statusOf(cfg.file);
-      expect(running).toMatchObject({ deviceId, state: 'enrolled', update: { state: 'offered' } });
+      expect(running).toMatchObject({ deviceId, state: 'enrolled', update: { state: 'handled' } });
       expect(running.lastCheckInAt).not.toBeNull();
       const text = agent(['status', '--config', cfg.file]);
       expect(text.stdout).toMatch(new RegExp(`device ID: +${deviceId}`));
