@@ -121,15 +121,20 @@ describe('trustlink-agent run with a TPM (swtpm), platform on SQLite', () => {
       expect(token.json<{ detail: string }>().detail).toMatch(/no database-direct connection/);
       expect((await localApi(sock, 'GET', '/v1/nothing')).status).toBe(404);
 
-      // An update reaches the OTA handler at the next check-in: it verifies the manifest and
-      // downloads the image, and with no install hook configured reports the update failed.
+      // An update reaches the OTA handler at the next check-in. The batch had no signing key
+      // when the device enrolled, so nothing can verify the manifest: the update is reported
+      // failed with the reason, and the platform shows it.
       const firmware = await fw.upload(
         'name=agent-run&version=1.0.0&securityVersion=1&format=raw&input=binary',
         Buffer.alloc(1000, 1),
       );
       const key = await fw.signingKey('agent run key', 'P-256');
       expect((await fw.assign(batchId, firmware.id, key.id)).status).toBe(200);
-      await daemon.waitFor(/error update failed .*no install hook is configured/);
+      await daemon.waitFor(/error update failed .*no signing key was pinned at enrolment/);
+      // The log line comes before the report is sent and the state written: wait for both.
+      for (let i = 0; i < 100 && statusOf(cfg.file).update?.state !== 'handled'; i++) {
+        await new Promise((r) => setTimeout(r, 100));
+      }
       const running = statusOf(cfg.file);
       expect(running).toMatchObject({ deviceId, state: 'enrolled', update: { state: 'handled' } });
       expect(running.lastCheckInAt).not.toBeNull();

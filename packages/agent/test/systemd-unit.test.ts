@@ -26,7 +26,7 @@ describe('systemd unit', () => {
 
   it('ok/runs `run` on the default configuration file', () => {
     expect(setting('ExecStart')).toMatch(
-      new RegExp(`^/usr/bin/node \\S+/cli\\.js run --config ${DEFAULT_CONFIG_FILE}$`),
+      new RegExp(`^/usr/bin/node \\S+/trustlink-agent\\.mjs run --config ${DEFAULT_CONFIG_FILE}$`),
     );
   });
 

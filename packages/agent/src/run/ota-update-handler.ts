@@ -20,7 +20,20 @@ export function otaUpdateHandler(): UpdateHandler {
     async handle(offer, ctx) {
       const { signing } = ctx;
       if (!signing) {
-        throw new Error('the enrolment answer had no signing key: no manifest can be trusted');
+        // The batch had no signing key when this device enrolled, so no manifest can be
+        // trusted (the key is pinned at enrolment, never learnt later). Say so to the operator.
+        const detail =
+          'no signing key was pinned at enrolment (the batch had none then): re-enrol the device to install updates';
+        ctx.log.error('update failed', { update: offer.id, detail });
+        await ctx.api.sessionRequest({
+          method: 'POST',
+          path: `/device/v1/updates/${offer.id}/report`,
+          headers: { 'content-type': 'application/json' },
+          body: Buffer.from(
+            JSON.stringify({ status: 'failed', detail, at: ctx.now().toISOString() }),
+          ),
+        });
+        return;
       }
       const ota = new AgentUpdateHandler({
         device: () => ({
