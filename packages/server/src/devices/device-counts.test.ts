@@ -323,6 +323,16 @@ for (const dialect of TEST_DIALECTS) {
       const matching = (await db.kysely.selectFrom('devices').select('id').execute()).filter((r) =>
         r.id.startsWith(prefix),
       ).length;
+      // Pages fetched in two steps keep the order: consecutive pages make up the whole list.
+      const all = await repo.list('i1', { offset: 0, limit: 1000 });
+      const pages = [];
+      for (let offset = 0; offset < all.items.length; offset += 7) {
+        pages.push(...(await repo.list('i1', { offset, limit: 7 })).items);
+      }
+      expect(pages.map((d) => d.id)).toEqual(all.items.map((d) => d.id));
+      const inBatch = await repo.listByBatch('i1', 'b1', { offset: 3, limit: 5 });
+      const batchAll = await repo.listByBatch('i1', 'b1', { offset: 0, limit: 1000 });
+      expect(inBatch.items.map((d) => d.id)).toEqual(batchAll.items.slice(3, 8).map((d) => d.id));
       const page = await repo.list('i1', { offset: 0, limit: 1000, q: prefix.toUpperCase() });
       expect(page.total).toBe(matching);
       expect(page.items.every((d) => d.id.startsWith(prefix))).toBe(true);
