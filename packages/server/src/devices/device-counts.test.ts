@@ -340,9 +340,13 @@ for (const dialect of TEST_DIALECTS) {
 
     it('ok/the migration goes down and up again', async () => {
       const m = migrator(db);
-      const down = await m.migrateDown();
+      const names = Object.keys(MIGRATIONS);
+      // Down to just before the counts (later migrations go down with them), then up again.
+      const down = await m.migrateTo(names[names.indexOf(COUNTS_MIGRATION) - 1]!);
       if (down.error) throw down.error;
-      expect(down.results?.[0]?.migrationName).toBe(COUNTS_MIGRATION);
+      expect(down.results?.map((r) => r.migrationName)).toContain(COUNTS_MIGRATION);
+      const tables = (await db.kysely.introspection.getTables()).map((t) => t.name);
+      expect(tables).not.toContain('device_state_counts');
       const up = await m.migrateToLatest();
       if (up.error) throw up.error;
       expect(await kept()).toEqual(await truth());
