@@ -94,6 +94,27 @@ async function countDevices(
   return Number((await q.executeTakeFirst())?.n ?? 0);
 }
 
+/**
+ * One page of devices in two steps: the page's IDs from the index alone (an offset deep in a
+ * million rows walks index entries, not table rows), then those rows by primary key.
+ */
+async function pageOfDevices(
+  tx: Executor,
+  instanceId: string,
+  ids: { execute(): Promise<{ id: string }[]> },
+): Promise<Device[]> {
+  const page = (await ids.execute()).map((r) => r.id);
+  if (page.length === 0) return [];
+  const rows = await tx
+    .selectFrom('devices')
+    .select(DEVICE_COLUMNS)
+    .where('instance_id', '=', instanceId)
+    .where('id', 'in', page)
+    .execute();
+  const byId = new Map(rows.map((r) => [r.id, toDevice(r)]));
+  return page.flatMap((id) => byId.get(id) ?? []);
+}
+
 export function createDeviceRepo(db: Executor) {
   return {
     /** Which of these IDs exist already, and in which batch. */
@@ -122,11 +143,14 @@ export function createDeviceRepo(db: Executor) {
       now: string,
       tx: Executor,
     ): Promise<void> {
-      for (let i = 0; i < ids.length; i += CHUNK) {
+      // In key order, every index of the table grows at its end instead of at random places:
+      // uploading 100,000 IDs is then several times faster, most of all on SQLite.
+      const sorted = [...ids].sort();
+      for (let i = 0; i < sorted.length; i += CHUNK) {
         await tx
           .insertInto('devices')
           .values(
-            ids.slice(i, i + CHUNK).map((id) => ({
+            sorted.slice(i, i + CHUNK).map((id) => ({
               instance_id: instanceId,
               id,
               batch_id: batchId,
@@ -181,16 +205,19 @@ export function createDeviceRepo(db: Executor) {
         .where('batch_id', '=', batchId);
       if (opts.state) q = q.where('state', '=', opts.state);
       const [rows, total] = await Promise.all([
-        q
-          .select(DEVICE_COLUMNS)
-          .orderBy('registered_at')
-          .orderBy('id')
-          .offset(opts.offset)
-          .limit(opts.limit)
-          .execute(),
+        pageOfDevices(
+          tx,
+          instanceId,
+          q
+            .select('id')
+            .orderBy('registered_at')
+            .orderBy('id')
+            .offset(opts.offset)
+            .limit(opts.limit),
+        ),
         countDevices(tx, instanceId, { batchId, state: opts.state }),
       ]);
-      return { items: rows.map(toDevice), total };
+      return { items: rows, total };
     },
     /**
      * Devices of the instance, newest first, filtered by batch, state and a device ID prefix.
@@ -210,13 +237,16 @@ export function createDeviceRepo(db: Executor) {
       // every hex digit, so [prefix, prefix + 'g') holds exactly the IDs that start with it).
       if (prefix) q = q.where('id', '>=', prefix).where('id', '<', `${prefix}g`);
       const [rows, total] = await Promise.all([
-        q
-          .select(DEVICE_COLUMNS)
-          .orderBy('registered_at', 'desc')
-          .orderBy('id', 'desc')
-          .offset(opts.offset)
-          .limit(opts.limit)
-          .execute(),
+        pageOfDevices(
+          tx,
+          instanceId,
+          q
+            .select('id')
+            .orderBy('registered_at', 'desc')
+            .orderBy('id', 'desc')
+            .offset(opts.offset)
+            .limit(opts.limit),
+        ),
         prefix
           ? q
               .select((eb) => eb.fn.countAll<number>().as('n'))
@@ -224,7 +254,7 @@ export function createDeviceRepo(db: Executor) {
               .then((r) => Number(r.n))
           : countDevices(tx, instanceId, opts),
       ]);
-      return { items: rows.map(toDevice), total };
+      return { items: rows, total };
     },
     /** Every device ID of a batch (for starting an update on all of them). */
     async idsByBatch(instanceId: string, batchId: string, tx: Executor = db): Promise<string[]> {
