@@ -24,6 +24,7 @@ import { ProblemAlert } from '../components/problem-alert';
 import { DeviceStateBadge } from '../devices/device-state-badge';
 import { formatTime } from '../logs/audit-fns';
 import { DeviceCertificates } from './device-certificates';
+import { DeviceCloudObjects } from './device-cloud-objects';
 import { canRevoke, daysUntil, formatSerial, hubSyncSummary } from './device-fns';
 import {
   REVOCATION_REASONS,
@@ -173,6 +174,12 @@ export function DeviceDetailPage() {
         </Section>
         <Section id="device-hub-sync" title="Hub sync">
           <HubSyncTable entries={d.hubSync} />
+          {/* Read again when the sync moves on (keyed on it), so both tell the same story. */}
+          <DeviceCloudObjects
+            key={`${d.state}:${d.hubSync.map((e) => `${e.id}=${e.status}`).join(',')}`}
+            policyId={d.policyId}
+            deviceId={d.id}
+          />
         </Section>
       </Stack>
       <ConfirmDialog

@@ -1,8 +1,29 @@
-import { Badge, Table, Text } from '@mantine/core';
+import { Badge, Stack, Table, Text } from '@mantine/core';
 import { formatTime } from '../logs/audit-fns';
 import type { HubSyncEntry } from './device-types';
 
 const COLOURS = { pending: 'orange.9', done: 'green.9', failed: 'red.9' } as const;
+
+/**
+ * The last failure in the hub's words. A cloud refusing the key is named as such: it is put
+ * right on the hub (a new key), not by waiting.
+ */
+function LastError({ text }: { text: string | null }) {
+  if (!text) return <>—</>;
+  const refused = /^credentials rejected: */.exec(text);
+  return (
+    <Stack gap={2} data-testid="hub-sync-error">
+      {refused && (
+        <Badge color="red.9" variant="outline" style={{ minWidth: 'max-content' }}>
+          credentials rejected
+        </Badge>
+      )}
+      <Text size="sm" c="red.9" style={{ wordBreak: 'break-word' }}>
+        {refused ? text.slice(refused[0].length) : text}
+      </Text>
+    </Stack>
+  );
+}
 
 /** What the platform asked of outside systems (hubs) about the device, newest first. */
 export function HubSyncTable({ entries }: { entries: HubSyncEntry[] }) {
@@ -35,7 +56,9 @@ export function HubSyncTable({ entries }: { entries: HubSyncEntry[] }) {
                 </Badge>
               </Table.Td>
               <Table.Td>{e.attempts}</Table.Td>
-              <Table.Td>{e.lastError ?? '—'}</Table.Td>
+              <Table.Td maw={360}>
+                <LastError text={e.lastError} />
+              </Table.Td>
               <Table.Td>{formatTime(e.createdAt)}</Table.Td>
               <Table.Td>{e.doneAt ? formatTime(e.doneAt) : '—'}</Table.Td>
             </Table.Tr>

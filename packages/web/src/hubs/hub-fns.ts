@@ -121,6 +121,19 @@ export function secretsToSend(
   return out;
 }
 
+/** How a hub answered its check, in the words the list and tile use. */
+export type CheckOutcome = 'reachable' | 'credentials rejected' | 'unreachable';
+
+/**
+ * A cloud that answers but refuses the key is a different fix (put the key right) from one
+ * that cannot be reached (network, endpoint): the server starts the first's detail with
+ * `credentials rejected:`.
+ */
+export function checkOutcome(check: Pick<HubCheck, 'ok' | 'detail'>): CheckOutcome {
+  if (check.ok) return 'reachable';
+  return /^credentials rejected:/.test(check.detail) ? 'credentials rejected' : 'unreachable';
+}
+
 /** The dashboard's IoT hubs tile: "N of M" reachable, and a line per hub for the details. */
 export function hubTile(status: HubStatus): {
   colour: TileColour;
@@ -134,11 +147,21 @@ export function hubTile(status: HubStatus): {
       summary: 'None',
       detail: 'No IoT hub is configured yet. Create one on the IoT Hubs screen.',
     };
-  const lines = hubs.map((h: HubCheck) => `${h.name}: ${h.ok ? 'answers' : 'fails'} (${h.detail})`);
+  const lines = hubs.map((h: HubCheck) => {
+    const outcome = checkOutcome(h);
+    if (outcome !== 'credentials rejected')
+      return `${h.name}: ${h.ok ? 'answers' : 'fails'} (${h.detail})`;
+    return `${h.name}: credentials rejected (${h.detail.replace(/^credentials rejected: */, '')})`;
+  });
+  // A key put right fixes a refused one; an unreachable one is a network or endpoint matter.
+  const refused = hubs.filter((h) => checkOutcome(h) === 'credentials rejected').length;
+  const refusedNote = refused
+    ? ` ${refused === 1 ? '1 cloud hub refuses' : `${refused} cloud hubs refuse`} the credentials.`
+    : '';
   return {
     colour: reachable === total ? 'green' : reachable === 0 ? 'red' : 'orange',
     summary: `${reachable} of ${total}`,
-    detail: `${reachable} of ${total} hubs answer their check. ${lines.join('; ')}.`,
+    detail: `${reachable} of ${total} hubs answer their check.${refusedNote} ${lines.join('; ')}.`,
   };
 }
 
@@ -157,7 +180,8 @@ export function base64Bytes(b64: string): Uint8Array<ArrayBuffer> {
 
 /**
  * Puts the server's per-field complaints beside the form's fields: `body.settings.rules.device.
- * publish.0` belongs to the field `rules.device.publish`. Complaints about no field of the form
+ * publish.0` belongs to the field `rules.device.publish`; a field's several complaints are joined
+ * with "; ". Complaints about no field of the form
  * are returned apart, for the alert above it.
  */
 export function settingsFieldErrors(
@@ -171,7 +195,12 @@ export function settingsFieldErrors(
     const key = path === 'name' ? 'name' : path.replace(/^settings\./, '');
     const field =
       key === 'name' ? 'name' : fields.find((f) => key === f || key.startsWith(`${f}.`));
-    if (field) byField[field] ??= e.message;
+    // Several complaints about one field (each statement of a policy document) all show.
+    if (field)
+      byField[field] =
+        byField[field] && !byField[field].split('; ').includes(e.message)
+          ? `${byField[field]}; ${e.message}`
+          : (byField[field] ?? e.message);
     else other.push(`${path}: ${e.message}`);
   }
   return { byField, other };

@@ -1,5 +1,7 @@
 import type { ComponentType } from 'react';
 import type { Hub } from './hub-types';
+import { AWS_FORM } from './aws-hub-form';
+import { AZURE_IOT_CENTRAL_FORM, AZURE_IOT_HUB_FORM } from './azure-hub-forms';
 import { MOSQUITTO_FORM } from './mosquitto-hub-form';
 import { MQTT_FORM } from './mqtt-hub-form';
 
@@ -37,7 +39,13 @@ export interface HubFormEntry {
 }
 
 /** The hub types this console has a form for, in the order the type select offers them. */
-export const HUB_FORMS: readonly HubFormEntry[] = [MQTT_FORM, MOSQUITTO_FORM];
+export const HUB_FORMS: readonly HubFormEntry[] = [
+  MQTT_FORM,
+  MOSQUITTO_FORM,
+  AWS_FORM,
+  AZURE_IOT_HUB_FORM,
+  AZURE_IOT_CENTRAL_FORM,
+];
 
 export function hubFormOf(type: string): HubFormEntry | undefined {
   return HUB_FORMS.find((f) => f.type === type);

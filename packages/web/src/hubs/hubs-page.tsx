@@ -14,7 +14,14 @@ import {
   Title,
   Tooltip,
 } from '@mantine/core';
-import { IconCloudComputing, IconPencil, IconPlus, IconTool, IconTrash } from '@tabler/icons-react';
+import {
+  IconCloudComputing,
+  IconEye,
+  IconPencil,
+  IconPlus,
+  IconTool,
+  IconTrash,
+} from '@tabler/icons-react';
 import { useState } from 'react';
 import { useApi } from '../api/api-context';
 import { useApiQuery } from '../api/use-api-query';
@@ -24,30 +31,48 @@ import { PageHeader } from '../components/page-header';
 import { ProblemAlert } from '../components/problem-alert';
 import { useIsAdministrator } from '../session/use-is-administrator';
 import { HubForm } from './hub-form';
+import { isCloudHubType } from './cloud-hub-fns';
+import { checkOutcome } from './hub-fns';
 import { hubFormOf } from './hub-form-registry';
+import { HubSettingsView } from './hub-settings-view';
 import { HubTools } from './hub-tools';
 import { HUB_TYPE_LABELS, type Hub, type HubStatus } from './hub-types';
 
-type Dialog = { kind: 'create' } | { kind: 'edit' | 'delete'; hub: Hub } | undefined;
+type Dialog = { kind: 'create' } | { kind: 'edit' | 'delete' | 'view'; hub: Hub } | undefined;
 
-function StatusBadge({ check }: { check: HubStatus['hubs'][number] | undefined }) {
+function StatusBadge({
+  check,
+  cloud,
+}: {
+  check: HubStatus['hubs'][number] | undefined;
+  cloud: boolean;
+}) {
   if (!check)
     return (
       <Badge color="gray.7" style={{ minWidth: 'max-content' }}>
         not checked
       </Badge>
     );
+  const outcome = checkOutcome(check);
   return (
-    <Tooltip label={check.detail} multiline w={300}>
-      <Badge
-        color={check.ok ? 'green.9' : 'red.9'}
-        tabIndex={0}
-        style={{ minWidth: 'max-content' }}
-        aria-label={`${check.ok ? 'reachable' : 'unreachable'}: ${check.detail}`}
-      >
-        {check.ok ? 'reachable' : 'unreachable'}
-      </Badge>
-    </Tooltip>
+    <Stack gap={2}>
+      <Tooltip label={check.detail} multiline w={300}>
+        <Badge
+          color={check.ok ? 'green.9' : 'red.9'}
+          tabIndex={0}
+          style={{ minWidth: 'max-content' }}
+          aria-label={`${outcome}: ${check.detail}`}
+        >
+          {outcome}
+        </Badge>
+      </Tooltip>
+      {/* A cloud's answer says what to put right (the key, or the network): shown, not hidden. */}
+      {cloud && (
+        <Text size="xs" c="dimmed" lineClamp={3} maw={260} data-testid="hub-status-detail">
+          {check.detail}
+        </Text>
+      )}
+    </Stack>
   );
 }
 
@@ -99,7 +124,7 @@ export function HubsPage() {
               title="No IoT hubs yet"
               description={
                 admin
-                  ? 'Create a hub (an MQTT broker of this platform, or a managed Mosquitto), then choose it in a policy: devices of that policy are onboarded to it when they enrol.'
+                  ? 'Create a hub (an MQTT broker of this platform, a managed Mosquitto, AWS IoT Core, Azure IoT Hub or Azure IoT Central), then choose it in a policy: devices of that policy are onboarded to it when they enrol.'
                   : 'An administrator creates IoT hubs; they will be listed here.'
               }
             >
@@ -134,7 +159,10 @@ export function HubsPage() {
                         </Table.Td>
                         <Table.Td>{HUB_TYPE_LABELS[h.type] ?? h.type}</Table.Td>
                         <Table.Td>
-                          <StatusBadge check={status.data?.hubs.find((c) => c.id === h.id)} />
+                          <StatusBadge
+                            check={status.data?.hubs.find((c) => c.id === h.id)}
+                            cloud={isCloudHubType(h.type)}
+                          />
                         </Table.Td>
                         <Table.Td maw={320}>
                           <Text size="sm" lineClamp={2}>
@@ -162,6 +190,17 @@ export function HubsPage() {
                               >
                                 Tools
                               </Button>
+                            )}
+                            {!admin && form && (
+                              <Tooltip label="Settings">
+                                <ActionIcon
+                                  variant="subtle"
+                                  aria-label={`Settings of ${h.name}`}
+                                  onClick={() => setDialog({ kind: 'view', hub: h })}
+                                >
+                                  <IconEye size={18} aria-hidden />
+                                </ActionIcon>
+                              </Tooltip>
                             )}
                             {admin && form && (
                               <Tooltip label="Edit">
@@ -231,6 +270,14 @@ export function HubsPage() {
             }}
           />
         )}
+      </Modal>
+      <Modal
+        opened={dialog?.kind === 'view'}
+        onClose={close}
+        title={dialog?.kind === 'view' ? `IoT hub ${dialog.hub.name}` : ''}
+        size="xl"
+      >
+        {dialog?.kind === 'view' && <HubSettingsView hub={dialog.hub} />}
       </Modal>
       <ConfirmDialog
         opened={dialog?.kind === 'delete'}
