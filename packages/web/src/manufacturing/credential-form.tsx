@@ -82,6 +82,7 @@ export function CredentialForm({
             max={MAX_DEVICES_LIMIT}
             allowDecimal={false}
             allowNegative={false}
+            clampBehavior="none"
             thousandSeparator=","
             {...form.getInputProps('maxDevices')}
           />
