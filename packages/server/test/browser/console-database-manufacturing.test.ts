@@ -32,6 +32,7 @@ const EXPECTED = [
   SIGNED_OUT_PROBE,
   /status of 400 .*\/api\/v1\/database-connections$/,
   /status of 409 .*\/api\/v1\/database-connections\//,
+  /status of 400 .*\/api\/v1\/manufacturing-credentials$/,
 ];
 
 interface Connection {
@@ -43,7 +44,8 @@ interface Connection {
 
 // Database Direct and manufacturing credentials against the real server (SQLite): a connection
 // refused by the form and by the server, added, downloaded, edited with its login kept, chosen in
-// a policy and then refused deletion; a manufacturing credential shown once, used by a station
+// a policy and then refused deletion; a manufacturing credential refused by the form and by the
+// server, shown once, used by a station
 // until it is used up, and deleted; and a contributor who reads connections but not credentials.
 describe('console: Database Direct and manufacturing credentials in Chromium', () => {
   let server: TestServer;
@@ -53,6 +55,8 @@ describe('console: Database Direct and manufacturing credentials in Chromium', (
   let headers: Record<string, string>;
   let apiAdmin: TestPrincipal;
   let batchId: string;
+  /** A batch deleted while the credential form is open, for the server's own refusal. */
+  let goneBatchId: string;
 
   beforeAll(async () => {
     // The loopback database is allow-listed, as an operator would; other private ranges are not.
@@ -66,6 +70,7 @@ describe('console: Database Direct and manufacturing credentials in Chromium', (
     headers = signedIn.headers;
     ({ admin: apiAdmin } = await createTestUsers(server));
     ({ batchId } = await createPolicyAndBatch(server, apiAdmin, 'Line A'));
+    ({ batchId: goneBatchId } = await createPolicyAndBatch(server, apiAdmin, 'Line Z'));
   });
   afterAll(async () => {
     await admin?.close();
@@ -224,10 +229,19 @@ describe('console: Database Direct and manufacturing credentials in Chromium', (
     await dialog.getByText('At least 1').waitFor();
     expect(posts).toBe(0);
 
+    // A batch deleted after the form listed it: the server's refusal, beside the batch.
     await dialog.getByLabel(field('Credential name')).fill('Line A week 48');
     await dialog.getByLabel(field('Batch')).click();
-    await page.getByRole('option', { name: 'Line A', exact: true }).click();
+    await page.getByRole('option', { name: 'Line Z', exact: true }).click();
     await dialog.getByLabel(field('Maximum devices')).fill('1');
+    const gone = await server.request('DELETE', `/api/v1/batches/${goneBatchId}`, { headers });
+    expect(gone.status, gone.text).toBe(204);
+    await dialog.getByRole('button', { name: 'Create credential' }).click();
+    await dialog.getByText('unknown batch').waitFor();
+    expect(posts).toBe(1);
+
+    await dialog.getByLabel(field('Batch')).click();
+    await page.getByRole('option', { name: 'Line A', exact: true }).click();
     await dialog.getByRole('button', { name: 'Create credential' }).click();
     const shown = page.getByRole('dialog', { name: 'Manufacturing credential Line A week 48' });
     await shown.getByText('Shown only this once').waitFor();

@@ -34,7 +34,7 @@ export function HsmPage() {
     <>
       <PageHeader
         title="HSM"
-        description="Certificates of this instance’s PKI, factory CAs, enrolment tokens and signing keys."
+        description="Certificates of this instance’s PKI, factory CAs, enrolment tokens, manufacturing credentials and signing keys."
       />
       <Tabs
         value={tab}
