@@ -42,6 +42,11 @@ const PoliciesPage = lazy(() =>
 );
 const LogsPage = lazy(() => import('../logs/logs-page').then((m) => ({ default: m.LogsPage })));
 const UsersPage = lazy(() => import('../users/users-page').then((m) => ({ default: m.UsersPage })));
+const DatabaseDirectPage = lazy(() =>
+  import('../database-direct/database-direct-page').then((m) => ({
+    default: m.DatabaseDirectPage,
+  })),
+);
 
 /** An area with its menu icon and, once its screen has landed, the screen's component. */
 export interface Screen extends AreaInfo {
@@ -74,7 +79,7 @@ const SCREEN_PARTS: Record<string, Pick<Screen, 'icon' | 'component' | 'subPages
   '/provisioning': { icon: IconBrandDatabricks },
   '/users': { icon: IconUsers, component: UsersPage },
   '/logs': { icon: IconListDetails, component: LogsPage },
-  '/database-direct': { icon: IconDatabase },
+  '/database-direct': { icon: IconDatabase, component: DatabaseDirectPage },
   '/terminal': { icon: IconTerminal2, component: TerminalPage },
 };
 

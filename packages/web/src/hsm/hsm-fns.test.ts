@@ -26,6 +26,14 @@ describe('tabs', () => {
     expect(visibleTabs('contributor', 'issuing').map((t) => t.value)).not.toContain('tokens');
     expect(visibleTabs('administrator', 'issuing').map((t) => t.value)).toContain('tokens');
   });
+  it('ok/Manufacturing sits beside Tokens, for administrators only', () => {
+    const admin = visibleTabs('administrator', 'issuing').map((t) => t.value);
+    expect(admin.indexOf('manufacturing')).toBe(admin.indexOf('tokens') + 1);
+    expect(visibleTabs('contributor', 'issuing').map((t) => t.value)).not.toContain(
+      'manufacturing',
+    );
+    expect(tabOf('manufacturing')).toBe('manufacturing');
+  });
   it('ok/a typed-in Tokens tab shows, so the server refusal can be read', () => {
     expect(visibleTabs('contributor', 'tokens').map((t) => t.value)).toContain('tokens');
   });

@@ -9,6 +9,9 @@ export const HSM_TABS = [
   { value: 'auth-certs', label: 'Auth certs', adminOnly: false },
   // Tokens are for administrators only, listing included (enrolment-token-routes.ts).
   { value: 'tokens', label: 'Tokens', adminOnly: true },
+  // Manufacturing credentials sit beside tokens: the same kind of platform-made secret for a
+  // batch, shown once, administrators only (manufacturing-routes.ts).
+  { value: 'manufacturing', label: 'Manufacturing', adminOnly: true },
   { value: 'signing-keys', label: 'Signing keys', adminOnly: false },
 ] as const;
 export type HsmTab = (typeof HSM_TABS)[number]['value'];

@@ -2,6 +2,7 @@ import { Tabs } from '@mantine/core';
 import type { ReactNode } from 'react';
 import { useSearchParams } from 'react-router';
 import { PageHeader } from '../components/page-header';
+import { ManufacturingTab } from '../manufacturing/manufacturing-tab';
 import { useSession } from '../session/session-context';
 import { AuthCertsTab } from './auth-certs-tab';
 import { CertificatesTab } from './certificates-tab';
@@ -15,6 +16,7 @@ const PANELS: Record<HsmTab, () => ReactNode> = {
   root: () => <CertificatesTab kind="root" />,
   'auth-certs': () => <AuthCertsTab />,
   tokens: () => <TokensTab />,
+  manufacturing: () => <ManufacturingTab />,
   'signing-keys': () => <SigningKeysTab />,
 };
 
@@ -32,7 +34,7 @@ export function HsmPage() {
     <>
       <PageHeader
         title="HSM"
-        description="Certificates of this instance’s PKI, factory CAs, enrolment tokens and signing keys."
+        description="Certificates of this instance’s PKI, factory CAs, enrolment tokens, manufacturing credentials and signing keys."
       />
       <Tabs
         value={tab}

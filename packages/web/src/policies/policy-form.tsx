@@ -16,6 +16,7 @@ import type { ApiError } from '../api/api-client';
 import { useApi } from '../api/api-context';
 import { formProblem } from '../api/form-problems';
 import { DurationInput } from '../components/duration-input';
+import { ConnectionSelect } from '../database-direct/connection-select';
 import { ProblemAlert } from '../components/problem-alert';
 import { HubSelect } from '../hubs/hub-select';
 import {
@@ -53,31 +54,6 @@ const FIELDS = [
   ...DURATIONS.flatMap((d) => [d, `${d}.value`, `${d}.unit`]),
 ];
 const CODE_FIELDS = { 'name-taken': 'name' };
-
-/** A select of things this version cannot list yet: says so instead of offering nothing. */
-function NotYetSelect({
-  label,
-  none,
-  current,
-  error,
-}: {
-  label: string;
-  none: string;
-  current: string | null;
-  error?: string;
-}) {
-  return (
-    <Select
-      label={label}
-      data={current ? [{ value: current, label: current }] : []}
-      value={current}
-      placeholder={none}
-      disabled={!current}
-      error={error}
-      description={current ? undefined : none}
-    />
-  );
-}
 
 /**
  * Creates a policy (no `policy` given) or changes one, with every setting of the policy API.
@@ -158,10 +134,12 @@ export function PolicyForm({
           </Text>
         </Stack>
         {direct ? (
-          <NotYetSelect
-            label="Database direct connection"
-            none="No database direct connection is configured yet (Database Direct screen)."
-            current={v.databaseConnectionId}
+          <ConnectionSelect
+            value={v.databaseConnectionId}
+            onChange={(id) => {
+              form.setFieldValue('databaseConnectionId', id);
+              form.clearFieldError('databaseConnectionId');
+            }}
             error={form.errors.databaseConnectionId as string | undefined}
           />
         ) : (
