@@ -45,6 +45,8 @@ const CMD = execForm(last(runtime, 'CMD')!.args);
 const SCRIPT = repoPathOfImagePath(ENTRYPOINT[0]!);
 const IMAGE_ENV = envOf(runtime);
 const VOLUMES = volumesOf(runtime);
+const masterKeyPath = IMAGE_ENV.TRUSTLINK_MASTER_KEY_FILE!;
+const dataPath = IMAGE_ENV.TRUSTLINK_DATA_DIR!;
 const USER = last(runtime, 'USER')!.args.split(':').map(Number) as [number, number];
 // Run as the image's user where the test may switch to it (CI runs as root).
 const AS_IMAGE_USER = process.getuid?.() === 0;
@@ -137,7 +139,11 @@ async function untilReady(c: Container, run: Run, timeoutMs = 150_000): Promise<
   void run.exited.then(() => (ended = true));
   while (Date.now() < deadline) {
     if (ended) throw new Error(`the entrypoint ended before it was ready:\n${run.stderr()}`);
-    if ((await getStatus(port, '/readyz')) === 200) return;
+    // `serve` writes the instance root into the data directory just after the ports open.
+    const rootFile = path.join(c.volume(dataPath), 'oem-root-ca.pem');
+    const rootWritten = () =>
+      existsSync(rootFile) && readFileSync(rootFile, 'utf8').includes('END CERTIFICATE');
+    if ((await getStatus(port, '/readyz')) === 200 && rootWritten()) return;
     await new Promise((r) => setTimeout(r, 500));
   }
   throw new Error(`not ready within ${timeoutMs} ms:\n${run.stderr()}`);
@@ -209,9 +215,6 @@ async function tableCount(url: string): Promise<number> {
     await client.end();
   }
 }
-
-const masterKeyPath = IMAGE_ENV.TRUSTLINK_MASTER_KEY_FILE!;
-const dataPath = IMAGE_ENV.TRUSTLINK_DATA_DIR!;
 
 /** Places a master key where the image expects it, as a mounted secret would be. */
 function mountMasterKey(c: Container, key: string): void {
@@ -302,6 +305,36 @@ describe('the image entrypoint as a plain process', () => {
 
       expect(await tableCount(db.url)).toBe(0);
     }, 60_000);
+
+    it('replicas started together on an empty database become one instance', async () => {
+      const db = await createTestDatabase('postgres');
+      dbs.push(db);
+      const key = randomBytes(32).toString('base64');
+      const containers: Container[] = [];
+      for (let i = 0; i < 3; i++) {
+        const c = await container({ TRUSTLINK_DATABASE_URL: db.url });
+        mountMasterKey(c, key);
+        containers.push(c);
+      }
+      const runs = containers.map((c) => entrypoint(c));
+      try {
+        await Promise.all(containers.map((c, i) => untilReady(c, runs[i]!)));
+        const roots = containers.map((c) =>
+          readFileSync(path.join(c.volume(dataPath), 'oem-root-ca.pem'), 'utf8'),
+        );
+        expect(new Set(roots).size).toBe(1);
+        const client = new pg.Client({ connectionString: db.url });
+        await client.connect();
+        try {
+          const r = await client.query('select count(*)::int as n from instances');
+          expect(r.rows[0].n).toBe(1);
+        } finally {
+          await client.end();
+        }
+      } finally {
+        for (const run of runs) expect(await stop(run)).toBe(0);
+      }
+    }, 300_000);
 
     it('two replicas with the same key and database serve one instance', async () => {
       const db = await createTestDatabase('postgres');
