@@ -48,8 +48,16 @@ const VOLUMES = volumesOf(runtime);
 const masterKeyPath = IMAGE_ENV.TRUSTLINK_MASTER_KEY_FILE!;
 const dataPath = IMAGE_ENV.TRUSTLINK_DATA_DIR!;
 const USER = last(runtime, 'USER')!.args.split(':').map(Number) as [number, number];
-// Run as the image's user where the test may switch to it (CI runs as root).
-const AS_IMAGE_USER = process.getuid?.() === 0;
+/** True when a user other than the owner can reach the checkout (as /app is in the image). */
+function othersCanReach(dir: string): boolean {
+  for (let d = dir; ; d = path.dirname(d)) {
+    if ((statSync(d).mode & 0o001) === 0) return false;
+    if (d === path.dirname(d)) return true;
+  }
+}
+// Run as the image's user where the test may switch to it (CI runs as root), which also
+// proves the volumes and the application files are usable by that user.
+const AS_IMAGE_USER = process.getuid?.() === 0 && othersCanReach(path.dirname(SCRIPT));
 
 interface Container {
   root: string;
@@ -262,6 +270,8 @@ describe('the image entrypoint as a plain process', () => {
             // The master key was made on its own volume, never in the data volume.
             const keyFile = c.volume(masterKeyPath);
             expect(statSync(keyFile).mode & 0o777).toBe(0o600);
+            // Made by the server process, running as the image's user.
+            expect(statSync(keyFile).uid).toBe(AS_IMAGE_USER ? USER[0] : process.getuid?.());
             expect(path.relative(c.volume(dataPath), keyFile).startsWith('..')).toBe(true);
           } else {
             expect(readFileSync(c.volume(masterKeyPath), 'utf8')).toBe(`${key}\n`);
