@@ -2,6 +2,7 @@ import { readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CONFIG_OPTIONS } from '../src/config.js';
+import { DEFAULT_CONSOLE_DIR } from '../src/console/console-routes.js';
 import {
   DOCKERFILE,
   envOf,
@@ -10,6 +11,7 @@ import {
   last,
   parseDockerfile,
   readDockerfile,
+  REPO_ROOT,
   repoPathOfImagePath,
   volumesOf,
 } from '../src/test-helpers/test-dockerfile.js';
@@ -118,6 +120,23 @@ describe('deploy/Dockerfile', () => {
     expect(gather?.args).toContain(
       'install -m 0755 deploy/docker-entrypoint.sh /out/deploy/docker-entrypoint.sh',
     );
+  });
+
+  it('copies into the runtime image every workspace package the server loads', () => {
+    const gather = instructions(build, 'RUN').find((r) => r.args.includes('/out/packages'))!.args;
+    const copied = /for p in ([a-z ]+); do/.exec(gather)![1]!.split(' ');
+    const serverPkg = JSON.parse(
+      readFileSync(path.join(REPO_ROOT, 'packages/server/package.json'), 'utf8'),
+    ) as {
+      dependencies: Record<string, string>;
+    };
+    const workspaceDeps = Object.keys(serverPkg.dependencies)
+      .filter((d) => d.startsWith('@trustlink/'))
+      .map((d) => d.slice('@trustlink/'.length));
+    expect(workspaceDeps.length).toBeGreaterThan(0);
+    // The server itself, what it imports, and the console it serves (packages/web/dist).
+    for (const p of ['server', 'web', ...workspaceDeps]) expect(copied).toContain(p);
+    expect(path.relative(REPO_ROOT, DEFAULT_CONSOLE_DIR)).toBe('packages/web/dist');
   });
 
   it('checks health with /readyz through the same script', () => {
