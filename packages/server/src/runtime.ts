@@ -15,6 +15,7 @@ import { createAccessServices, type AccessServices } from './auth/access-service
 import { ConfigError, effectiveDatabaseUrl, effectivePkiBaseUrl, type Config } from './config.js';
 import { openDatabase, parseDatabaseUrl, type Db } from './db/database.js';
 import { isEmptyDatabase, migrateToLatest } from './db/migrator.js';
+import { takeStartupLock } from './db/startup-lock.js';
 import { createInstanceRepo, type InstanceRecord } from './instances/instance-repo.js';
 import { createKeyRepo } from './keystore/keystore-repo.js';
 import { createKeyStore } from './keystore/keystore-service.js';
@@ -178,7 +179,10 @@ export async function openRuntime(
   };
 
   let hsm: (KeyBackend & { close(): void }) | undefined;
+  let unlockStartup: () => Promise<void> = async () => undefined;
   try {
+    // Replicas starting together take turns from here until the instance exists.
+    unlockStartup = await takeStartupLock(db);
     const fresh = await isEmptyDatabase(db);
     if (fresh && opts.existingOnly) {
       throw new ConfigError(
@@ -238,6 +242,7 @@ export async function openRuntime(
         'created instance and its OEM root CA',
       );
     }
+    await unlockStartup();
     const outbox = createOutboxRepo(db.kysely, db.dialect);
     const outboxWorker = createOutboxWorker({ repo: outbox, log, now });
     const audit = createAuditService({
@@ -439,6 +444,7 @@ export async function openRuntime(
     };
     return runtime;
   } catch (err) {
+    await unlockStartup().catch(() => undefined);
     hsm?.close();
     await cleanupNew();
     throw err;
