@@ -115,7 +115,13 @@ export function createLocalApi(opts: { socketPath: string; source: LocalApiSourc
     try {
       send(res, 200, await source.databaseToken());
     } catch (err) {
-      if (err instanceof DeviceRevokedError) return problem(res, 403, 'device revoked');
+      if (err instanceof DeviceRevokedError)
+        return problem(
+          res,
+          403,
+          'device revoked',
+          'the platform has revoked this device: it issues no more tokens and refuses those it issued; the agent stops',
+        );
       if (err instanceof NotEnrolledError)
         return problem(
           res,
