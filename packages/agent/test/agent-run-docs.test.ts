@@ -1,25 +1,13 @@
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestUsers } from '../../server/src/test-helpers/test-auth.js';
 import { createPolicyAndBatch } from '../../server/src/test-helpers/test-devices.js';
 import { startTestServer, type TestServer } from '../../server/src/test-helpers/test-server.js';
 import { startSwtpm, type Swtpm } from '../src/test-helpers/swtpm.js';
-import { CLI, requireBuiltCli } from './agent-run-helpers.js';
-
-const DOC = fileURLToPath(new URL('../../../docs/agent.md', import.meta.url));
-
-/** The ```sh blocks of docs/agent.md between `<!-- name:start -->` and `<!-- name:end -->`. */
-function walkthrough(name: string): string {
-  const text = readFileSync(DOC, 'utf8');
-  const start = text.indexOf(`<!-- ${name}:start -->`);
-  const end = text.indexOf(`<!-- ${name}:end -->`);
-  if (start < 0 || end < start) throw new Error(`docs/agent.md has no ${name}`);
-  return [...text.slice(start, end).matchAll(/```sh\n([\s\S]*?)```/g)].map((m) => m[1]).join('\n');
-}
+import { CLI, agentDocBlock, requireBuiltCli } from './agent-run-helpers.js';
 
 /** The documented `run` walk-through, run as written by bash against a real platform and TPM. */
 describe('docs/agent.md: trying run against a local platform (SQLite)', () => {
@@ -47,7 +35,7 @@ describe('docs/agent.md: trying run against a local platform (SQLite)', () => {
     const script = [
       // What the page sets up before the block, as it writes it.
       'trustlink_agent() { node "$PWD/packages/agent/dist/cli.js" "$@"; }',
-      walkthrough('agent-run-walkthrough'),
+      agentDocBlock('agent-run-walkthrough'),
     ].join('\n');
     // Asynchronously: the platform runs in this process and must keep answering.
     const r = await new Promise<{ status: number | null; stdout: string; stderr: string }>(

@@ -118,7 +118,14 @@ export function startAgent(configFile: string, env: NodeJS.ProcessEnv = {}): Run
       for (const l of parts) process.stderr.write(`agent| ${l}\n`);
     for (const w of waiters) w();
   });
-  const exit = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  // 'close', not 'exit': the last log lines may still be on their way when the process ends.
+  let closed = false;
+  const exit = new Promise<number | null>((resolve) =>
+    child.once('close', (code) => {
+      closed = true;
+      resolve(code);
+    }),
+  );
   const exited = (timeoutMs = 30_000) =>
     Promise.race([
       exit,
@@ -132,16 +139,22 @@ export function startAgent(configFile: string, env: NodeJS.ProcessEnv = {}): Run
     exited,
     waitFor(pattern, timeoutMs = 60_000) {
       return new Promise((resolve, reject) => {
+        // A settled wait must not scan again (its exit callback stays registered): it would
+        // move the shared cursor past the lines a later wait is looking for.
+        let settled = false;
         const check = () => {
+          if (settled) return;
           for (; cursor < lines.length; cursor++) {
             if (pattern.test(lines[cursor]!)) {
+              settled = true;
               waiters.delete(check);
               clearTimeout(timer);
               resolve(lines[cursor++]!);
               return;
             }
           }
-          if (child.exitCode !== null) {
+          if (closed) {
+            settled = true;
             waiters.delete(check);
             clearTimeout(timer);
             reject(
@@ -150,6 +163,7 @@ export function startAgent(configFile: string, env: NodeJS.ProcessEnv = {}): Run
           }
         };
         const timer = setTimeout(() => {
+          settled = true;
           waiters.delete(check);
           reject(new Error(`no log line ${pattern} within ${timeoutMs} ms:\n${lines.join('\n')}`));
         }, timeoutMs);
@@ -208,3 +222,17 @@ export function pemSpki(pem: string): Buffer {
 }
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+const AGENT_DOC = fileURLToPath(new URL('../../../docs/agent.md', import.meta.url));
+
+/**
+ * The ```sh blocks of docs/agent.md between `<!-- name:start -->` and `<!-- name:end -->`:
+ * tests run them as written.
+ */
+export function agentDocBlock(name: string): string {
+  const text = readFileSync(AGENT_DOC, 'utf8');
+  const start = text.indexOf(`<!-- ${name}:start -->`);
+  const end = text.indexOf(`<!-- ${name}:end -->`);
+  if (start < 0 || end < start) throw new Error(`docs/agent.md has no ${name}`);
+  return [...text.slice(start, end).matchAll(/```sh\n([\s\S]*?)```/g)].map((m) => m[1]).join('\n');
+}

@@ -10,8 +10,6 @@ import {
   type DatabaseTokenResponse,
   type EnrolResponse,
 } from '@trustlink/protocol';
-import mysql from 'mysql2/promise';
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compactJwt, jwtSigningInput } from '../src/database-direct/database-direct-fns.js';
 import type { Connection } from '../src/database-direct/database-direct-types.js';
@@ -19,7 +17,14 @@ import { toPem } from '../src/pki/certificate-builder.js';
 import { createTestUsers, type TestPrincipal } from '../src/test-helpers/test-auth.js';
 import { localEnv, runCli } from '../src/test-helpers/test-cli.js';
 import { brokerCertificates } from '../src/test-helpers/test-mosquitto.js';
-import { TEST_DIALECTS, TEST_POSTGRES_URL } from '../src/test-helpers/test-databases.js';
+import {
+  createDatabaseConnection,
+  databaseDirectPolicyAndBatch,
+  type DatabaseTarget,
+  mariaTarget,
+  pgTarget,
+} from '../src/test-helpers/test-database-direct.js';
+import { TEST_DIALECTS } from '../src/test-helpers/test-databases.js';
 import {
   createPolicyAndBatch,
   devicePost,
@@ -31,97 +36,6 @@ import {
   type TestDevice,
 } from '../src/test-helpers/test-devices.js';
 import { startTestServer, type TestServer } from '../src/test-helpers/test-server.js';
-
-const MARIADB = { host: '127.0.0.1', port: 3306, user: 'root', password: '', database: 'test' };
-
-/** A PostgreSQL database for device records, owned by a login of its own (not a superuser). */
-async function pgTarget() {
-  const tag = randomBytes(5).toString('hex');
-  const name = `dd_target_${tag}`;
-  const user = `dd_writer_${tag}`;
-  const password = `pw-${randomBytes(9).toString('base64url')}`;
-  const admin = new pg.Client({ connectionString: TEST_POSTGRES_URL });
-  await admin.connect();
-  try {
-    await admin.query(
-      `CREATE ROLE ${user} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE PASSWORD '${password}'`,
-    );
-    await admin.query(`CREATE DATABASE ${name} OWNER ${user}`);
-  } finally {
-    await admin.end();
-  }
-  const url = new URL(TEST_POSTGRES_URL);
-  url.pathname = `/${name}`;
-  return {
-    name,
-    user,
-    password,
-    async rows(table: string) {
-      const c = new pg.Client({ connectionString: url.toString() });
-      await c.connect();
-      try {
-        return (await c.query(`SELECT device_id, received_at, document FROM ${table} ORDER BY id`))
-          .rows;
-      } finally {
-        await c.end();
-      }
-    },
-    async drop() {
-      const c = new pg.Client({ connectionString: TEST_POSTGRES_URL });
-      await c.connect();
-      try {
-        await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-        await c.query(`DROP ROLE IF EXISTS ${user}`);
-      } finally {
-        await c.end();
-      }
-    },
-  };
-}
-
-/** A MariaDB database for device records and a login with rights on it alone. */
-async function mariaTarget() {
-  const tag = randomBytes(5).toString('hex');
-  const name = `dd_target_${tag}`;
-  const user = `dd_w_${tag}`;
-  const password = `pw-${randomBytes(9).toString('base64url')}`;
-  const root = await mysql.createConnection(MARIADB);
-  try {
-    await root.query(`CREATE DATABASE ${name}`);
-    for (const host of ['127.0.0.1', 'localhost']) {
-      await root.query(`CREATE USER '${user}'@'${host}' IDENTIFIED BY '${password}'`);
-      await root.query(`GRANT CREATE, INSERT ON ${name}.* TO '${user}'@'${host}'`);
-    }
-  } finally {
-    await root.end();
-  }
-  return {
-    name,
-    user,
-    password,
-    async rows(table: string) {
-      const c = await mysql.createConnection(MARIADB);
-      try {
-        const [rows] = await c.query(
-          `SELECT device_id, received_at, document FROM ${name}.${table} ORDER BY id`,
-        );
-        return rows as { device_id: string; received_at: Date; document: string | object }[];
-      } finally {
-        await c.end();
-      }
-    },
-    async drop() {
-      const c = await mysql.createConnection(MARIADB);
-      try {
-        await c.query(`DROP DATABASE IF EXISTS ${name}`);
-        for (const host of ['127.0.0.1', 'localhost'])
-          await c.query(`DROP USER IF EXISTS '${user}'@'${host}'`);
-      } finally {
-        await c.end();
-      }
-    },
-  };
-}
 
 /**
  * PostgreSQL over TLS in front of the local server (which has TLS off): answers the client's
@@ -168,8 +82,8 @@ for (const dialect of TEST_DIALECTS) {
     let server: TestServer;
     let admin: TestPrincipal;
     let contributor: TestPrincipal;
-    let pgDb: Awaited<ReturnType<typeof pgTarget>>;
-    let mariaDb: Awaited<ReturnType<typeof mariaTarget>>;
+    let pgDb: DatabaseTarget;
+    let mariaDb: DatabaseTarget;
     let pgConn: Connection;
     let mariaConn: Connection;
     let pgBatch: string;
@@ -181,28 +95,12 @@ for (const dialect of TEST_DIALECTS) {
         ...(body === undefined ? {} : { body }),
       });
 
-    const createConnection = async (body: Record<string, unknown>) => {
-      const r = await api('POST', '/api/v1/database-connections', body);
-      expect(r.status, r.text).toBe(201);
-      return r.json<Connection>();
-    };
+    const createConnection = (body: Record<string, unknown>) =>
+      createDatabaseConnection(server, admin, body);
 
     /** A database-direct policy on a connection and a batch following it. */
-    const policyAndBatch = async (name: string, connectionId: string) => {
-      const p = await api('POST', '/api/v1/policies', {
-        name,
-        connectionType: 'database-direct',
-        databaseConnectionId: connectionId,
-        jwtLifetime: { value: 10, unit: 'minutes' },
-        deviceCertificate: { lifetime: { value: 1, unit: 'years' } },
-        issuingCertificate: { lifetime: { value: 5, unit: 'years' } },
-      });
-      expect(p.status, p.text).toBe(201);
-      const policyId = p.json<{ id: string }>().id;
-      const b = await api('POST', '/api/v1/batches', { name, policyId });
-      expect(b.status, b.text).toBe(201);
-      return { policyId, batchId: b.json<{ id: string }>().id };
-    };
+    const policyAndBatch = (name: string, connectionId: string) =>
+      databaseDirectPolicyAndBatch(server, admin, name, connectionId);
 
     const enrol = async (d: TestDevice, batchId: string) => {
       await register(server, admin, batchId, d.deviceId);

@@ -6,6 +6,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CredentialsIndex } from '../run/credentials-writer.js';
 import {
+  DeviceRevokedError,
   NotEnrolledError,
   PlatformProblemError,
   PlatformUnreachableError,
@@ -40,19 +41,27 @@ afterAll(async () => {
 });
 
 function call(method: string, urlPath: string) {
-  return new Promise<{ status: number; text: string; type: string | undefined }>(
-    (resolve, reject) => {
-      const req = http.request({ socketPath, method, path: urlPath }, (res) => {
-        let text = '';
-        res.on('data', (c: Buffer) => (text += c.toString()));
-        res.on('end', () =>
-          resolve({ status: res.statusCode ?? 0, text, type: res.headers['content-type'] }),
-        );
-      });
-      req.on('error', reject);
-      req.end();
-    },
-  );
+  return new Promise<{
+    status: number;
+    text: string;
+    type: string | undefined;
+    retryAfter: string | undefined;
+  }>((resolve, reject) => {
+    const req = http.request({ socketPath, method, path: urlPath }, (res) => {
+      let text = '';
+      res.on('data', (c: Buffer) => (text += c.toString()));
+      res.on('end', () =>
+        resolve({
+          status: res.statusCode ?? 0,
+          text,
+          type: res.headers['content-type'],
+          retryAfter: res.headers['retry-after'],
+        }),
+      );
+    });
+    req.on('error', reject);
+    req.end();
+  });
 }
 
 describe('local API', () => {
@@ -98,13 +107,23 @@ describe('local API', () => {
     expect(received).toMatch(/event: credentials\ndata: \{[^\n]*"generation":3\}\n\n/);
   });
 
-  it('fail/database token: 404 from the platform is a clear 404, unreachable a 503', async () => {
+  it('fail/database token: 404 from the platform is a clear 404, revoked 403, unreachable a 503', async () => {
     const r = await call('POST', '/v1/database-token');
     expect(r.status).toBe(404);
     expect(r.type).toBe('application/problem+json');
     expect(JSON.parse(r.text).detail).toMatch(/no database-direct connection for this device/);
     tokenError = new PlatformUnreachableError('cannot reach https://x: ECONNREFUSED');
     expect((await call('POST', '/v1/database-token')).status).toBe(503);
+    tokenError = new PlatformProblemError('database token: 429', 429, 'rate-limited', 12);
+    const busy = await call('POST', '/v1/database-token');
+    expect(busy.status).toBe(503);
+    expect(busy.retryAfter).toBe('12');
+    tokenError = new PlatformProblemError('database token: 400', 400, 'validation-failed');
+    expect((await call('POST', '/v1/database-token')).status).toBe(502);
+    tokenError = new DeviceRevokedError();
+    const revoked = await call('POST', '/v1/database-token');
+    expect(revoked.status).toBe(403);
+    expect(JSON.parse(revoked.text)).toMatchObject({ title: 'device revoked' });
     tokenError = new NotEnrolledError();
     const early = await call('POST', '/v1/database-token');
     expect(early.status).toBe(503);

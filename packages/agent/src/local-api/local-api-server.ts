@@ -115,7 +115,13 @@ export function createLocalApi(opts: { socketPath: string; source: LocalApiSourc
     try {
       send(res, 200, await source.databaseToken());
     } catch (err) {
-      if (err instanceof DeviceRevokedError) return problem(res, 403, 'device revoked');
+      if (err instanceof DeviceRevokedError)
+        return problem(
+          res,
+          403,
+          'device revoked',
+          'the platform has revoked this device: it issues no more tokens and refuses those it issued; the agent stops',
+        );
       if (err instanceof NotEnrolledError)
         return problem(
           res,
@@ -132,6 +138,12 @@ export function createLocalApi(opts: { socketPath: string; source: LocalApiSourc
         );
       if (err instanceof PlatformUnreachableError || err instanceof PlatformUntrustedError)
         return problem(res, 503, 'platform unavailable', err.message);
+      // Overloaded or failing for now: the application should retry, when the platform said.
+      if (err instanceof PlatformProblemError && (err.status === 429 || err.status >= 500)) {
+        if (err.retryAfterSeconds !== undefined)
+          res.setHeader('retry-after', String(Math.ceil(err.retryAfterSeconds)));
+        return problem(res, 503, 'platform unavailable', `${err.message}; retry later`);
+      }
       if (err instanceof PlatformProblemError)
         return problem(res, 502, 'the platform refused', err.message);
       log.error('local API: database token failed', { error: (err as Error).message });

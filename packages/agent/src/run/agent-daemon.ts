@@ -2,7 +2,11 @@ import { execFile } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { readFileSync } from 'node:fs';
-import { spkiFromCertificate, verifyTimeStatement } from '@trustlink/protocol';
+import {
+  spkiFromCertificate,
+  verifyTimeStatement,
+  type DatabaseTokenResponse,
+} from '@trustlink/protocol';
 import type { AgentConfig } from '../config/agent-config-schema.js';
 import { ConfigError } from '../config/agent-config.js';
 import { createCsr } from '../identity/csr-builder.js';
@@ -337,6 +341,9 @@ export function createAgentDaemon(deps: AgentDaemonDeps) {
     });
   }
 
+  /** Read through a call: the local API may mark the device revoked while `run` awaits. */
+  const revoked = () => state.phase === 'revoked';
+
   function markRevoked(err: DeviceRevokedError): void {
     state.phase = 'revoked';
     state.revokedAt = clock.now().toISOString();
@@ -375,7 +382,7 @@ export function createAgentDaemon(deps: AgentDaemonDeps) {
         );
       } catch (err) {
         if (err instanceof DeviceRevokedError) {
-          markRevoked(err);
+          if (!revoked()) markRevoked(err);
           return 'revoked';
         }
         ok = false;
@@ -401,12 +408,36 @@ export function createAgentDaemon(deps: AgentDaemonDeps) {
           throw err;
         }
       }
+      // The local API may have learnt of a revocation while this cycle ran.
+      if (revoked()) return 'revoked';
       state.nextAttemptAt = new Date(clock.now().getTime() + delay).toISOString();
       persist();
       if (opts.once) return ok ? 'ok' : 'failed';
       await sleep(delay);
+      if (revoked()) return 'revoked';
     }
     return 'stopped';
+  }
+
+  /**
+   * A database-direct token for an application (local API). The platform's refusal counts for
+   * the whole agent: a revocation learnt here ends the agent as one learnt at check-in does, so
+   * applications hear of it (`revoked` event, the socket closing) now, not at the next check-in
+   * an hour later, and `status` says revoked.
+   */
+  async function databaseToken(): Promise<DatabaseTokenResponse> {
+    if (state.phase === 'revoked') throw new DeviceRevokedError();
+    if (state.phase !== 'enrolled') throw new NotEnrolledError();
+    try {
+      return await api.databaseToken();
+    } catch (err) {
+      if (err instanceof DeviceRevokedError && !revoked()) {
+        markRevoked(err);
+        // Once the local API has sent its 403 (timers run after the pending answer is written).
+        setTimeout(() => wake?.(), 0);
+      }
+      throw err;
+    }
   }
 
   return {
@@ -422,8 +453,7 @@ export function createAgentDaemon(deps: AgentDaemonDeps) {
     /** Called with the new index when the credentials change, and 'revoked' at revocation. */
     events,
     /** A database-direct token; only an enrolled device can ask for one. */
-    databaseToken: () =>
-      state.phase === 'enrolled' ? api.databaseToken() : Promise.reject(new NotEnrolledError()),
+    databaseToken,
   };
 }
 export type AgentDaemon = ReturnType<typeof createAgentDaemon>;
