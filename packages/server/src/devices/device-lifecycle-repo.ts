@@ -1,3 +1,4 @@
+import { compiledQuery } from '../db/compiled-query.js';
 import type { Executor } from '../db/database.js';
 import { DEVICE_COLUMNS, toDevice, type Device, type DeviceState } from './device-repo.js';
 
@@ -37,6 +38,27 @@ const LIVE: DeviceState[] = ['enrolled', 'renewed'];
  * cannot both win (the loser's transaction rolls back).
  */
 export function createDeviceLifecycleRepo(db: Executor) {
+  // Every device request authenticated by its certificate runs this: compiled once.
+  const byCertificate = compiledQuery(
+    db,
+    (q, [instanceId, issuerId, serial]: [string, string, string]) =>
+      q
+        .selectFrom('device_certificates as c')
+        .innerJoin('devices as d', (j) =>
+          j.onRef('d.instance_id', '=', 'c.instance_id').onRef('d.id', '=', 'c.device_id'),
+        )
+        .select([
+          'c.id as cert_id',
+          'c.status as cert_status',
+          'c.not_before as cert_not_before',
+          'c.not_after as cert_valid_until',
+          ...DEVICE_COLUMNS.map((k) => `d.${k}` as const),
+        ])
+        .where('c.instance_id', '=', instanceId)
+        .where('c.issuer_id', '=', issuerId)
+        .where('c.serial', '=', serial),
+    3,
+  );
   return {
     /**
      * Records an enrolment or renewal: the new current certificate, the state and its time.
@@ -171,22 +193,7 @@ export function createDeviceLifecycleRepo(db: Executor) {
       serial: string,
       tx: Executor = db,
     ): Promise<PresentedCertificate | undefined> {
-      const r = await tx
-        .selectFrom('device_certificates as c')
-        .innerJoin('devices as d', (j) =>
-          j.onRef('d.instance_id', '=', 'c.instance_id').onRef('d.id', '=', 'c.device_id'),
-        )
-        .select([
-          'c.id as cert_id',
-          'c.status as cert_status',
-          'c.not_before as cert_not_before',
-          'c.not_after as cert_valid_until',
-          ...DEVICE_COLUMNS.map((k) => `d.${k}` as const),
-        ])
-        .where('c.instance_id', '=', instanceId)
-        .where('c.issuer_id', '=', issuerId)
-        .where('c.serial', '=', serial)
-        .executeTakeFirst();
+      const [r] = await byCertificate([instanceId, issuerId, serial], tx);
       if (!r) return undefined;
       return {
         certId: r.cert_id,

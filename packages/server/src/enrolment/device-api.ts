@@ -81,7 +81,6 @@ export function createDeviceApi(deps: DeviceApiDeps) {
   const auth = createDeviceAuth({
     caRepo: deps.pki.caRepo,
     lifecycle,
-    devices,
     sessions,
     connections,
     audit,
