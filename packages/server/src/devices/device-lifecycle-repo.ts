@@ -59,6 +59,27 @@ export function createDeviceLifecycleRepo(db: Executor) {
         .where('c.serial', '=', serial),
     3,
   );
+  // Every check-in leads to one of these in a later flush.
+  const touchSeen = compiledQuery(
+    db,
+    (q, [instanceId, id, at]: [string, string, string]) =>
+      q
+        .updateTable('devices')
+        .set({ last_seen_at: at })
+        .where('instance_id', '=', instanceId)
+        .where('id', '=', id),
+    3,
+  );
+  const touchWithFirmware = compiledQuery(
+    db,
+    (q, [instanceId, id, at, digest]: [string, string, string, string]) =>
+      q
+        .updateTable('devices')
+        .set({ last_seen_at: at, firmware_digest: digest })
+        .where('instance_id', '=', instanceId)
+        .where('id', '=', id),
+    4,
+  );
   return {
     /**
      * Records an enrolment or renewal: the new current certificate, the state and its time.
@@ -223,15 +244,9 @@ export function createDeviceLifecycleRepo(db: Executor) {
       seen: { at: string; firmwareDigest?: string },
       tx: Executor = db,
     ): Promise<void> {
-      await tx
-        .updateTable('devices')
-        .set({
-          last_seen_at: seen.at,
-          ...(seen.firmwareDigest ? { firmware_digest: seen.firmwareDigest } : {}),
-        })
-        .where('instance_id', '=', instanceId)
-        .where('id', '=', id)
-        .execute();
+      if (seen.firmwareDigest)
+        await touchWithFirmware([instanceId, id, seen.at, seen.firmwareDigest], tx);
+      else await touchSeen([instanceId, id, seen.at], tx);
     },
   };
 }
