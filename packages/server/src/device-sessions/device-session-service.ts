@@ -46,6 +46,11 @@ export function createDeviceSessionService(deps: DeviceSessionServiceDeps) {
       if (!token.startsWith(TOKEN_PREFIX)) return Promise.resolve(undefined);
       return repo.findLive(instanceId, hashToken(token), now().toISOString());
     },
+    /** The live session of a token with its device as it is now, in one read. */
+    resolveWithDevice(instanceId: string, token: string) {
+      if (!token.startsWith(TOKEN_PREFIX)) return Promise.resolve(undefined);
+      return repo.findLiveWithDevice(instanceId, hashToken(token), now().toISOString());
+    },
     endAll: (instanceId: string, deviceId: string, tx?: Executor) =>
       repo.deleteForDevice(instanceId, deviceId, tx),
     purgeExpired: () => repo.purgeExpired(now().toISOString()),

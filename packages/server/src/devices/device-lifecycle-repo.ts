@@ -1,3 +1,4 @@
+import { compiledQuery } from '../db/compiled-query.js';
 import type { Executor } from '../db/database.js';
 import { DEVICE_COLUMNS, toDevice, type Device, type DeviceState } from './device-repo.js';
 
@@ -37,6 +38,48 @@ const LIVE: DeviceState[] = ['enrolled', 'renewed'];
  * cannot both win (the loser's transaction rolls back).
  */
 export function createDeviceLifecycleRepo(db: Executor) {
+  // Every device request authenticated by its certificate runs this: compiled once.
+  const byCertificate = compiledQuery(
+    db,
+    (q, [instanceId, issuerId, serial]: [string, string, string]) =>
+      q
+        .selectFrom('device_certificates as c')
+        .innerJoin('devices as d', (j) =>
+          j.onRef('d.instance_id', '=', 'c.instance_id').onRef('d.id', '=', 'c.device_id'),
+        )
+        .select([
+          'c.id as cert_id',
+          'c.status as cert_status',
+          'c.not_before as cert_not_before',
+          'c.not_after as cert_valid_until',
+          ...DEVICE_COLUMNS.map((k) => `d.${k}` as const),
+        ])
+        .where('c.instance_id', '=', instanceId)
+        .where('c.issuer_id', '=', issuerId)
+        .where('c.serial', '=', serial),
+    3,
+  );
+  // Every check-in leads to one of these in a later flush.
+  const touchSeen = compiledQuery(
+    db,
+    (q, [instanceId, id, at]: [string, string, string]) =>
+      q
+        .updateTable('devices')
+        .set({ last_seen_at: at })
+        .where('instance_id', '=', instanceId)
+        .where('id', '=', id),
+    3,
+  );
+  const touchWithFirmware = compiledQuery(
+    db,
+    (q, [instanceId, id, at, digest]: [string, string, string, string]) =>
+      q
+        .updateTable('devices')
+        .set({ last_seen_at: at, firmware_digest: digest })
+        .where('instance_id', '=', instanceId)
+        .where('id', '=', id),
+    4,
+  );
   return {
     /**
      * Records an enrolment or renewal: the new current certificate, the state and its time.
@@ -171,22 +214,7 @@ export function createDeviceLifecycleRepo(db: Executor) {
       serial: string,
       tx: Executor = db,
     ): Promise<PresentedCertificate | undefined> {
-      const r = await tx
-        .selectFrom('device_certificates as c')
-        .innerJoin('devices as d', (j) =>
-          j.onRef('d.instance_id', '=', 'c.instance_id').onRef('d.id', '=', 'c.device_id'),
-        )
-        .select([
-          'c.id as cert_id',
-          'c.status as cert_status',
-          'c.not_before as cert_not_before',
-          'c.not_after as cert_valid_until',
-          ...DEVICE_COLUMNS.map((k) => `d.${k}` as const),
-        ])
-        .where('c.instance_id', '=', instanceId)
-        .where('c.issuer_id', '=', issuerId)
-        .where('c.serial', '=', serial)
-        .executeTakeFirst();
+      const [r] = await byCertificate([instanceId, issuerId, serial], tx);
       if (!r) return undefined;
       return {
         certId: r.cert_id,
@@ -216,15 +244,9 @@ export function createDeviceLifecycleRepo(db: Executor) {
       seen: { at: string; firmwareDigest?: string },
       tx: Executor = db,
     ): Promise<void> {
-      await tx
-        .updateTable('devices')
-        .set({
-          last_seen_at: seen.at,
-          ...(seen.firmwareDigest ? { firmware_digest: seen.firmwareDigest } : {}),
-        })
-        .where('instance_id', '=', instanceId)
-        .where('id', '=', id)
-        .execute();
+      if (seen.firmwareDigest)
+        await touchWithFirmware([instanceId, id, seen.at, seen.firmwareDigest], tx);
+      else await touchSeen([instanceId, id, seen.at], tx);
     },
   };
 }

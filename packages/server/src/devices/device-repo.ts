@@ -1,4 +1,5 @@
 import type { Selectable } from 'kysely';
+import { compiledQuery } from '../db/compiled-query.js';
 import type { Executor } from '../db/database.js';
 import type { DeviceTables } from './device-tables.js';
 
@@ -116,6 +117,17 @@ async function pageOfDevices(
 }
 
 export function createDeviceRepo(db: Executor) {
+  // Device requests proven by a key or a proof read the device by id: compiled once.
+  const byId = compiledQuery(
+    db,
+    (q, [instanceId, id]: [string, string]) =>
+      q
+        .selectFrom('devices')
+        .select(DEVICE_COLUMNS)
+        .where('instance_id', '=', instanceId)
+        .where('id', '=', id),
+    2,
+  );
   return {
     /** Which of these IDs exist already, and in which batch. */
     async existing(
@@ -167,12 +179,7 @@ export function createDeviceRepo(db: Executor) {
       }
     },
     async find(instanceId: string, id: string, tx: Executor = db): Promise<Device | undefined> {
-      const r = await tx
-        .selectFrom('devices')
-        .select(DEVICE_COLUMNS)
-        .where('instance_id', '=', instanceId)
-        .where('id', '=', id)
-        .executeTakeFirst();
+      const [r] = await byId([instanceId, id], tx);
       return r ? toDevice(r) : undefined;
     },
     /** State and batch of many devices at once (brokers re-check live connections). */

@@ -81,7 +81,6 @@ export function createDeviceApi(deps: DeviceApiDeps) {
   const auth = createDeviceAuth({
     caRepo: deps.pki.caRepo,
     lifecycle,
-    devices,
     sessions,
     connections,
     audit,
@@ -122,7 +121,12 @@ export function createDeviceApi(deps: DeviceApiDeps) {
     lifecycle,
   });
   const renewal = createRenewalService({ ...common, issuance, audit, auditLog: deps.audit });
-  const recorder = createCheckInRecorder({ lifecycle, now, log: deps.log });
+  const recorder = createCheckInRecorder({
+    lifecycle,
+    transaction: (fn) => k.transaction().execute(fn),
+    now,
+    log: deps.log,
+  });
   const checkIn = createCheckInService({ audit, hooks, recorder, sessions, now });
   const time = createTimeService({
     repo: createTimeSignerRepo(k),

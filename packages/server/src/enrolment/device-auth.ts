@@ -31,8 +31,7 @@ export interface AuthenticatedDevice {
 export interface DeviceAuthDeps {
   caRepo: Pick<CaRepo, 'list'>;
   lifecycle: Pick<DeviceLifecycleRepo, 'findByCertificate'>;
-  devices: { find(instanceId: string, id: string): Promise<Device | undefined> };
-  sessions: Pick<DeviceSessionService, 'resolve'>;
+  sessions: Pick<DeviceSessionService, 'resolveWithDevice'>;
   connections: Pick<DeviceConnections, 'track'>;
   audit: DeviceAudit;
   now?: () => Date;
@@ -141,18 +140,17 @@ export function createDeviceAuth(deps: DeviceAuthDeps) {
     let result: AuthenticatedDevice;
     if (auth !== undefined && /^Bearer /i.test(auth)) {
       const m = /^Bearer ([A-Za-z0-9._~-]{16,512})$/.exec(auth);
-      const session = m ? await deps.sessions.resolve(instanceId, m[1]!) : undefined;
-      if (!session)
+      // The session and its device's current state in one read.
+      const live = m ? await deps.sessions.resolveWithDevice(instanceId, m[1]!) : undefined;
+      if (!live)
         throw await deps.audit.refuse(
           ctx,
           action,
           'unauthorized',
           'unknown, expired or ended session token',
         );
-      ctx.deviceId = session.deviceId;
-      const device = await deps.devices.find(instanceId, session.deviceId);
-      if (!device)
-        throw await deps.audit.refuse(ctx, action, 'unauthorized', 'device no longer exists');
+      ctx.deviceId = live.session.deviceId;
+      const { device } = live;
       result = { device, via: 'bearer' };
     } else {
       const p = await peer(req, instanceId);

@@ -1,4 +1,5 @@
 import type { Selectable } from 'kysely';
+import { compiledQuery } from '../db/compiled-query.js';
 import type { Executor } from '../db/database.js';
 import type { FirmwareTables } from './firmware-tables.js';
 import {
@@ -61,6 +62,24 @@ const toDevice = (r: Selectable<FirmwareTables['firmware_update_devices']>): Rol
 
 /** Updates (assignments) and the status of each device in them. */
 export function createFirmwareUpdateRepo(db: Executor) {
+  // Every device check-in asks for its batch's waiting update: compiled once.
+  const waitingInBatch = compiledQuery(
+    db,
+    (q, [instanceId, batchId, deviceId]: [string, string, string]) =>
+      q
+        .selectFrom('firmware_updates as u')
+        .leftJoin('firmware_update_devices as d', (j) =>
+          j
+            .onRef('d.instance_id', '=', 'u.instance_id')
+            .onRef('d.update_id', '=', 'u.id')
+            .on('d.device_id', '=', deviceId),
+        )
+        .select(['u.id', 'd.status'])
+        .where('u.instance_id', '=', instanceId)
+        .where('u.batch_id', '=', batchId)
+        .where('u.superseded_at', 'is', null),
+    3,
+  );
   return {
     async insert(instanceId: string, u: UpdateRow, tx: Executor = db): Promise<void> {
       await tx
@@ -301,19 +320,7 @@ export function createFirmwareUpdateRepo(db: Executor) {
       tx: Executor = db,
     ): Promise<string | undefined> {
       if (batchId !== undefined) {
-        const r = await tx
-          .selectFrom('firmware_updates as u')
-          .leftJoin('firmware_update_devices as d', (j) =>
-            j
-              .onRef('d.instance_id', '=', 'u.instance_id')
-              .onRef('d.update_id', '=', 'u.id')
-              .on('d.device_id', '=', deviceId),
-          )
-          .select(['u.id', 'd.status'])
-          .where('u.instance_id', '=', instanceId)
-          .where('u.batch_id', '=', batchId)
-          .where('u.superseded_at', 'is', null)
-          .executeTakeFirst();
+        const [r] = await waitingInBatch([instanceId, batchId, deviceId], tx);
         if (!r) return undefined;
         return r.status === null || WAITING.includes(r.status as UpdateStatus) ? r.id : undefined;
       }
