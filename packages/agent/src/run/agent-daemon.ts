@@ -424,6 +424,9 @@ export function createAgentDaemon(deps: AgentDaemonDeps) {
     /** A database-direct token; only an enrolled device can ask for one. */
     databaseToken: () =>
       state.phase === 'enrolled' ? api.databaseToken() : Promise.reject(new NotEnrolledError()),
+    /** A token for the AWS IoT custom authorizer of the device's hub; enrolled devices only. */
+    hubToken: () =>
+      state.phase === 'enrolled' ? api.hubToken() : Promise.reject(new NotEnrolledError()),
   };
 }
 export type AgentDaemon = ReturnType<typeof createAgentDaemon>;
