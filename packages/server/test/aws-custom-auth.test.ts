@@ -375,8 +375,45 @@ for (const dialect of TEST_DIALECTS) {
       aws.refused.length = 0;
     });
 
+    it('ok/renaming the authorizer creates the new one first, then takes the old one down', async () => {
+      const old = name;
+      const r = await putHub({
+        customAuthentication: true,
+        customAuthorizerFunctionArn: FN3,
+        customAuthorizerName: 'fleet-devices',
+      });
+      expect(r.status, r.text).toBe(200);
+      name = 'fleet-devices';
+      const from = aws.log.length;
+      await drain();
+      expect(authCalls(aws.log.slice(from))).toEqual([
+        'GET /authorizer/fleet-devices -> 404',
+        'POST /authorizer/fleet-devices -> 200',
+        `POST ${policyPath(FN3)} -> 201`,
+        `GET /authorizer/${old} -> 200`,
+        `PUT /authorizer/${old} -> 200`,
+        `DELETE /authorizer/${old} -> 200`,
+        `DELETE ${policyPath(FN3)}/${statementIdOf(old)} -> 204`,
+      ]);
+      expect([...aws.state.authorizers.keys()]).toEqual(['fleet-devices']);
+      expect([...aws.state.functions.get(FN3)!.keys()]).toEqual([statementIdOf('fleet-devices')]);
+      // The same signing key, registered in the new authorizer.
+      expect(
+        Object.keys(aws.state.authorizers.get('fleet-devices')!.tokenSigningPublicKeys),
+      ).toEqual([signingKeyNameOf((await server.runtime.keystore.list(i(), 'jwt'))[0]!.id)]);
+      // The one refusal was the look-up of the not-yet-existing new authorizer.
+      expect(aws.refused).toEqual([
+        expect.objectContaining({ call: 'GET /authorizer/fleet-devices', status: 404 }),
+      ]);
+      aws.refused.length = 0;
+    });
+
     it('ok/turning custom authentication off deactivates and deletes the authorizer and its permission', async () => {
-      const r = await putHub({ customAuthentication: false, customAuthorizerFunctionArn: FN3 });
+      const r = await putHub({
+        customAuthentication: false,
+        customAuthorizerFunctionArn: FN3,
+        customAuthorizerName: name,
+      });
       expect(r.status, r.text).toBe(200);
       const from = aws.log.length;
       await drain();
