@@ -440,5 +440,36 @@ for (const dialect of TEST_DIALECTS) {
       expect(authCalls(aws.log.slice(mark))).toEqual([]);
       expect(aws.refused).toEqual([]);
     });
+
+    it('fail/an authorizer of that name with signing off is not taken over: the set-up says why', async () => {
+      aws.state.authorizers.set('legacy', {
+        name: 'legacy',
+        authorizerFunctionArn: FN1,
+        tokenKeyName: undefined,
+        tokenSigningPublicKeys: {},
+        status: 'ACTIVE',
+        signingDisabled: true,
+      });
+      const h = await req('POST', '/api/v1/hubs', {
+        name: 'Legacy',
+        type: 'aws-iot-core',
+        settings: settings({
+          customAuthentication: true,
+          customAuthorizerFunctionArn: FN1,
+          customAuthorizerName: 'legacy',
+          customAuthorizerGrantInvoke: false,
+        }),
+      });
+      expect(h.status, h.text).toBe(201);
+      const id = h.json<{ id: string }>().id;
+      const from = aws.log.length;
+      await drain();
+      // Looked at, never changed.
+      expect(authCalls(aws.log.slice(from))).toEqual(['GET /authorizer/legacy -> 200']);
+      const [setup] = await server.runtime.outbox.forSubject(i(), `hub:${id}`, 1);
+      expect(setup).toMatchObject({ status: 'pending' });
+      expect(setup!.lastError).toContain('exists in AWS IoT with token signing disabled');
+      expect(aws.state.authorizers.get('legacy')).toMatchObject({ signingDisabled: true });
+    });
   });
 }
