@@ -119,6 +119,10 @@ describe('trustlink-agent run with a TPM (swtpm), platform on SQLite', () => {
       const token = await localApi(sock, 'POST', '/v1/database-token');
       expect(token.status).toBe(404);
       expect(token.json<{ detail: string }>().detail).toMatch(/no database-direct connection/);
+      // Nor a hub token: its policy names no hub with custom authentication.
+      const hubToken = await localApi(sock, 'POST', '/v1/hub-token');
+      expect(hubToken.status).toBe(404);
+      expect(hubToken.json<{ detail: string }>().detail).toMatch(/no custom authentication/);
       expect((await localApi(sock, 'GET', '/v1/nothing')).status).toBe(404);
 
       // An update reaches the OTA handler at the next check-in. The batch had no signing key

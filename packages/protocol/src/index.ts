@@ -125,5 +125,6 @@ export * from './messages/status-messages.js';
 export * from './messages/certificate-messages.js';
 export * from './messages/update-messages.js';
 export * from './messages/database-token-messages.js';
+export * from './messages/hub-token-messages.js';
 export * from './messages/time-messages.js';
 export * from './messages/problem-messages.js';

@@ -32,6 +32,7 @@ import { registerHubRoutes } from './hubs/hub-routes.js';
 import { registerCloudHubRoutes } from './hubs/cloud/cloud-hub-routes.js';
 import { registerDatabaseDirectRoutes } from './database-direct/database-direct-routes.js';
 import { registerDatabaseDirectDeviceRoutes } from './database-direct/database-direct-device-routes.js';
+import { registerHubTokenRoutes } from './hubs/aws/aws-authorizer-device-routes.js';
 import { registerManufacturingRoutes } from './manufacturing/manufacturing-routes.js';
 import { createMetrics } from './lib/metrics.js';
 import { registerProblemHandler } from './lib/problem-handler.js';
@@ -198,6 +199,13 @@ export async function createApps(
   registerDatabaseDirectDeviceRoutes(device, {
     ...runtime.databaseDirect,
     data: runtime.databaseDirect.writes,
+    instanceOf,
+    authenticate: (req, ctx, action) => runtime.enrolment.auth.authenticate(req, ctx, action),
+    audit: runtime.enrolment.audit,
+  });
+
+  registerHubTokenRoutes(device, {
+    tokens: runtime.hubs.authorizerTokens,
     instanceOf,
     authenticate: (req, ctx, action) => runtime.enrolment.auth.authenticate(req, ctx, action),
     audit: runtime.enrolment.audit,

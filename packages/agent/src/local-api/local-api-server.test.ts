@@ -20,6 +20,11 @@ const socketPath = path.join(dir, 'run', 'agent.sock');
 const events = new EventEmitter();
 let current: CredentialsIndex | null = null;
 let tokenError: Error = new PlatformProblemError('database token: 404', 404, 'not-found');
+let hubTokenAnswer: Error | Record<string, string> = new PlatformProblemError(
+  'hub token: 404',
+  404,
+  'not-found',
+);
 const index = (generation: number) =>
   ({ deviceId: 'd'.repeat(64), generation }) as CredentialsIndex;
 const api = createLocalApi({
@@ -30,6 +35,10 @@ const api = createLocalApi({
     status: () => ({ state: 'enrolled' }) as StatusReport,
     databaseToken: async () => {
       throw tokenError;
+    },
+    hubToken: async () => {
+      if (hubTokenAnswer instanceof Error) throw hubTokenAnswer;
+      return hubTokenAnswer as never;
     },
     events,
   },
@@ -128,6 +137,26 @@ describe('local API', () => {
     const early = await call('POST', '/v1/database-token');
     expect(early.status).toBe(503);
     expect(JSON.parse(early.text).title).toBe('not enrolled yet');
+  });
+
+  it('ok/hub token: passed through; none is 404, not yet set up is 503', async () => {
+    const none = await call('POST', '/v1/hub-token');
+    expect(none.status).toBe(404);
+    expect(JSON.parse(none.text).detail).toMatch(/hub has no custom authentication/);
+    hubTokenAnswer = new PlatformProblemError(
+      'hub token: the platform answered 409 (custom authorizer x is not set up in AWS IoT yet)',
+      409,
+      'not-ready',
+    );
+    const early = await call('POST', '/v1/hub-token');
+    expect(early.status).toBe(503);
+    expect(JSON.parse(early.text)).toMatchObject({ title: 'not ready' });
+    expect(JSON.parse(early.text).detail).toContain('not set up in AWS IoT yet');
+    hubTokenAnswer = { authorizerName: 'a', token: 'h.p.s', signature: 'c2ln' };
+    const ok = await call('POST', '/v1/hub-token');
+    expect(ok.status).toBe(200);
+    expect(JSON.parse(ok.text)).toEqual(hubTokenAnswer);
+    expect((await call('GET', '/v1/hub-token')).status).toBe(405);
   });
 
   it('fail/bad queries, methods and paths', async () => {

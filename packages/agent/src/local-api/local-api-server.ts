@@ -2,7 +2,7 @@ import { chmodSync, mkdirSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 import path from 'node:path';
-import type { DatabaseTokenResponse } from '@trustlink/protocol';
+import type { DatabaseTokenResponse, HubTokenResponse } from '@trustlink/protocol';
 import type { CredentialsIndex } from '../run/credentials-writer.js';
 import {
   DeviceRevokedError,
@@ -23,6 +23,8 @@ export interface LocalApiSource {
   credentials(): CredentialsIndex | null;
   status(): StatusReport;
   databaseToken(): Promise<DatabaseTokenResponse>;
+  /** A token for the AWS IoT custom authorizer of the device's hub (absent: never offered). */
+  hubToken?(): Promise<HubTokenResponse>;
   /** Emits 'credentials' (with the new index) and 'revoked'. */
   events: NodeJS.EventEmitter;
 }
@@ -112,8 +114,32 @@ export function createLocalApi(opts: { socketPath: string; source: LocalApiSourc
   }
 
   async function databaseToken(res: http.ServerResponse): Promise<void> {
+    return token(res, 'database token', () => source.databaseToken(), {
+      title: 'no database token',
+      detail:
+        'the platform has no database-direct connection for this device (its policy names none, or the platform does not offer database tokens)',
+    });
+  }
+
+  async function hubToken(res: http.ServerResponse): Promise<void> {
+    const notOffered = {
+      title: 'no hub token',
+      detail:
+        "the device's hub has no custom authentication (or the platform does not offer hub tokens)",
+    };
+    if (!source.hubToken) return problem(res, 404, notOffered.title, notOffered.detail);
+    return token(res, 'hub token', () => source.hubToken!(), notOffered);
+  }
+
+  /** A token from the platform, its refusals told apart for the application asking. */
+  async function token(
+    res: http.ServerResponse,
+    what: string,
+    fetch: () => Promise<unknown>,
+    notFound: { title: string; detail: string },
+  ): Promise<void> {
     try {
-      send(res, 200, await source.databaseToken());
+      send(res, 200, await fetch());
     } catch (err) {
       if (err instanceof DeviceRevokedError)
         return problem(
@@ -130,12 +156,10 @@ export function createLocalApi(opts: { socketPath: string; source: LocalApiSourc
           'the agent has no certificate yet; retry later',
         );
       if (err instanceof PlatformProblemError && err.status === 404)
-        return problem(
-          res,
-          404,
-          'no database token',
-          'the platform has no database-direct connection for this device (its policy names none, or the platform does not offer database tokens)',
-        );
+        return problem(res, 404, notFound.title, notFound.detail);
+      // The platform has not finished setting up what the token is for (a new authorizer).
+      if (err instanceof PlatformProblemError && err.status === 409)
+        return problem(res, 503, 'not ready', err.message);
       if (err instanceof PlatformUnreachableError || err instanceof PlatformUntrustedError)
         return problem(res, 503, 'platform unavailable', err.message);
       // Overloaded or failing for now: the application should retry, when the platform said.
@@ -146,8 +170,8 @@ export function createLocalApi(opts: { socketPath: string; source: LocalApiSourc
       }
       if (err instanceof PlatformProblemError)
         return problem(res, 502, 'the platform refused', err.message);
-      log.error('local API: database token failed', { error: (err as Error).message });
-      return problem(res, 500, 'database token failed', (err as Error).message);
+      log.error(`local API: ${what} failed`, { error: (err as Error).message });
+      return problem(res, 500, `${what} failed`, (err as Error).message);
     }
   }
 
@@ -169,11 +193,17 @@ export function createLocalApi(opts: { socketPath: string; source: LocalApiSourc
         return eventStream(req, res);
       case 'POST /v1/database-token':
         return void databaseToken(res);
+      case 'POST /v1/hub-token':
+        return void hubToken(res);
       default:
         if (
-          ['/v1/credentials', '/v1/status', '/v1/events', '/v1/database-token'].includes(
-            url.pathname,
-          )
+          [
+            '/v1/credentials',
+            '/v1/status',
+            '/v1/events',
+            '/v1/database-token',
+            '/v1/hub-token',
+          ].includes(url.pathname)
         )
           return problem(res, 405, 'method not allowed');
         return problem(res, 404, 'not found', `no route ${route}`);

@@ -425,11 +425,15 @@ export function createAgentDaemon(deps: AgentDaemonDeps) {
    * applications hear of it (`revoked` event, the socket closing) now, not at the next check-in
    * an hour later, and `status` says revoked.
    */
-  async function databaseToken(): Promise<DatabaseTokenResponse> {
+  /**
+   * A token from the platform for an application (database direct, hub custom auth): only an
+   * enrolled device asks, and a revocation learnt this way stops the agent as a check-in would.
+   */
+  async function platformToken<T>(ask: () => Promise<T>): Promise<T> {
     if (state.phase === 'revoked') throw new DeviceRevokedError();
     if (state.phase !== 'enrolled') throw new NotEnrolledError();
     try {
-      return await api.databaseToken();
+      return await ask();
     } catch (err) {
       if (err instanceof DeviceRevokedError && !revoked()) {
         markRevoked(err);
@@ -453,7 +457,9 @@ export function createAgentDaemon(deps: AgentDaemonDeps) {
     /** Called with the new index when the credentials change, and 'revoked' at revocation. */
     events,
     /** A database-direct token; only an enrolled device can ask for one. */
-    databaseToken,
+    databaseToken: (): Promise<DatabaseTokenResponse> => platformToken(() => api.databaseToken()),
+    /** A token for the AWS IoT custom authorizer of the device's hub; enrolled devices only. */
+    hubToken: () => platformToken(() => api.hubToken()),
   };
 }
 export type AgentDaemon = ReturnType<typeof createAgentDaemon>;

@@ -6,12 +6,14 @@ import {
   challengeResponseSchema,
   createProofHeader,
   databaseTokenResponseSchema,
+  hubTokenResponseSchema,
   enrolResponseSchema,
   sessionResponseSchema,
   statusResponseSchema,
   timeResponseSchema,
   type CertificateResponse,
   type DatabaseTokenResponse,
+  type HubTokenResponse,
   type EnrolResponse,
   type ProofPurpose,
   type Signer,
@@ -254,6 +256,17 @@ export function createDeviceApiClient(deps: DeviceApiClientDeps) {
       });
       if (res.status !== 200) throw problemError('database token', res);
       return parseJson('database token', res, databaseTokenResponseSchema);
+    },
+
+    /** A token for the AWS IoT custom authorizer of the device's hub (404: none; 409: not ready). */
+    async hubToken(): Promise<HubTokenResponse> {
+      const res = await withSession({
+        method: 'POST',
+        path: `${API}/hub-token`,
+        body: Buffer.from('{}'),
+      });
+      if (res.status !== 200) throw problemError('hub token', res);
+      return parseJson('hub token', res, hubTokenResponseSchema);
     },
 
     /** Signed time for a fresh nonce of ours; `timeUnknown` while the agent has no clock yet. */

@@ -4,9 +4,27 @@ import { rulesOf } from '../mqtt/embedded-broker.js';
 import { expandFilters } from '../mqtt/mqtt-rules-fns.js';
 import type { Policy } from '../policies/policy-types.js';
 import type { HubRepo, StoredHub } from './hub-repo.js';
+import { wantedAuthorizer, type AuthorizerSettings } from './aws/aws-authorizer-fns.js';
 
 /** Where devices reach Azure's Device Provisioning Service. */
 export const AZURE_DPS_GLOBAL_ENDPOINT = 'global.azure-devices-provisioning.net';
+
+/**
+ * With AWS IoT custom authentication: what a device needs to use the authorizer (its name,
+ * the token key name, where to get a token, and how AWS takes custom-auth MQTT: port 443 with
+ * ALPN `mqtt`). Its certificate keeps working beside it.
+ */
+function customAuthExtra(hub: StoredHub): Record<string, string> {
+  const want = wantedAuthorizer(hub.id, hub.settings as unknown as AuthorizerSettings);
+  if (!want) return {};
+  return {
+    authorizerName: want.name,
+    tokenKeyName: want.tokenKeyName,
+    tokenPath: '/device/v1/hub-token',
+    customAuthPort: '443',
+    customAuthAlpn: 'mqtt',
+  };
+}
 
 /** Every certificate of a PEM bundle as DER. */
 function pemBundleToDer(pem: string | null | undefined): Buffer[] {
@@ -92,7 +110,7 @@ export function createHubConnections(deps: {
           port: Number(s.port),
           caCertificates: pemBundleToDer(s.rootCertificate as string | null).map(toBase64url),
           // The thing is named after the device, and AWS IoT wants the client ID to match.
-          extra: { region: String(s.region), thingName: id },
+          extra: { region: String(s.region), thingName: id, ...customAuthExtra(hub) },
         });
       case 'azure-iot-hub':
         return block(hub, id, {

@@ -29,6 +29,8 @@ export interface HubServiceDeps {
   policyUsingHub(instanceId: string, hubId: string): Promise<string | undefined>;
   /** Revokes a certificate (a removed hub's tools). */
   revokeCertificate(instanceId: string, certificateId: string, ctx: AuditContext): Promise<void>;
+  /** In the save transaction of a hub: intents of other parts (a cloud hub's own set-up). */
+  afterSave?(tx: Executor, instanceId: string, hub: { id: string; type: HubType }): Promise<void>;
   now?: () => Date;
 }
 
@@ -131,6 +133,7 @@ export function createHubService(deps: HubServiceDeps) {
         { instanceId, topic: HUB_SYNC_TOPIC, subject: `hub:${h.id}`, payload: { hubId: h.id } },
         now(),
       );
+    await deps.afterSave?.(tx, instanceId, h);
   }
 
   return {

@@ -4,6 +4,12 @@ import { z } from 'zod';
 import { HOST_PATTERN } from '../lib/outbound-fns.js';
 import { DEFAULT_RULES, accessRulesSchema } from '../mqtt/mqtt-rules-fns.js';
 import { checkPolicyTemplate, DEFAULT_AWS_POLICY } from './aws/aws-iot-fns.js';
+import {
+  AUTHORIZER_NAME_PATTERN,
+  DEFAULT_TOKEN_KEY_NAME,
+  LAMBDA_ARN_PATTERN,
+  TOKEN_KEY_NAME_PATTERN,
+} from './aws/aws-authorizer-fns.js';
 import { AMAZON_ROOT_CA_1, AZURE_ROOTS } from './cloud/cloud-roots.js';
 
 export { HUB_TYPES };
@@ -107,8 +113,40 @@ const awsSettings = z
     port: port.default(8883),
     accessKeyId: secret,
     secretAccessKey: secret,
+    /**
+     * Custom authentication: the platform sets up an AWS IoT custom authorizer (see
+     * docs/cloud-hubs.md) that runs the user's Lambda function and checks the tokens the
+     * platform signs for devices.
+     */
     customAuthentication: z.boolean().default(false),
-    customAuthorizerName: z.string().min(1).max(128).nullable().default(null),
+    /** The authorizer's name; unset means `trustlink-<hub id>`. */
+    customAuthorizerName: z
+      .string()
+      .regex(AUTHORIZER_NAME_PATTERN, 'must be 1-128 letters, digits or _=,@-')
+      .nullable()
+      .default(null),
+    /** The user's authorizer Lambda function (the platform cannot deploy code into the account). */
+    customAuthorizerFunctionArn: z
+      .string()
+      .regex(
+        LAMBDA_ARN_PATTERN,
+        'must be a Lambda function ARN (arn:aws:lambda:<region>:<account>:function:<name>)',
+      )
+      .nullable()
+      .default(null),
+    /** The key under which devices send their token (header, query or MQTT user name). */
+    customAuthorizerTokenKeyName: z
+      .string()
+      .regex(TOKEN_KEY_NAME_PATTERN, 'must be 1-128 letters, digits, _ or -')
+      .default(DEFAULT_TOKEN_KEY_NAME),
+    /** Make it the account's default authorizer (devices then need not name it). */
+    customAuthorizerDefault: z.boolean().default(false),
+    /** Add the Lambda permission that lets AWS IoT invoke the function (lambda:AddPermission). */
+    customAuthorizerGrantInvoke: z.boolean().default(true),
+    /** Lifetime of the tokens the platform signs for devices. */
+    customAuthorizerTokenMinutes: z.number().int().min(5).max(1440).default(60),
+    /** The Lambda API endpoint; unset means `https://lambda.<function's region>.amazonaws.com`. */
+    lambdaApiEndpoint: httpsUrl.nullable().default(null),
     jitpRoleArn: z
       .string()
       .regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/, 'must be an IAM role ARN')
@@ -134,7 +172,15 @@ const awsSettings = z
     /** Extra CA(s) to trust for the API endpoint (a private endpoint or proxy); rarely needed. */
     apiCaCertificate: pemCertificates.nullable().default(null),
   })
-  .strict();
+  .strict()
+  .superRefine((v, ctx) => {
+    if (v.customAuthentication && !v.customAuthorizerFunctionArn)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['customAuthorizerFunctionArn'],
+        message: 'is required with customAuthentication: the Lambda function AWS IoT runs',
+      });
+  });
 
 const azureHubSettings = z
   .object({

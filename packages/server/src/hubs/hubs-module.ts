@@ -26,9 +26,11 @@ import { createCloudObjectRepo } from './cloud/cloud-object-repo.js';
 import {
   createCloudSync,
   HUB_CA_CREATED_TOPIC,
+  HUB_CLOUD_SETUP_TOPIC,
   HUB_DEVICE_SYNC_TOPIC,
 } from './cloud/cloud-sync-service.js';
 import { isCloudHub } from './cloud/cloud-types.js';
+import { createAuthorizerTokens } from './aws/aws-authorizer-token-service.js';
 import type { JobLease } from '../jobs/job-leases.js';
 
 /** Outbox topic the device revocation service writes: take the device off its hub. */
@@ -106,6 +108,8 @@ export function createHubsModule(deps: HubsModuleDeps) {
     async revokeCertificate(i, certificateId, ctx) {
       await pkiServices.deviceCerts.revoke(i, certificateId, 'cessationOfOperation', ctx);
     },
+    // A cloud hub's own set-up (the AWS custom authorizer) is committed with its record.
+    afterSave: (tx, i, h) => cloud.hubSaved(tx, i, h),
     now,
   });
 
@@ -169,6 +173,14 @@ export function createHubsModule(deps: HubsModuleDeps) {
     now,
   });
 
+  // Tokens for an AWS IoT custom authorizer, signed with the hub's key in the key store.
+  const authorizerTokens = createAuthorizerTokens({
+    directory,
+    objects: cloudObjects,
+    keystore: deps.keystore,
+    now,
+  });
+
   const status = createHubStatusService({
     repo,
     checks: {
@@ -225,6 +237,9 @@ export function createHubsModule(deps: HubsModuleDeps) {
   deps.outboxWorker.register(HUB_DEVICE_SYNC_TOPIC, (e) =>
     cloud.syncDevice(e.instanceId, payloadOf(e.payload, 'hubId'), payloadOf(e.payload, 'deviceId')),
   );
+  deps.outboxWorker.register(HUB_CLOUD_SETUP_TOPIC, (e) =>
+    cloud.setUpHub(e.instanceId, payloadOf(e.payload, 'hubId')),
+  );
   deps.outboxWorker.register(HUB_CA_CREATED_TOPIC, (e) =>
     cloud.registerCa(e.instanceId, payloadOf(e.payload, 'caId')),
   );
@@ -246,6 +261,9 @@ export function createHubsModule(deps: HubsModuleDeps) {
     }),
     hubs.onChange((c) => {
       status.invalidate(c.instanceId);
+      // A saved cloud hub's set-up intent (the AWS custom authorizer) runs now, before
+      // devices ask for tokens, not at the worker's next tick.
+      if (c.kind !== 'deleted') deps.outboxWorker.kick();
       // A removed cloud hub's records go with it (its objects in the cloud are the user's).
       // A changed hub (a key put right, an endpoint fixed) gets its given-up syncs again.
       if (c.kind === 'updated')
@@ -305,6 +323,8 @@ export function createHubsModule(deps: HubsModuleDeps) {
     syncManaged,
     /** Cloud hubs: device syncs, CA registration, the retire pass, status checks. */
     cloud,
+    /** AWS IoT custom authentication: the device's signed token (device API). */
+    authorizerTokens,
     /** For the enrolment hook: the outbox intents of a certificate just issued. */
     certificateIssued: cloud.certificateIssued,
     /** Opens the MQTT port and starts the periodic work; returns the bound port. */

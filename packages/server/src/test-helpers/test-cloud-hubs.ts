@@ -1,4 +1,12 @@
-import { createHash, createHmac, randomBytes, timingSafeEqual, X509Certificate } from 'node:crypto';
+import {
+  createHash,
+  createHmac,
+  createPublicKey,
+  randomBytes,
+  timingSafeEqual,
+  verify,
+  X509Certificate,
+} from 'node:crypto';
 import https from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
@@ -66,6 +74,8 @@ function fakeEndpoint(handler: Handler) {
   const { cert, key } = tlsMaterial();
   const calls: CloudCall[] = [];
   const refused: { call: string; status: number; reason: string }[] = [];
+  /** Every request in order, accepted or not, as "METHOD /path -> status". */
+  const log: string[] = [];
   let server: https.Server | undefined;
   let port = 0;
   const sockets = new Set<Socket>();
@@ -88,6 +98,7 @@ function fakeEndpoint(handler: Handler) {
     } catch (err) {
       out = { status: 500, body: { message: (err as Error).message } };
     }
+    log.push(`${call} -> ${out.status}`);
     if (out.status >= 200 && out.status < 300) {
       let body: Record<string, unknown> = {};
       try {
@@ -114,6 +125,7 @@ function fakeEndpoint(handler: Handler) {
     caPem: cert,
     calls,
     refused,
+    log,
     failOnce,
     url: () => `https://127.0.0.1:${port}`,
     async start(): Promise<void> {
@@ -167,7 +179,28 @@ export function fakeAwsIot(opts: {
     things: new Map<string, Set<string>>(),
     policies: new Map<string, { document: string; targets: Set<string> }>(),
     registrationCode: undefined as string | undefined,
+    /** Custom authorizers by name (CreateAuthorizer, UpdateAuthorizer ...). */
+    authorizers: new Map<string, Authorizer>(),
+    defaultAuthorizer: undefined as string | undefined,
+    /**
+     * Lambda functions of the account by ARN, with their resource-policy statements. A test
+     * adds the functions that exist; AddPermission to any other is "Function not found".
+     */
+    functions: new Map<string, Map<string, LambdaStatement>>(),
   };
+
+  /**
+   * What AWS IoT does with a token before it invokes the authorizer's Lambda: the signature
+   * (base64) must verify over the token with one of the authorizer's registered public keys
+   * (RSA, SHA-256).
+   */
+  function checkToken(name: string, token: string, signature: string): boolean {
+    const a = state.authorizers.get(name);
+    if (!a || a.status !== 'ACTIVE') return false;
+    return Object.values(a.tokenSigningPublicKeys).some((pem) =>
+      verify('sha256', Buffer.from(token), pem, Buffer.from(signature, 'base64')),
+    );
+  }
 
   async function verifySignature(req: IncomingMessage, url: URL, body: Buffer) {
     const auth = req.headers.authorization ?? '';
@@ -184,11 +217,13 @@ export function fakeAwsIot(opts: {
         'UnrecognizedClientException',
         'The security token included in the request is invalid.',
       );
-    if (region !== opts.region || service !== 'iot')
+    // The Lambda API (custom authorizers' permissions) signs for lambda, the rest for iot.
+    const expectedService = url.pathname.startsWith('/2015-03-31/') ? 'lambda' : 'iot';
+    if (region !== opts.region || service !== expectedService)
       return awsError(
         403,
         'InvalidSignatureException',
-        `Credential should be scoped to a valid region and to iot, not ${region}/${service}`,
+        `Credential should be scoped to a valid region and to ${expectedService}, not ${region}/${service}`,
       );
     const amzDate = String(req.headers['x-amz-date'] ?? '');
     const dm = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/.exec(amzDate);
@@ -213,7 +248,7 @@ export function fakeAwsIot(opts: {
     const signer = new SignatureV4({
       credentials: { accessKeyId: opts.accessKeyId, secretAccessKey: opts.secretAccessKey },
       region: opts.region,
-      service: 'iot',
+      service: expectedService,
       sha256: Hash.bind(null, 'sha256'),
     });
     const signed = await signer.sign(request, { signingDate });
@@ -236,6 +271,8 @@ export function fakeAwsIot(opts: {
     const p = url.pathname.split('/').map(decodeURIComponent);
     const route = `${req.method} /${p[1]}${p.length > 3 ? `/*/${p[3]}` : p.length > 2 ? '/*' : ''}`;
     const certOf = (pem: string) => new X509Certificate(pem);
+    if (p[1] === '2015-03-31') return lambdaRoute(req, p, raw);
+    if (p[1] === 'authorizer' || p[1] === 'default-authorizer') return authorizerRoute(req, p, raw);
     switch (route) {
       case 'GET /endpoint':
         if (url.searchParams.get('endpointType') !== 'iot:Data-ATS')
@@ -352,7 +389,204 @@ export function fakeAwsIot(opts: {
         return { status: 404, body: { message: `no route ${route}` } };
     }
   };
-  return { ...fakeEndpoint(handler), state };
+  /** AWS IoT's custom-authorizer API: the documented paths, bodies and rules. */
+  function authorizerRoute(req: IncomingMessage, p: string[], raw: Buffer) {
+    const body = raw.length ? (JSON.parse(raw.toString('utf8')) as Record<string, unknown>) : {};
+    const name = p[2] ?? '';
+    const a = state.authorizers.get(name);
+    const notFound = () =>
+      awsError(404, 'ResourceNotFoundException', `authorizer ${name} not found`);
+    const describe = (x: Authorizer) => ({
+      authorizerDescription: {
+        authorizerName: x.name,
+        authorizerArn: arn('authorizer', x.name),
+        authorizerFunctionArn: x.authorizerFunctionArn,
+        tokenKeyName: x.tokenKeyName,
+        tokenSigningPublicKeys: x.tokenSigningPublicKeys,
+        status: x.status,
+        signingDisabled: x.signingDisabled,
+      },
+    });
+    /** Signing keys must be PEM public keys of at least 2048 bits (RSA). */
+    const badKeys = (keys: unknown): string | undefined => {
+      if (!keys || typeof keys !== 'object' || !Object.keys(keys).length)
+        return 'tokenSigningPublicKeys is required when signing is enabled';
+      for (const [k, pem] of Object.entries(keys as Record<string, string>)) {
+        if (!/^[a-zA-Z0-9:_-]+$/.test(k)) return `key name ${k}`;
+        try {
+          const key = createPublicKey(pem);
+          if (
+            key.asymmetricKeyType !== 'rsa' ||
+            (key.asymmetricKeyDetails?.modulusLength ?? 0) < 2048
+          )
+            return 'signing keys must be RSA keys of at least 2048 bits';
+        } catch {
+          return `key ${k} is not a PEM public key`;
+        }
+      }
+      return undefined;
+    };
+    const route = `${req.method} /${p[1]}${p.length > 3 ? `/*/${p[3]}` : p.length > 2 ? '/*' : ''}`;
+    switch (route) {
+      case 'GET /default-authorizer': {
+        const d = state.defaultAuthorizer && state.authorizers.get(state.defaultAuthorizer);
+        return d
+          ? { status: 200, body: describe(d) }
+          : awsError(404, 'ResourceNotFoundException', 'no default authorizer');
+      }
+      case 'POST /default-authorizer': {
+        const n = String(body.authorizerName ?? '');
+        if (!state.authorizers.has(n))
+          return awsError(404, 'ResourceNotFoundException', `authorizer ${n} not found`);
+        state.defaultAuthorizer = n;
+        return { status: 200, body: { authorizerName: n, authorizerArn: arn('authorizer', n) } };
+      }
+      case 'DELETE /default-authorizer':
+        state.defaultAuthorizer = undefined;
+        return { status: 200, body: {} };
+      case 'GET /authorizer/*':
+        return a ? { status: 200, body: describe(a) } : notFound();
+      case 'POST /authorizer/*': {
+        if (!/^[\w=,@-]{1,128}$/.test(name))
+          return awsError(400, 'InvalidRequestException', 'authorizerName');
+        if (a)
+          return awsError(409, 'ResourceAlreadyExistsException', 'exists', {
+            resourceId: name,
+            resourceArn: arn('authorizer', name),
+          });
+        if (typeof body.authorizerFunctionArn !== 'string' || !body.authorizerFunctionArn)
+          return awsError(400, 'InvalidRequestException', 'authorizerFunctionArn is required');
+        const signingDisabled = body.signingDisabled === true;
+        if (!signingDisabled) {
+          if (typeof body.tokenKeyName !== 'string' || !/^[a-zA-Z0-9_-]+$/.test(body.tokenKeyName))
+            return awsError(
+              400,
+              'InvalidRequestException',
+              'tokenKeyName is required when signing is enabled',
+            );
+          const bad = badKeys(body.tokenSigningPublicKeys);
+          if (bad) return awsError(400, 'InvalidRequestException', bad);
+        }
+        if (body.status !== undefined && body.status !== 'ACTIVE' && body.status !== 'INACTIVE')
+          return awsError(400, 'InvalidRequestException', 'status');
+        state.authorizers.set(name, {
+          name,
+          authorizerFunctionArn: body.authorizerFunctionArn,
+          tokenKeyName: body.tokenKeyName as string | undefined,
+          tokenSigningPublicKeys: (body.tokenSigningPublicKeys ?? {}) as Record<string, string>,
+          status: (body.status as string | undefined) ?? 'ACTIVE',
+          signingDisabled,
+        });
+        return {
+          status: 200,
+          body: { authorizerName: name, authorizerArn: arn('authorizer', name) },
+        };
+      }
+      case 'PUT /authorizer/*': {
+        if (!a) return notFound();
+        if (body.tokenSigningPublicKeys !== undefined) {
+          const bad = badKeys(body.tokenSigningPublicKeys);
+          if (bad) return awsError(400, 'InvalidRequestException', bad);
+          a.tokenSigningPublicKeys = body.tokenSigningPublicKeys as Record<string, string>;
+        }
+        if (body.status !== undefined) {
+          if (body.status !== 'ACTIVE' && body.status !== 'INACTIVE')
+            return awsError(400, 'InvalidRequestException', 'status');
+          a.status = body.status;
+        }
+        if (typeof body.authorizerFunctionArn === 'string')
+          a.authorizerFunctionArn = body.authorizerFunctionArn;
+        if (typeof body.tokenKeyName === 'string') a.tokenKeyName = body.tokenKeyName;
+        return {
+          status: 200,
+          body: { authorizerName: name, authorizerArn: arn('authorizer', name) },
+        };
+      }
+      case 'DELETE /authorizer/*':
+        if (!a) return notFound();
+        if (a.status === 'ACTIVE' || state.defaultAuthorizer === name)
+          return awsError(
+            409,
+            'DeleteConflictException',
+            'an active or default authorizer cannot be deleted',
+          );
+        state.authorizers.delete(name);
+        return { status: 200, body: {} };
+      case 'POST /authorizer/*/test': {
+        if (!a) return notFound();
+        const ok = checkToken(name, String(body.token ?? ''), String(body.tokenSignature ?? ''));
+        if (!ok)
+          return awsError(400, 'InvalidRequestException', 'the token signature does not verify');
+        // The Lambda is the user's: the fake answers as one that accepts the token.
+        return {
+          status: 200,
+          body: { isAuthenticated: true, principalId: 'fake', policyDocuments: [] },
+        };
+      }
+      default:
+        return { status: 404, body: { message: `no route ${route}` } };
+    }
+  }
+
+  /** The Lambda API's resource-policy calls (AddPermission, RemovePermission). */
+  function lambdaRoute(req: IncomingMessage, p: string[], raw: Buffer) {
+    const lambdaError = (status: number, type: string, message: string) => ({
+      status,
+      headers: { 'x-amzn-errortype': type },
+      body: { Type: 'User', message },
+    });
+    if (p[2] !== 'functions' || p[4] !== 'policy')
+      return { status: 404, body: { message: 'no route' } };
+    const fn = p[3]!;
+    const statements = state.functions.get(fn);
+    if (!statements)
+      return lambdaError(404, 'ResourceNotFoundException', `Function not found: ${fn}`);
+    if (req.method === 'POST' && p.length === 5) {
+      const body = JSON.parse(raw.toString('utf8')) as Record<string, string>;
+      if (!body.StatementId || !body.Action || !body.Principal)
+        return lambdaError(
+          400,
+          'InvalidParameterValueException',
+          'StatementId, Action and Principal are required',
+        );
+      if (statements.has(body.StatementId))
+        return lambdaError(
+          409,
+          'ResourceConflictException',
+          `The statement id (${body.StatementId}) provided already exists.`,
+        );
+      const st = { action: body.Action, principal: body.Principal, sourceArn: body.SourceArn };
+      statements.set(body.StatementId, st);
+      return { status: 201, body: { Statement: JSON.stringify(st) } };
+    }
+    if (req.method === 'DELETE' && p.length === 6) {
+      if (!statements.delete(p[5]!))
+        return lambdaError(
+          404,
+          'ResourceNotFoundException',
+          'The resource you requested does not exist.',
+        );
+      return { status: 204 };
+    }
+    return { status: 404, body: { message: 'no route' } };
+  }
+
+  return { ...fakeEndpoint(handler), state, checkToken };
+}
+
+interface Authorizer {
+  name: string;
+  authorizerFunctionArn: string;
+  tokenKeyName: string | undefined;
+  tokenSigningPublicKeys: Record<string, string>;
+  status: string;
+  signingDisabled: boolean;
+}
+
+interface LambdaStatement {
+  action: string;
+  principal: string;
+  sourceArn: string | undefined;
 }
 
 interface IdentityBody {

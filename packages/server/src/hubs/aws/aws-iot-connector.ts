@@ -14,6 +14,7 @@ import {
   RegisterCertificateWithoutCACommand,
   UpdateCertificateCommand,
 } from '@aws-sdk/client-iot';
+import { LambdaClient } from '@aws-sdk/client-lambda';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import type { KeyStore } from '../../keystore/keystore-types.js';
 import { defaultScheme } from '../../keystore/key-algorithms.js';
@@ -35,6 +36,8 @@ import {
 } from '../cloud/cloud-types.js';
 import { checkLiteralEndpoint, guardedAgent } from '../cloud/guarded-agent.js';
 import { awsCertificateId, policyNameOf, renderPolicy } from './aws-iot-fns.js';
+import { regionOfFunction } from './aws-authorizer-fns.js';
+import { createAuthorizerSetup, FunctionNotFoundError } from './aws-authorizer-setup.js';
 
 export interface AwsSettings {
   region: string;
@@ -44,6 +47,8 @@ export interface AwsSettings {
   jitpRoleArn: string | null;
   apiEndpoint: string | null;
   apiCaCertificate: string | null;
+  /** The Lambda API; unset means `https://lambda.<function's region>.amazonaws.com`. */
+  lambdaApiEndpoint?: string | null;
 }
 
 export interface AwsConnectorDeps {
@@ -52,7 +57,7 @@ export interface AwsConnectorDeps {
   secrets: Record<string, string>;
   objects: CloudObjectRepo;
   caRepo: Pick<CaRepo, 'find'>;
-  keystore: Pick<KeyStore, 'publicKey' | 'signer'>;
+  keystore: Pick<KeyStore, 'publicKey' | 'signer' | 'generate'>;
   guard: OutboundGuard;
   now: () => Date;
 }
@@ -117,6 +122,61 @@ export function createAwsIotConnector(deps: AwsConnectorDeps): CloudConnector {
   };
   const at = () => now().toISOString();
   const put = (o: Parameters<CloudObjectRepo['put']>[1]) => objects.put(instanceId, o, at());
+
+  // The Lambda API of the custom authorizer's function, in the function's region.
+  const lambdas = new Map<string, { client: LambdaClient; endpoint: string }>();
+  function lambdaFor(functionArn: string) {
+    const region = regionOfFunction(functionArn) ?? s.region;
+    let l = lambdas.get(region);
+    if (!l) {
+      const ep = s.lambdaApiEndpoint ?? `https://lambda.${region}.amazonaws.com`;
+      l = {
+        endpoint: ep,
+        client: new LambdaClient({
+          region,
+          endpoint: ep,
+          credentials: {
+            accessKeyId: deps.secrets.accessKeyId ?? '',
+            secretAccessKey: deps.secrets.secretAccessKey ?? '',
+          },
+          maxAttempts: 1,
+          requestHandler: new NodeHttpHandler({
+            httpsAgent: guardedAgent(
+              deps.guard,
+              Number(new URL(ep).port || 443),
+              s.apiCaCertificate,
+            ),
+            connectionTimeout: 10_000,
+            requestTimeout: 30_000,
+          }),
+        }),
+      };
+      lambdas.set(region, l);
+    }
+    return l;
+  }
+  const sendLambda = async <T>(functionArn: string, cmd: unknown): Promise<T> => {
+    const l = lambdaFor(functionArn);
+    await checkLiteralEndpoint(deps.guard, new URL(l.endpoint));
+    try {
+      return (await l.client.send(cmd as never)) as T;
+    } catch (err) {
+      // Lambda says "Function not found" for a function that does not exist or is elsewhere.
+      const e = err as { name?: string; message?: string };
+      if (e?.name === 'ResourceNotFoundException' && /function not found/i.test(e.message ?? ''))
+        throw new FunctionNotFoundError(functionArn, e.message!);
+      throw translate(err);
+    }
+  };
+  const authorizer = createAuthorizerSetup({
+    instanceId,
+    hub,
+    objects,
+    keystore: deps.keystore,
+    send,
+    sendLambda,
+    now,
+  });
 
   /** Registers our issuing CA with the verification certificate over AWS's registration code. */
   async function registerCa(caId: string): Promise<string> {
@@ -303,18 +363,22 @@ export function createAwsIotConnector(deps: AwsConnectorDeps): CloudConnector {
     async registerCa(caId: string) {
       if (s.registration === 'ca') await registerCa(caId);
     },
+    setUpHub: () => authorizer.run(),
     async check() {
       try {
         const r = await send<{ endpointAddress?: string }>(
           new DescribeEndpointCommand({ endpointType: 'iot:Data-ATS' }),
         );
         const same = r.endpointAddress === s.endpoint;
-        return {
+        const base = {
           ok: true,
           detail: same
             ? `AWS IoT API accepts the key; data endpoint ${r.endpointAddress}`
             : `AWS IoT API accepts the key, but the account's data endpoint is ${r.endpointAddress}, not ${s.endpoint}`,
         };
+        // With custom authentication: the authorizer as AWS holds it (DescribeAuthorizer).
+        const auth = await authorizer.check();
+        return auth ? { ok: auth.ok, detail: `${base.detail}; ${auth.detail}` } : base;
       } catch (err) {
         return { ok: false, detail: (err as Error).message };
       }

@@ -1,7 +1,16 @@
 import type { Executor } from '../../db/database.js';
 
 export type CloudObjectKind =
-  'thing' | 'policy' | 'certificate' | 'ca' | 'identity' | 'attestation';
+  | 'thing'
+  | 'policy'
+  | 'certificate'
+  | 'ca'
+  | 'identity'
+  | 'attestation'
+  // A hub's own objects (no device): AWS IoT custom authentication.
+  | 'authorizer'
+  | 'authorizer-key'
+  | 'lambda-permission';
 
 export interface CloudObject {
   hubId: string;
@@ -61,6 +70,18 @@ export function createCloudObjectRepo(db: Executor) {
         .where('local_id', '=', localId)
         .executeTakeFirst();
       return r ? toObject(r) : undefined;
+    },
+    /** The hub's objects of one kind (a hub's own, such as its custom authorizer). */
+    async ofHub(instanceId: string, hubId: string, kind: CloudObjectKind): Promise<CloudObject[]> {
+      const rows = await db
+        .selectFrom('hub_cloud_objects')
+        .selectAll()
+        .where('instance_id', '=', instanceId)
+        .where('hub_id', '=', hubId)
+        .where('kind', '=', kind)
+        .orderBy('updated_at')
+        .execute();
+      return rows.map(toObject);
     },
     /** Inserts or replaces one object's record. */
     async put(instanceId: string, o: Omit<CloudObject, 'updatedAt'>, at: string): Promise<void> {

@@ -9,7 +9,7 @@ import { createAwsIotConnector } from '../aws/aws-iot-connector.js';
 import { createAzureIotCentralConnector } from '../azure/azure-iot-central-connector.js';
 import { createAzureIotHubConnector } from '../azure/azure-iot-hub-connector.js';
 import { createHubRepo, type HubRepo, type StoredHub } from '../hub-repo.js';
-import type { CloudObjectRepo } from './cloud-object-repo.js';
+import { createCloudObjectRepo, type CloudObjectRepo } from './cloud-object-repo.js';
 import { planDeviceSync } from './cloud-sync-fns.js';
 import { isCloudHub, type CloudConnector } from './cloud-types.js';
 
@@ -17,6 +17,10 @@ import { isCloudHub, type CloudConnector } from './cloud-types.js';
 export const HUB_DEVICE_SYNC_TOPIC = 'hub.device-sync';
 /** Outbox topic: make a new issuing CA known to the cloud hubs that register CAs. */
 export const HUB_CA_CREATED_TOPIC = 'hub.ca-created';
+/** Outbox topic: set up what a cloud hub itself needs (AWS: its custom authorizer). */
+export const HUB_CLOUD_SETUP_TOPIC = 'hub.cloud-setup';
+/** The outbox subject of a hub's own set-up intents. */
+export const hubSubject = (hubId: string) => `hub:${hubId}`;
 
 export interface CloudSyncDeps {
   hubs: HubRepo;
@@ -24,7 +28,7 @@ export interface CloudSyncDeps {
   devices: Pick<DeviceRepo, 'find'>;
   deviceCerts: Pick<DeviceCertService, 'list'>;
   caRepo: Pick<CaRepo, 'find'>;
-  keystore: Pick<KeyStore, 'publicKey' | 'signer'>;
+  keystore: Pick<KeyStore, 'publicKey' | 'signer' | 'generate'>;
   objects: CloudObjectRepo;
   outbox: Pick<OutboxRepo, 'enqueue' | 'forSubject' | 'failedOf'>;
   /** Topics whose entries carry `{ hubId, deviceId }` and sync a device (revocation too). */
@@ -200,9 +204,50 @@ export function createCloudSync(deps: CloudSyncDeps) {
       }
       return n;
     },
-    /** The status check of a cloud hub: one cheap authenticated call. */
+    /**
+     * In the hub's save transaction: its own set-up (the AWS custom authorizer) is due when
+     * custom authentication is on, or was (turning it off takes the authorizer down).
+     */
+    async hubSaved(tx: Executor, instanceId: string, hub: { id: string; type: string }) {
+      if (hub.type !== 'aws-iot-core') return;
+      // Read through the transaction: on SQLite another connection would wait on our lock.
+      const saved = await createHubRepo(tx).find(instanceId, hub.id, tx);
+      const on = saved?.settings.customAuthentication === true;
+      const had = (await createCloudObjectRepo(tx).ofHub(instanceId, hub.id, 'authorizer')).some(
+        (o) => o.state !== 'deleted',
+      );
+      if (!on && !had) return;
+      await deps.outbox.enqueue(
+        tx,
+        {
+          instanceId,
+          topic: HUB_CLOUD_SETUP_TOPIC,
+          subject: hubSubject(hub.id),
+          payload: { hubId: hub.id },
+        },
+        now(),
+      );
+    },
+    /** Runs a hub's set-up (the outbox handler); a removed hub has nothing to set up. */
+    async setUpHub(instanceId: string, hubId: string): Promise<void> {
+      const hub = await hubs.find(instanceId, hubId);
+      if (!hub || !isCloudHub(hub)) return;
+      await (await connectorFor(instanceId, hub)).setUpHub?.();
+    },
+    /**
+     * The status check of a cloud hub: one cheap authenticated call (two with an AWS custom
+     * authorizer); a hub set-up that is waiting or gave up says why.
+     */
     async check(instanceId: string, hub: StoredHub) {
-      return (await connectorFor(instanceId, hub)).check();
+      const r = await (await connectorFor(instanceId, hub)).check();
+      const [setup] = await deps.outbox.forSubject(instanceId, hubSubject(hub.id), 1);
+      // Not yet run is no fault; one that failed (or gave up) says why.
+      if (setup?.topic === HUB_CLOUD_SETUP_TOPIC && setup.status !== 'done' && setup.lastError)
+        return {
+          ok: false,
+          detail: `${r.detail}; hub set-up ${setup.status}${setup.lastError ? `: ${setup.lastError}` : ''}`,
+        };
+      return r;
     },
   };
 }

@@ -36,6 +36,8 @@ export interface CloudConnector {
   registerCa(caId: string): Promise<void>;
   /** One cheap authenticated call. */
   check(): Promise<{ ok: boolean; detail: string }>;
+  /** Sets up what the hub itself needs in the cloud (AWS: the custom authorizer); idempotent. */
+  setUpHub?(): Promise<void>;
 }
 
 export type CloudHubType = 'aws-iot-core' | 'azure-iot-hub' | 'azure-iot-central';
@@ -54,8 +56,12 @@ export function cloudApiTargets(
   type: StoredHub['type'],
   settings: Record<string, unknown>,
 ): { host: string; port: number }[] {
-  const api = settings.apiEndpoint;
-  if ((type !== 'aws-iot-core' && type !== 'azure-iot-hub') || typeof api !== 'string') return [];
-  const u = new URL(api);
-  return [{ host: u.hostname, port: Number(u.port || 443) }];
+  if (type !== 'aws-iot-core' && type !== 'azure-iot-hub') return [];
+  // AWS custom authentication also calls the Lambda API (lambdaApiEndpoint overrides it).
+  return [settings.apiEndpoint, settings.lambdaApiEndpoint]
+    .filter((api): api is string => typeof api === 'string')
+    .map((api) => {
+      const u = new URL(api);
+      return { host: u.hostname, port: Number(u.port || 443) };
+    });
 }
