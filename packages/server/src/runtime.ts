@@ -50,6 +50,9 @@ import {
   createDatabaseDirectModule,
   type DatabaseDirectModule,
 } from './database-direct/database-direct-module.js';
+import type { EventBus } from './bus/event-bus.js';
+import { createMemoryBus } from './bus/event-bus.js';
+import { createRedisBus } from './bus/redis-event-bus.js';
 import { createManufacturingRepo } from './manufacturing/manufacturing-repo.js';
 import {
   createManufacturingService,
@@ -98,6 +101,8 @@ export interface Runtime {
   databaseDirect: DatabaseDirectModule;
   /** Manufacturing credentials and the production-line registration they allow. */
   manufacturing: ManufacturingService;
+  /** Messages between replicas (Redis when configured, else this process alone). */
+  bus: EventBus;
   instance: InstanceRecord;
   /** True when this start created the instance. */
   created: boolean;
@@ -178,6 +183,7 @@ export async function openRuntime(
   };
 
   let hsm: (KeyBackend & { close(): void }) | undefined;
+  let bus: EventBus | undefined;
   try {
     const fresh = await isEmptyDatabase(db);
     if (fresh && opts.existingOnly) {
@@ -293,7 +299,12 @@ export async function openRuntime(
       outbox,
       now,
     });
-    const deviceEvents = createDeviceEvents(log);
+    // Each process has its own identity on the bus, so it can skip its own messages.
+    const replicaId = randomUUID();
+    bus = config.redisUrl
+      ? createRedisBus({ url: config.redisUrl, replicaId, log })
+      : createMemoryBus(replicaId);
+    const deviceEvents = createDeviceEvents(log, bus);
     const enrolment = createDeviceApi({
       db,
       box,
@@ -308,6 +319,7 @@ export async function openRuntime(
       now,
       log,
       lease: leases.run,
+      connectionReconcileMs: config.deviceReconcileSeconds * 1000,
       rateLimits: {
         perAddress: {
           perMinute: config.deviceAddressRatePerMinute,
@@ -402,7 +414,9 @@ export async function openRuntime(
       audit,
       now,
     });
+    const openedBus = bus;
     const runtime: Runtime = {
+      bus: openedBus,
       config,
       db,
       box,
@@ -431,6 +445,8 @@ export async function openRuntime(
         await databaseDirect.stop();
         await pkiServices.stop();
         await outboxWorker.stop();
+        deviceEvents.close();
+        await openedBus.close();
         await leases.releaseAll().catch(() => undefined);
         await audit.close();
         await db.close();
@@ -440,6 +456,7 @@ export async function openRuntime(
     return runtime;
   } catch (err) {
     hsm?.close();
+    await bus?.close().catch(() => undefined);
     await cleanupNew();
     throw err;
   }
