@@ -53,6 +53,7 @@ import {
 import type { EventBus } from './bus/event-bus.js';
 import { createMemoryBus } from './bus/event-bus.js';
 import { createRedisBus } from './bus/redis-event-bus.js';
+import { createReplicaRelay } from './bus/replica-relay.js';
 import { createManufacturingRepo } from './manufacturing/manufacturing-repo.js';
 import {
   createManufacturingService,
@@ -346,6 +347,7 @@ export async function openRuntime(
       log,
       now,
       lease: leases.run,
+      replicaId,
     });
     // The enrolment answer says where the device connects for its data.
     enrolment.hooks.setHubConnection((instanceId, policy, deviceId) =>
@@ -414,6 +416,24 @@ export async function openRuntime(
       audit,
       now,
     });
+    // What other replicas cache (trusted CAs, hub rules) hears of changes made here, and back.
+    const stopRelay = createReplicaRelay({
+      bus,
+      onIssuingCaCreated: (l) => pkiServices.onIssuingCaCreated(l),
+      onHubChange: (l) => hubs.hubs.onChange(l),
+      issuingCaCreatedElsewhere(instanceId, caId) {
+        enrolment.auth.noteIssuer(instanceId, caId);
+        hubs.broker
+          .reloadTrust()
+          .catch((err: unknown) => log.warn({ err }, 'mqtt: trust reload failed'));
+      },
+      hubChangedElsewhere(instanceId, hubId, kind) {
+        hubs.broker
+          .hubChanged(instanceId, hubId, kind)
+          .catch((err: unknown) => log.warn({ err }, 'mqtt: applying a hub change failed'));
+      },
+      log,
+    });
     const openedBus = bus;
     const runtime: Runtime = {
       bus: openedBus,
@@ -445,6 +465,7 @@ export async function openRuntime(
         await databaseDirect.stop();
         await pkiServices.stop();
         await outboxWorker.stop();
+        stopRelay();
         deviceEvents.close();
         await openedBus.close();
         await leases.releaseAll().catch(() => undefined);
