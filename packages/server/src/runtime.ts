@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 import { createAuditService, type AuditService } from './audit/audit-service.js';
 import { createFleet, type Fleet } from './batches/fleet.js';
 import { createFirmware, type FirmwareModule } from './firmware/firmware-module.js';
+import { createDatabaseBlobStore } from './firmware/database-blob-store.js';
 import {
   createFirmwareNotifier,
   FIRMWARE_UPDATE_ASSIGNED_TOPIC,
@@ -289,7 +290,14 @@ export async function openRuntime(
           (await databaseDirectRepo.find(i, id)) !== undefined,
       },
     });
+    // Images in the database when asked for (PostgreSQL; see docs/replicas.md), so every
+    // replica serves every image; files under the data directory otherwise.
+    const databaseBlobs =
+      config.firmwareStore === 'database' ? createDatabaseBlobStore(db.kysely, { now }) : undefined;
+    // Chunks of uploads that a stopped process never finished (a day is far past any upload).
+    void databaseBlobs?.removeStaleUploads(24 * 3600_000).catch(() => undefined);
     const firmware = createFirmware({
+      blobs: databaseBlobs,
       db,
       audit,
       keystore,

@@ -1,6 +1,8 @@
 import https from 'node:https';
 import type { Socket } from 'node:net';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
 import type { EnrolResponse } from '@trustlink/protocol';
 import type { MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -97,6 +99,7 @@ describe('two replicas on one PostgreSQL and one Redis', () => {
       TRUSTLINK_REDIS_URL: REDIS_URL,
       TRUSTLINK_MQTT_RECONCILE_SECONDS: String(RECONCILE_SECONDS),
       TRUSTLINK_DEVICE_RECONCILE_SECONDS: String(RECONCILE_SECONDS),
+      TRUSTLINK_FIRMWARE_STORE: 'database',
     };
     a = await startTestServer('postgres', { env });
     b = await startTestServer('postgres', { env, database: a.database });
@@ -265,6 +268,33 @@ describe('two replicas on one PostgreSQL and one Redis', () => {
     } finally {
       agent.destroy();
     }
+  });
+
+  it('a firmware image uploaded on A downloads from B byte-identical, ranges too', async () => {
+    // Over one chunk (256 KiB), so the download crosses chunk boundaries.
+    const image = randomBytes(700_000);
+    const up = await a.request('POST', '/api/v1/firmware?name=Replicated&version=1.0.0', {
+      body: image,
+      headers: { ...admin.headers, 'content-type': 'application/octet-stream' },
+    });
+    expect(up.status, up.text).toBe(201);
+    const { id, sha256 } = up.json<{ id: string; sha256: string }>();
+    expect(sha256).toBe(createHash('sha256').update(image).digest('hex'));
+    const whole = await b.request('GET', `/api/v1/firmware/${id}/image`, {
+      headers: admin.headers,
+    });
+    expect(whole.status).toBe(200);
+    expect(whole.body.equals(image)).toBe(true);
+    const part = await b.request('GET', `/api/v1/firmware/${id}/image`, {
+      headers: { ...admin.headers, range: 'bytes=262000-262299' },
+    });
+    expect(part.status).toBe(206);
+    expect(part.body.equals(image.subarray(262000, 262300))).toBe(true);
+    // Nothing was written under either replica's data directory: the bytes are in PostgreSQL.
+    for (const server of [a, b])
+      expect(
+        existsSync(path.join(server.config.dataDir, 'firmware', a.runtime.instance.id, sha256)),
+      ).toBe(false);
   });
 
   it('background jobs run on one replica, outbox entries are carried out once', async () => {
