@@ -1,7 +1,10 @@
 import https from 'node:https';
 import type { Socket } from 'node:net';
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import type { EnrolResponse } from '@trustlink/protocol';
 import type { MqttClient } from 'mqtt';
@@ -28,7 +31,9 @@ import {
   revokeMqttDevice,
   type TestMqttDevice,
 } from '../src/test-helpers/test-mqtt.js';
-import { startTestServer, type TestServer } from '../src/test-helpers/test-server.js';
+import { runCli } from '../src/test-helpers/test-cli.js';
+import { createTestDatabase, type TestDatabase } from '../src/test-helpers/test-databases.js';
+import { httpsRequest, startTestServer, type TestServer } from '../src/test-helpers/test-server.js';
 
 const REDIS_URL = process.env.TRUSTLINK_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 /** The reconciles run this often, so a lost message is caught well within the test's bounds. */
@@ -312,4 +317,132 @@ describe('two replicas on one PostgreSQL and one Redis', () => {
     expect(rows.length).toBeGreaterThan(0);
     for (const r of rows) expect(r).toMatchObject({ status: 'done', attempts: 1 });
   });
+});
+
+/** A `trustlink serve` child process and the URLs it printed. */
+interface Spawned {
+  child: ChildProcess;
+  managementUrl: string;
+  rootPem: string;
+}
+
+/** Starts `trustlink serve` from source, as a separate process; resolves once it is running. */
+function spawnServe(env: Record<string, string>): Promise<Spawned> {
+  const cli = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../src/cli.ts');
+  const child = spawn(process.execPath, ['--import', 'tsx', cli, 'serve'], {
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  return new Promise((resolve, reject) => {
+    let err = '';
+    const t = setTimeout(() => reject(new Error(`serve did not start: ${err}`)), 90_000);
+    child.stderr!.on('data', (d: Buffer) => {
+      err += d.toString();
+      const mgmt = /Console and management API\s+(https:\/\/\S+)/.exec(err);
+      const root = /OEM root CA\s+(\S+\.pem)/.exec(err);
+      if (mgmt && root) {
+        clearTimeout(t);
+        resolve({ child, managementUrl: mgmt[1]!, rootPem: readFileSync(root[1]!, 'utf8') });
+      }
+    });
+    child.once('exit', (code) => {
+      clearTimeout(t);
+      reject(new Error(`serve exited with ${code}: ${err}`));
+    });
+  });
+}
+
+/** SIGTERM, then the exit code (or a rejection if the process does not stop). */
+function stopProcess(child: ChildProcess, ms = 20_000): Promise<number | null> {
+  if (child.exitCode !== null) return Promise.resolve(child.exitCode);
+  return new Promise((resolve, reject) => {
+    const t = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error('the process did not stop on SIGTERM'));
+    }, ms);
+    child.once('exit', (code) => {
+      clearTimeout(t);
+      resolve(code);
+    });
+    child.kill('SIGTERM');
+  });
+}
+
+describe('two spawned `trustlink serve` processes on one PostgreSQL and one Redis', () => {
+  let database: TestDatabase;
+  const homes: string[] = [];
+  const running: Spawned[] = [];
+
+  afterAll(async () => {
+    for (const s of running) await stopProcess(s.child).catch(() => undefined);
+    await database?.drop();
+    for (const h of homes) rmSync(h, { recursive: true, force: true });
+  });
+
+  it('an image uploaded through one process downloads from the other; both stop cleanly', async () => {
+    database = await createTestDatabase('postgres');
+    const common = {
+      TRUSTLINK_DATABASE_URL: database.url,
+      TRUSTLINK_REDIS_URL: REDIS_URL,
+      TRUSTLINK_FIRMWARE_STORE: 'database',
+      TRUSTLINK_MASTER_KEY: randomBytes(32).toString('base64'),
+      TRUSTLINK_MANAGEMENT_PORT: '0',
+      TRUSTLINK_DEVICE_PORT: '0',
+      TRUSTLINK_MQTT_PORT: '0',
+      TRUSTLINK_PKI_HTTP_PORT: '0',
+      TRUSTLINK_BIND_ADDRESS: '127.0.0.1',
+      TRUSTLINK_LOG_LEVEL: 'warn',
+    };
+    const envOf = () => {
+      const home = mkdtempSync(path.join(os.tmpdir(), 'trustlink-replica-'));
+      homes.push(home);
+      return { ...common, TRUSTLINK_DATA_DIR: path.join(home, 'data') };
+    };
+    // The first start creates the instance; the second joins it.
+    const first = await spawnServe(envOf());
+    running.push(first);
+    const second = await spawnServe(envOf());
+    running.push(second);
+    expect(second.rootPem).toBe(first.rootPem);
+
+    const local = { ...envOf(), TRUSTLINK_LOG_LEVEL: 'silent' };
+    const add = await runCli(
+      [
+        ...['user', 'add', '--username', 'ops', '--email', 'ops@example.test'],
+        ...['--first-name', 'Olga', '--last-name', 'Ops', '--role', 'administrator'],
+        ...['--no-two-factor', '--password-stdin'],
+      ],
+      local,
+      'a sturdy operator passphrase\n',
+    );
+    expect(add.code, add.stderr).toBe(0);
+    const made = await runCli(['token', 'create', '--name', 'replicas', '--user', 'ops'], local);
+    expect(made.code, made.stderr).toBe(0);
+    const headers = { authorization: `Bearer ${made.stdout.trim()}` };
+
+    const image = randomBytes(600_000);
+    const up = await httpsRequest(
+      first.managementUrl,
+      first.rootPem,
+      'POST',
+      '/api/v1/firmware?name=Spawned&version=1.0.0',
+      { body: image, headers: { ...headers, 'content-type': 'application/octet-stream' } },
+    );
+    expect(up.status, up.text).toBe(201);
+    const { id } = up.json<{ id: string }>();
+    const down = await httpsRequest(
+      second.managementUrl,
+      second.rootPem,
+      'GET',
+      `/api/v1/firmware/${id}/image`,
+      { headers },
+    );
+    expect(down.status, down.text).toBe(200);
+    expect(down.body.equals(image)).toBe(true);
+
+    // Redis connections, brokers and leases are let go: both processes exit on SIGTERM.
+    expect(await stopProcess(second.child)).toBe(0);
+    expect(await stopProcess(first.child)).toBe(0);
+    running.length = 0;
+  }, 240_000);
 });
