@@ -33,7 +33,12 @@ import {
 } from '../src/test-helpers/test-mqtt.js';
 import { runCli } from '../src/test-helpers/test-cli.js';
 import { createTestDatabase, type TestDatabase } from '../src/test-helpers/test-databases.js';
-import { httpsRequest, startTestServer, type TestServer } from '../src/test-helpers/test-server.js';
+import {
+  httpsRequest,
+  startTestServer,
+  type RequestOptions,
+  type TestServer,
+} from '../src/test-helpers/test-server.js';
 
 const REDIS_URL = process.env.TRUSTLINK_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 /** The reconciles run this often, so a lost message is caught well within the test's bounds. */
@@ -323,6 +328,7 @@ describe('two replicas on one PostgreSQL and one Redis', () => {
 interface Spawned {
   child: ChildProcess;
   managementUrl: string;
+  deviceUrl: string;
   rootPem: string;
 }
 
@@ -339,10 +345,16 @@ function spawnServe(env: Record<string, string>): Promise<Spawned> {
     child.stderr!.on('data', (d: Buffer) => {
       err += d.toString();
       const mgmt = /Console and management API\s+(https:\/\/\S+)/.exec(err);
+      const device = /Device API and EST\s+(https:\/\/\S+?)\/device\/v1/.exec(err);
       const root = /OEM root CA\s+(\S+\.pem)/.exec(err);
-      if (mgmt && root) {
+      if (mgmt && device && root) {
         clearTimeout(t);
-        resolve({ child, managementUrl: mgmt[1]!, rootPem: readFileSync(root[1]!, 'utf8') });
+        resolve({
+          child,
+          managementUrl: mgmt[1]!,
+          deviceUrl: device[1]!,
+          rootPem: readFileSync(root[1]!, 'utf8'),
+        });
       }
     });
     child.once('exit', (code) => {
@@ -379,7 +391,17 @@ describe('two spawned `trustlink serve` processes on one PostgreSQL and one Redi
     for (const h of homes) rmSync(h, { recursive: true, force: true });
   });
 
-  it('an image uploaded through one process downloads from the other; both stop cleanly', async () => {
+  /** The request helpers of a test server, for a spawned process. */
+  const asServer = (s: Spawned) =>
+    ({
+      deviceUrl: s.deviceUrl,
+      request: (m: string, p: string, o?: RequestOptions) =>
+        httpsRequest(s.managementUrl, s.rootPem, m, p, o),
+      deviceRequest: (m: string, p: string, o?: RequestOptions) =>
+        httpsRequest(s.deviceUrl, s.rootPem, m, p, o),
+    }) as unknown as TestServer;
+
+  it('an image uploaded through one process downloads from the other; a revocation by a third process cuts a kept-alive connection off; both stop cleanly', async () => {
     database = await createTestDatabase('postgres');
     const common = {
       TRUSTLINK_DATABASE_URL: database.url,
@@ -392,6 +414,8 @@ describe('two spawned `trustlink serve` processes on one PostgreSQL and one Redi
       TRUSTLINK_PKI_HTTP_PORT: '0',
       TRUSTLINK_BIND_ADDRESS: '127.0.0.1',
       TRUSTLINK_LOG_LEVEL: 'warn',
+      // Far longer than the test: a connection closed in time was closed by the bus.
+      TRUSTLINK_DEVICE_RECONCILE_SECONDS: '3600',
     };
     const envOf = () => {
       const home = mkdtempSync(path.join(os.tmpdir(), 'trustlink-replica-'));
@@ -439,6 +463,36 @@ describe('two spawned `trustlink serve` processes on one PostgreSQL and one Redi
     );
     expect(down.status, down.text).toBe(200);
     expect(down.body.equals(image)).toBe(true);
+
+    // A device enrolled through the first process keeps a connection open to the second; the
+    // `trustlink device revoke` command (a third process) tells both over Redis.
+    const admin = { headers } as unknown as TestPrincipal;
+    const { batchId } = await createPolicyAndBatch(asServer(first), admin, 'Spawned');
+    const d = await testDevice();
+    await register(asServer(first), admin, batchId, d.deviceId);
+    const enrolled = await devicePost(asServer(first), '/device/v1/enrol', enrolBody(d), tlsAs(d));
+    expect(enrolled.status, enrolled.text).toBe(200);
+    const certPem = toPem(Buffer.from(enrolled.json<EnrolResponse>().certificate, 'base64url'));
+    const agent = new https.Agent({
+      keepAlive: true,
+      ca: second.rootPem,
+      cert: certPem,
+      key: d.keyPem,
+    });
+    try {
+      const kept = await onAgent(asServer(second), agent, '/device/v1/status');
+      expect(kept.status).toBe(200);
+      const cut = socketClosed(kept.socket, 30_000);
+      const revoked = await runCli(
+        ['device', 'revoke', d.deviceId, '--reason', 'keyCompromise'],
+        local,
+      );
+      expect(revoked.code, revoked.stderr).toBe(0);
+      await cut;
+      expect((await onAgent(asServer(second), agent, '/device/v1/status')).status).toBe(403);
+    } finally {
+      agent.destroy();
+    }
 
     // Redis connections, brokers and leases are let go: both processes exit on SIGTERM.
     expect(await stopProcess(second.child)).toBe(0);
