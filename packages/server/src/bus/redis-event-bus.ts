@@ -78,10 +78,22 @@ export function createRedisBus(opts: {
     },
     async close() {
       handlers.clear();
-      await Promise.all([
-        pub.quit().catch(() => pub.disconnect()),
-        sub.quit().catch(() => sub.disconnect()),
-      ]);
+      await Promise.all([endConnection(pub), endConnection(sub)]);
     },
   };
+}
+
+/**
+ * Closes a Redis connection: politely (QUIT) when it is up, at once when it is not, since a
+ * QUIT queued for a Redis that cannot be reached would hold a stopping server forever.
+ */
+export async function endConnection(r: Redis, ms = 3000): Promise<void> {
+  if (r.status !== 'ready') return void r.disconnect();
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([
+    r.quit().catch(() => undefined),
+    new Promise((resolve) => (timer = setTimeout(resolve, ms))),
+  ]);
+  clearTimeout(timer);
+  r.disconnect();
 }

@@ -91,4 +91,12 @@ describe('MQTT fabric on Redis', () => {
     expect(got).toEqual([]);
     expect(kept).toEqual(['t=other hub']);
   });
+
+  it('closes promptly when Redis cannot be reached (a stopping server is not held)', async () => {
+    const f = createMqttFabric({ url: 'redis://127.0.0.1:1' });
+    await new Promise((r) => setTimeout(r, 300));
+    const t0 = Date.now();
+    await f.close();
+    expect(Date.now() - t0).toBeLessThan(5000);
+  });
 });

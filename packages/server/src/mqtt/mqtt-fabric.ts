@@ -1,4 +1,5 @@
 import { createRequire } from 'node:module';
+import { Redis } from 'ioredis';
 
 /** A message as aedes hands it to its emitter (an aedes packet). */
 export type FabricPacket = Record<string, unknown> & { topic: string };
@@ -36,8 +37,13 @@ export function createMqttFabric(opts: {
 }) {
   const require = createRequire(import.meta.url);
   const MQEmitterRedis = require('mqemitter-redis') as (o: object) => RedisEmitter;
+  // The connections are ours, so a stop can drop them when Redis is unreachable (the
+  // emitter's own close waits for a QUIT that would never be answered).
+  const subConn = new Redis(opts.url, { enableAutoPipelining: true });
+  const pubConn = new Redis(opts.url, { enableAutoPipelining: true });
   const inner = MQEmitterRedis({
-    connectionString: opts.url,
+    subConn,
+    pubConn,
     // As aedes configures its own emitter: `a/#` also matches `a` (MQTT-4.7.1-3).
     matchEmptyLevels: true,
     concurrency: 100,
@@ -97,8 +103,18 @@ export function createMqttFabric(opts: {
       };
       return view;
     },
-    close(): Promise<void> {
-      return new Promise((resolve) => inner.close(() => resolve()));
+    async close(): Promise<void> {
+      const up = subConn.status === 'ready' && pubConn.status === 'ready';
+      let timer: NodeJS.Timeout | undefined;
+      const closed = new Promise<void>((resolve) => inner.close(() => resolve()));
+      if (!up) {
+        subConn.disconnect();
+        pubConn.disconnect();
+      }
+      await Promise.race([closed, new Promise((resolve) => (timer = setTimeout(resolve, 3000)))]);
+      clearTimeout(timer);
+      subConn.disconnect();
+      pubConn.disconnect();
     },
   };
 }
