@@ -67,6 +67,17 @@ describe('loadConfig', () => {
       /TRUSTLINK_OUTBOUND_ALLOW_LIST/,
     ],
     ['fail/missing config file', { TRUSTLINK_CONFIG_FILE: '/nonexistent/x.json' }, /cannot read/],
+    [
+      'fail/Redis URL of another scheme',
+      { TRUSTLINK_REDIS_URL: 'http://127.0.0.1:6379' },
+      /TRUSTLINK_REDIS_URL.*redis:\/\//,
+    ],
+    [
+      'fail/firmware in the database without PostgreSQL',
+      { TRUSTLINK_FIRMWARE_STORE: 'database' },
+      /TRUSTLINK_FIRMWARE_STORE=database needs a PostgreSQL/,
+    ],
+    ['fail/unknown firmware store', { TRUSTLINK_FIRMWARE_STORE: 's3' }, /TRUSTLINK_FIRMWARE_STORE/],
   ];
   for (const [name, env, message] of failures) {
     it(name, () => {

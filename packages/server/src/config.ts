@@ -304,6 +304,32 @@ export const CONFIG_OPTIONS = {
     default: 'info',
     description: 'Minimum level of the JSON log lines written to standard output.',
   },
+  redisUrl: {
+    env: 'TRUSTLINK_REDIS_URL',
+    schema: z
+      .string()
+      .refine((v) => /^rediss?:\/\//.test(v), {
+        message: 'must start with redis:// or rediss://',
+      })
+      .optional(),
+    default: undefined,
+    description:
+      "Redis that replicas (several `trustlink serve` on one PostgreSQL) share: device events (a revocation on one replica closes the device's connections on every replica) and the fan-out of the embedded MQTT brokers (a message published on one replica reaches subscribers on the others). Unset: one process, events in memory. See docs/replicas.md.",
+  },
+  deviceReconcileSeconds: {
+    env: 'TRUSTLINK_DEVICE_RECONCILE_SECONDS',
+    schema: z.coerce.number().int().min(1).max(3600),
+    default: 30,
+    description:
+      "How often the device port re-checks the devices of its kept-alive connections against the database and closes those of revoked devices, in case the revocation's event was lost (or, with replicas, never reached this one).",
+  },
+  firmwareStore: {
+    env: 'TRUSTLINK_FIRMWARE_STORE',
+    schema: z.enum(['files', 'database']),
+    default: 'files',
+    description:
+      'Where firmware images are kept: `files` under the data directory (`firmware/`), or `database`, in the PostgreSQL database itself (table `firmware_blobs`, in chunks), so that every replica serves every image. `database` needs PostgreSQL. Images already stored stay where they are: choose before uploading.',
+  },
 } as const;
 
 type Options = typeof CONFIG_OPTIONS;
@@ -354,6 +380,14 @@ export function loadConfig(env: NodeJS.ProcessEnv, configFile?: string): Config 
   if (out.keystore === 'pkcs11' && !(out.pkcs11Module && out.pkcs11TokenLabel && out.pkcs11Pin)) {
     throw new ConfigError(
       'configuration: TRUSTLINK_KEYSTORE=pkcs11 needs TRUSTLINK_PKCS11_MODULE, TRUSTLINK_PKCS11_TOKEN_LABEL and TRUSTLINK_PKCS11_PIN',
+    );
+  }
+  if (
+    out.firmwareStore === 'database' &&
+    !/^postgres(ql)?:\/\//.test(String(out.databaseUrl ?? ''))
+  ) {
+    throw new ConfigError(
+      'configuration: TRUSTLINK_FIRMWARE_STORE=database needs a PostgreSQL TRUSTLINK_DATABASE_URL',
     );
   }
   try {

@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 import { createAuditService, type AuditService } from './audit/audit-service.js';
 import { createFleet, type Fleet } from './batches/fleet.js';
 import { createFirmware, type FirmwareModule } from './firmware/firmware-module.js';
+import { createDatabaseBlobStore } from './firmware/database-blob-store.js';
 import {
   createFirmwareNotifier,
   FIRMWARE_UPDATE_ASSIGNED_TOPIC,
@@ -51,6 +52,10 @@ import {
   createDatabaseDirectModule,
   type DatabaseDirectModule,
 } from './database-direct/database-direct-module.js';
+import type { EventBus } from './bus/event-bus.js';
+import { createMemoryBus } from './bus/event-bus.js';
+import { createRedisBus } from './bus/redis-event-bus.js';
+import { createReplicaRelay } from './bus/replica-relay.js';
 import { createManufacturingRepo } from './manufacturing/manufacturing-repo.js';
 import {
   createManufacturingService,
@@ -99,6 +104,8 @@ export interface Runtime {
   databaseDirect: DatabaseDirectModule;
   /** Manufacturing credentials and the production-line registration they allow. */
   manufacturing: ManufacturingService;
+  /** Messages between replicas (Redis when configured, else this process alone). */
+  bus: EventBus;
   instance: InstanceRecord;
   /** True when this start created the instance. */
   created: boolean;
@@ -180,6 +187,7 @@ export async function openRuntime(
 
   let hsm: (KeyBackend & { close(): void }) | undefined;
   let unlockStartup: () => Promise<void> = async () => undefined;
+  let bus: EventBus | undefined;
   try {
     // Replicas starting together take turns from here until the instance exists.
     unlockStartup = await takeStartupLock(db);
@@ -287,7 +295,14 @@ export async function openRuntime(
           (await databaseDirectRepo.find(i, id)) !== undefined,
       },
     });
+    // Images in the database when asked for (PostgreSQL; see docs/replicas.md), so every
+    // replica serves every image; files under the data directory otherwise.
+    const databaseBlobs =
+      config.firmwareStore === 'database' ? createDatabaseBlobStore(db.kysely, { now }) : undefined;
+    // Chunks of uploads that a stopped process never finished (a day is far past any upload).
+    void databaseBlobs?.removeStaleUploads(24 * 3600_000).catch(() => undefined);
     const firmware = createFirmware({
+      blobs: databaseBlobs,
       db,
       audit,
       keystore,
@@ -298,7 +313,12 @@ export async function openRuntime(
       outbox,
       now,
     });
-    const deviceEvents = createDeviceEvents(log);
+    // Each process has its own identity on the bus, so it can skip its own messages.
+    const replicaId = randomUUID();
+    bus = config.redisUrl
+      ? createRedisBus({ url: config.redisUrl, replicaId, log })
+      : createMemoryBus(replicaId);
+    const deviceEvents = createDeviceEvents(log, bus);
     const enrolment = createDeviceApi({
       db,
       box,
@@ -313,6 +333,7 @@ export async function openRuntime(
       now,
       log,
       lease: leases.run,
+      connectionReconcileMs: config.deviceReconcileSeconds * 1000,
       rateLimits: {
         perAddress: {
           perMinute: config.deviceAddressRatePerMinute,
@@ -339,6 +360,7 @@ export async function openRuntime(
       log,
       now,
       lease: leases.run,
+      replicaId,
     });
     // The enrolment answer says where the device connects for its data.
     enrolment.hooks.setHubConnection((instanceId, policy, deviceId) =>
@@ -407,7 +429,27 @@ export async function openRuntime(
       audit,
       now,
     });
+    // What other replicas cache (trusted CAs, hub rules) hears of changes made here, and back.
+    const stopRelay = createReplicaRelay({
+      bus,
+      onIssuingCaCreated: (l) => pkiServices.onIssuingCaCreated(l),
+      onHubChange: (l) => hubs.hubs.onChange(l),
+      issuingCaCreatedElsewhere(instanceId, caId) {
+        enrolment.auth.noteIssuer(instanceId, caId);
+        hubs.broker
+          .reloadTrust()
+          .catch((err: unknown) => log.warn({ err }, 'mqtt: trust reload failed'));
+      },
+      hubChangedElsewhere(instanceId, hubId, kind) {
+        hubs.broker
+          .hubChanged(instanceId, hubId, kind)
+          .catch((err: unknown) => log.warn({ err }, 'mqtt: applying a hub change failed'));
+      },
+      log,
+    });
+    const openedBus = bus;
     const runtime: Runtime = {
+      bus: openedBus,
       config,
       db,
       box,
@@ -436,6 +478,9 @@ export async function openRuntime(
         await databaseDirect.stop();
         await pkiServices.stop();
         await outboxWorker.stop();
+        stopRelay();
+        deviceEvents.close();
+        await openedBus.close();
         await leases.releaseAll().catch(() => undefined);
         await audit.close();
         await db.close();
@@ -446,6 +491,7 @@ export async function openRuntime(
   } catch (err) {
     await unlockStartup().catch(() => undefined);
     hsm?.close();
+    await bus?.close().catch(() => undefined);
     await cleanupNew();
     throw err;
   }

@@ -5,6 +5,7 @@ import type { DeviceSessionTables } from '../device-sessions/device-session-tabl
 import type { EnrolmentTables } from '../enrolment/enrolment-tables.js';
 import type { EnrolmentTokenTables } from '../enrolment-tokens/enrolment-token-tables.js';
 import type { FirmwareTables } from '../firmware/firmware-tables.js';
+import type { FirmwareBlobTables } from '../firmware/firmware-blob-tables.js';
 import type { AuditTables } from '../audit/audit-tables.js';
 import type { AuthTables } from '../auth/auth-tables.js';
 import type { HubTables } from '../hubs/hub-tables.js';
@@ -44,4 +45,5 @@ export interface Database
     HubTables,
     JobTables,
     DatabaseDirectTables,
-    ManufacturingTables {}
+    ManufacturingTables,
+    FirmwareBlobTables {}

@@ -52,6 +52,8 @@ export interface DeviceApiDeps {
   log?: { warn(obj: object, msg: string): void };
   /** Runs the lifecycle jobs on one replica of several (jobs/job-leases.ts). */
   lease?: JobLease;
+  /** How often kept-alive device connections are re-checked against the database (30 s). */
+  connectionReconcileMs?: number;
   /** Rate limits of the device port (config.ts); off when absent. */
   rateLimits?: Pick<DeviceRateLimitsDeps, 'perAddress' | 'perDevice'>;
 }
@@ -75,6 +77,7 @@ export function createDeviceApi(deps: DeviceApiDeps) {
   const connections = createDeviceConnections({
     states: (instanceId, ids) => lifecycle.states(instanceId, ids),
     log: deps.log,
+    reconcileMs: deps.connectionReconcileMs,
   });
   const challenges = createChallengeService({ repo: createChallengeRepo(k), box: deps.box, now });
   const hooks = createEnrolmentHooks();
@@ -171,7 +174,8 @@ export function createDeviceApi(deps: DeviceApiDeps) {
     log: deps.log,
     lease: deps.lease,
   });
-  // A revoked device's open connections close at once (on this process; others reconcile).
+  // A revoked device's open connections close at once: on this process, and through the bus on
+  // every replica; the reconcile closes what a lost event left open.
   deps.events.on((e) => {
     if (e.type === 'revoked') connections.close(e.instanceId, e.deviceId);
     if (e.type === 'certificate-issued') auth.noteIssuer(e.instanceId, e.issuerId);

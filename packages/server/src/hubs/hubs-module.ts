@@ -8,6 +8,7 @@ import type { DeviceEvents } from '../devices/device-events.js';
 import type { KeyStore } from '../keystore/keystore-types.js';
 import type { OutboundGuard } from '../lib/outbound-guard.js';
 import { createEmbeddedBroker } from '../mqtt/embedded-broker.js';
+import { createMqttFabric } from '../mqtt/mqtt-fabric.js';
 import { createMosquittoManager } from '../mqtt/mosquitto-manager.js';
 import type { OutboxRepo } from '../outbox/outbox-repo.js';
 import type { OutboxWorker } from '../outbox/outbox-worker.js';
@@ -63,6 +64,8 @@ export interface HubsModuleDeps {
   now: () => Date;
   /** Runs the periodic broker reconcile on one replica of several (jobs/job-leases.ts). */
   lease?: JobLease;
+  /** This process's identity among replicas (the event bus's); see mqtt-fabric.ts. */
+  replicaId?: string;
 }
 
 /**
@@ -121,6 +124,9 @@ export function createHubsModule(deps: HubsModuleDeps) {
     log: hubLog,
     reconcileMs: config.mqttReconcileSeconds * 1000,
     record: (event) => deps.audit.record(event),
+    // With replicas (a Redis configured), the brokers of every replica share one fan-out.
+    fabric: config.redisUrl ? createMqttFabric({ url: config.redisUrl, log: hubLog }) : undefined,
+    replicaId: deps.replicaId,
   });
   const embeddedEndpoint = () => ({
     host: config.publicHostname,

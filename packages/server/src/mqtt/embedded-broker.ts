@@ -11,6 +11,7 @@ import {
   type HubClientEvent,
 } from './hub-broker.js';
 import { actorOf, createAuditThrottle } from './mqtt-audit-fns.js';
+import type { MqttFabric } from './mqtt-fabric.js';
 import {
   createMqttListener,
   type MqttListener,
@@ -35,6 +36,10 @@ export interface EmbeddedBrokerDeps {
   record?: (event: AuditEvent) => Promise<unknown>;
   /** Audit throttling: one entry per client and event kind per this many ms (60 s). */
   auditPerClientMs?: number;
+  /** Fan-out shared with other replicas (Redis); closed with this broker. Absent: one process. */
+  fabric?: MqttFabric;
+  /** This process's identity among replicas. */
+  replicaId?: string;
 }
 
 export function rulesOf(hub: Pick<StoredHub, 'settings'>): AccessRules {
@@ -130,7 +135,14 @@ export function createEmbeddedBroker(deps: EmbeddedBrokerDeps) {
     const k = keyOf(i, hub.id);
     let b = brokers.get(k);
     if (!b) {
-      b = createHubBroker({ hubId: hub.id, rules: rulesOf(hub), log, onEvent: onHubEvent });
+      b = createHubBroker({
+        hubId: hub.id,
+        rules: rulesOf(hub),
+        log,
+        onEvent: onHubEvent,
+        mq: deps.fabric?.forHub(i, hub.id),
+        replicaId: deps.replicaId,
+      });
       brokers.set(k, b);
       b.catch(() => brokers.delete(k));
     }
@@ -292,6 +304,7 @@ export function createEmbeddedBroker(deps: EmbeddedBrokerDeps) {
       brokers.clear();
       await refuser?.close();
       await listener?.close();
+      await deps.fabric?.close();
     },
   };
 }

@@ -9,6 +9,7 @@ import {
   type AccessRules,
 } from './mqtt-rules-fns.js';
 import { createShareGroups } from './mqtt-share-fns.js';
+import type { FabricPacket, HubEmitter } from './mqtt-fabric.js';
 
 /** CONNACK return codes of MQTT 3.1.1 (§3.2.2.3); aedes maps them to MQTT 5 reason codes. */
 const IDENTIFIER_REJECTED = 2;
@@ -57,6 +58,13 @@ export async function createHubBroker(opts: {
   log: Pick<Logger, 'info' | 'warn' | 'debug'>;
   /** Connects, disconnects and refusals, for the audit log. */
   onEvent?: (e: HubClientEvent) => void;
+  /**
+   * The hub's view of the fabric replicas share (mqtt-fabric.ts): messages published on any
+   * replica reach this hub's subscribers here. Absent: this process alone.
+   */
+  mq?: HubEmitter;
+  /** Tells this replica's broker from the same hub's broker on other replicas. */
+  replicaId?: string;
 }) {
   const log = opts.log;
   const emit = (e: HubClientEvent) => {
@@ -73,7 +81,7 @@ export async function createHubBroker(opts: {
    * Per message (aedes' broker counter: each subscriber may get its own packet object), the
    * member each matching group chose, so all members agree. Only recent messages are kept.
    */
-  const choices = new Map<number, Map<string, string | undefined>>();
+  const choices = new Map<string, Map<string, string | undefined>>();
   let rules = opts.rules;
   const admitted = new WeakMap<Duplex, Admitted>();
   /** Who published each retained message, so a revoked client's can be dropped. */
@@ -85,7 +93,12 @@ export async function createHubBroker(opts: {
    */
   const evictedAt = new Map<string, number>();
 
-  const broker = await Aedes.createBroker({ id: `hub-${opts.hubId}` });
+  // Each replica's broker of a hub has its own ID: aedes tells its own messages from other
+  // brokers' by it (duplicate suppression, a client ID taken over on another replica).
+  const broker = await Aedes.createBroker({
+    id: opts.replicaId ? `hub-${opts.hubId}-${opts.replicaId}` : `hub-${opts.hubId}`,
+    ...(opts.mq ? { mq: opts.mq } : {}),
+  });
   const clients = (broker as unknown as { clients: Record<string, Client> }).clients;
   const entry = (c: Client | null) => (c ? admitted.get(c.conn as Duplex) : undefined);
   const cutOff = (a: Admitted) => (evictedAt.get(a.who.clientId) ?? -1) >= a.ticket;
@@ -171,7 +184,11 @@ export async function createHubBroker(opts: {
     group: string,
     filter: string,
   ): string | undefined {
-    const counter = packet.brokerCounter;
+    // Counters are per broker: with replicas, one from another broker is a different message.
+    const counter =
+      packet.brokerCounter === undefined
+        ? undefined
+        : `${(packet as { brokerId?: string }).brokerId ?? ''}:${packet.brokerCounter}`;
     if (counter === undefined) return shares.pick(group, filter, (id) => Boolean(clients[id]));
     let m = choices.get(counter);
     if (!m) {
@@ -282,6 +299,27 @@ export async function createHubBroker(opts: {
       retainedBy.delete(topic);
     }
   }
+
+  // A retained message published on another replica is kept here too, so a client that
+  // subscribes on this replica later still gets it (aedes stores only what its own clients
+  // publish). Its publisher is remembered so evicting that client drops it here as well.
+  const keepRemoteRetained = (packet: FabricPacket, done: () => void) => {
+    const from = packet.brokerId as string | undefined;
+    if (!packet.retain || !from || from === broker.id || packet.topic.startsWith('$SYS/'))
+      return done();
+    const publisher = packet.clientId as string | undefined;
+    if (Buffer.byteLength((packet.payload as Buffer | undefined) ?? '') === 0)
+      retainedBy.delete(packet.topic);
+    else if (publisher) retainedBy.set(packet.topic, publisher);
+    p.storeRetained(packet).then(
+      () => done(),
+      (err: unknown) => {
+        log.warn({ err, hub: opts.hubId }, 'mqtt: retained message from a replica not kept');
+        done();
+      },
+    );
+  };
+  if (opts.mq) await new Promise<void>((resolve) => opts.mq!.on('#', keepRemoteRetained, resolve));
 
   return {
     hubId: opts.hubId,

@@ -12,6 +12,7 @@ import * as fleetCounts from './20261128_0100_fleet_counts.js';
 import * as hubCloudObjects from './20261128_0100_hub_cloud_objects.js';
 import * as databaseDirect from './20261128_0900_database_direct.js';
 import * as manufacturingCredentials from './20261128_0900_manufacturing_credentials.js';
+import * as firmwareBlobs from './20261129_0900_firmware_blobs.js';
 
 export interface PortableMigration {
   up(db: Kysely<unknown>, dialect: DialectName): Promise<void>;
@@ -35,4 +36,5 @@ export const MIGRATIONS: Record<string, PortableMigration> = {
   '20261128_0100_hub_cloud_objects': hubCloudObjects,
   '20261128_0900_database_direct': databaseDirect,
   '20261128_0900_manufacturing_credentials': manufacturingCredentials,
+  '20261129_0900_firmware_blobs': firmwareBlobs,
 };
