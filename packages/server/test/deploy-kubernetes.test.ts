@@ -74,7 +74,6 @@ const configMap = one('ConfigMap', 'trustlink-config');
 const secret = one('Secret', 'trustlink-secrets');
 const deployments = ofKind('Deployment');
 const server = one('Deployment', 'trustlink');
-const mqtt = one('Deployment', 'trustlink-mqtt');
 const containerOf = (d: Obj) => d.spec.template.spec.containers[0] as Obj;
 
 /** Every value that could be set through the environment of a server container. */
@@ -110,34 +109,19 @@ describe('deploy/kubernetes', () => {
     for (const d of deployments) {
       expect(matches(d.spec.selector.matchLabels, d.spec.template.metadata.labels)).toBe(true);
     }
-    // The two Deployments must not adopt each other's pods.
-    expect(matches(server.spec.selector.matchLabels, mqtt.spec.template.metadata.labels)).toBe(
-      false,
-    );
-    expect(matches(mqtt.spec.selector.matchLabels, server.spec.template.metadata.labels)).toBe(
-      false,
-    );
+    expect(deployments).toEqual([server]);
     // Rolling updates never drop below the current replica count.
     expect(server.spec.strategy.rollingUpdate.maxUnavailable).toBe(0);
   });
 
-  it('keeps MQTT on one pod until the brokers share fan-out across replicas', () => {
-    expect(mqtt.spec.replicas).toBe(1);
-    expect(mqtt.spec.strategy.type).toBe('Recreate');
-    // Apart from labels, the MQTT pod is the same server as the others.
-    const strip = (d: Obj) => {
-      const spec = structuredClone(d.spec.template.spec);
-      delete spec.affinity;
-      // Its memory is sized for every MQTT connection of the fleet.
-      delete spec.containers[0].resources;
-      return spec;
-    };
-    expect(strip(mqtt)).toEqual(strip(server));
+  it('serves MQTT from every replica, which share fan-out and revocations through Redis', () => {
     const mqttService = one('Service', 'trustlink-mqtt');
-    const selected = deployments.filter((d) =>
-      matches(mqttService.spec.selector, d.spec.template.metadata.labels),
-    );
-    expect(selected).toEqual([mqtt]);
+    expect(matches(mqttService.spec.selector, server.spec.template.metadata.labels)).toBe(true);
+    const redis = (containerOf(server).env as Obj[]).find((e) => e.name === 'TRUSTLINK_REDIS_URL');
+    expect(redis?.valueFrom?.secretKeyRef).toEqual({ name: 'trustlink-secrets', key: 'redis-url' });
+    expect(secret.stringData['redis-url']).toMatch(/^rediss?:\/\//);
+    // Every replica serves every firmware image from the shared database.
+    expect(configMap.data.TRUSTLINK_FIRMWARE_STORE).toBe('database');
   });
 
   it('opens the configured ports and no others, and Services reach them', () => {

@@ -3,15 +3,9 @@
  * (commands/exit-codes.ts), so a line script can tell "retry later" from "get a new credential".
  */
 
-/** The platform could not be reached or answered with a server error: retry later. */
-export class PlatformUnreachableError extends Error {
-  override name = 'PlatformUnreachableError';
-}
-
-/** The platform's TLS certificate does not chain to the pinned root (or names another host). */
-export class PlatformUntrustedError extends Error {
-  override name = 'PlatformUntrustedError';
-}
+// Reaching the platform fails the same way for every command (run shares them), so both
+// commands map the same errors to the same exit codes.
+export { PlatformUnreachableError, PlatformUntrustedError } from '../run/run-errors.js';
 
 /** The manufacturing credential is unknown, deleted or expired. */
 export class CredentialRefusedError extends Error {
