@@ -14,6 +14,7 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import https from 'node:https';
 import { createServer } from 'node:net';
+import type { TLSSocket } from 'node:tls';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -127,6 +128,10 @@ http {
     ssl_client_certificate ${dir}/ca.pem;
     ssl_verify_client on;
     ssl_verify_depth 3;
+    # nginx 1.22 leaves TLS 1.3 out by default; with it both servers negotiate the same
+    # protocol and suite (TLS 1.3, AES-256-GCM, printed by the run) and 16 KiB records
+    # (nginx's ssl_buffer_size, OpenSSL's maximum, which Node writes).
+    ssl_protocols TLSv1.2 TLSv1.3;
     location = /device/v1/updates/${fx.updateId}/image {
       alias ${fx.imagePath};
       default_type application/octet-stream;
@@ -145,6 +150,9 @@ http {
   await sleep(300);
   return { child, port };
 }
+
+/** The protocol and cipher suite each server negotiated, to show the comparison is fair. */
+const tlsSeen = new Map<number, string>();
 
 /** Every device downloads the image in two ranges over one kept-alive connection. */
 async function load(
@@ -169,6 +177,13 @@ async function load(
           headers: { range },
         },
         (res) => {
+          if (!tlsSeen.has(port)) {
+            const s = res.socket as TLSSocket;
+            const cert = s.getPeerCertificate();
+            const key = cert.asn1Curve ?? `RSA-${cert.bits}`;
+            const kx = (s.getEphemeralKeyInfo() as { name?: string }).name;
+            tlsSeen.set(port, `${s.getProtocol()} ${s.getCipher().standardName} ${kx}, ${key} key`);
+          }
           if (res.statusCode !== 206) reject(new Error(`status ${res.statusCode}`));
           res.on('data', (c: Buffer) => (bytes += c.length));
           res.on('end', resolve);
@@ -196,13 +211,36 @@ interface Result {
   cpuPerGb: number;
 }
 
+/** CPU seconds per thread name (main, libuv pool, V8 helpers...), for BENCH_THREADS=1. */
+function threadCpu(pid: number): Map<string, number> {
+  const m = new Map<string, number>();
+  for (const t of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/task/${t}/stat`, 'utf8');
+      const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      m.set(`${name}/${t}`, (Number(f[11]) + Number(f[12])) / TICKS);
+    } catch {
+      /* gone meanwhile */
+    }
+  }
+  return m;
+}
+
 async function measure(
   pid: number,
   run: () => Promise<{ bytes: number; wall: number }>,
 ): Promise<Result> {
   const before = familyCpu(pid);
+  const threadsBefore = process.env.BENCH_THREADS ? threadCpu(pid) : undefined;
   const { bytes, wall } = await run();
   const cpu = familyCpu(pid) - before;
+  if (threadsBefore) {
+    const parts = [...threadCpu(pid)]
+      .filter(([n, s]) => s - (threadsBefore.get(n) ?? 0) > 0)
+      .map(([name, s]) => `${name} ${(s - (threadsBefore.get(name) ?? 0)).toFixed(2)}`);
+    process.stderr.write(`  threads (CPU-s): ${parts.join(', ')}\n`);
+  }
   return { mbPerSecond: bytes / 1e6 / wall, cpuPerGb: cpu / (bytes / 1e9) };
 }
 
@@ -249,6 +287,7 @@ async function main() {
   }
   const t = best.trustlink!;
   const n = best.nginx!;
+  console.log(`TLS: trustlink ${tlsSeen.get(fx.port)}, nginx ${tlsSeen.get(nginx.port)}`);
   console.log(
     `machine: ${os.cpus().length} CPUs (${os.cpus()[0]?.model}), Node ${process.version}, load average ${os.loadavg()[0]!.toFixed(1)}`,
   );

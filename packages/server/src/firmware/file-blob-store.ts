@@ -1,8 +1,9 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { createReadStream } from 'node:fs';
+import { close, createReadStream, open as openFd, read } from 'node:fs';
 import { mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
-import type { Readable } from 'node:stream';
+import type { Readable, Writable } from 'node:stream';
+import { promisify } from 'node:util';
 import { NotFoundError, PayloadTooLargeError } from '../lib/errors.js';
 import type { FirmwareBlobStore, StoredBlob } from './blob-store.js';
 
@@ -16,8 +17,24 @@ const TEMP_PREFIX = '.upload-';
  * never sees a partial file and a crash leaves only a temporary file (removed by
  * `removeStaleUploads`). Renaming onto an existing blob replaces identical bytes.
  */
-/** Read size for downloads (see get). */
+/** Read size for streams from `get` (see there). */
 const READ_CHUNK = 256 * 1024;
+/** Read size of `send`: its buffers are reused, so a large one costs no garbage. */
+const SEND_CHUNK = 256 * 1024;
+/** Send buffers kept for reuse (the pool's ceiling: 64 × 256 KiB = 16 MiB). */
+const SEND_POOL_MAX = 64;
+const openAsync = promisify(openFd);
+
+/** Reused read buffers: a download takes one per chunk and gives it back when it is written. */
+function createBufferPool(size: number, max: number) {
+  const free: Buffer[] = [];
+  return {
+    take: (): Buffer => free.pop() ?? Buffer.allocUnsafeSlow(size),
+    give(b: Buffer): void {
+      if (free.length < max) free.push(b);
+    },
+  };
+}
 
 export function createFileBlobStore(root: string): FirmwareBlobStore & {
   /** Removes temporary files of uploads that never finished (a crash, a killed process). */
@@ -74,6 +91,55 @@ export function createFileBlobStore(root: string): FirmwareBlobStore & {
     return { sha256, size };
   }
 
+  const pool = createBufferPool(SEND_CHUNK, SEND_POOL_MAX);
+
+  /**
+   * Bytes [pos, end) of an open file to `out`: read a chunk into a pooled buffer, write it, and
+   * give the buffer back when the write has completed (the TLS layer has encrypted and flushed
+   * it); read the next one at once while `out` accepts more, else on its 'drain'. One read and
+   * one write per chunk, no stream objects, no garbage per chunk.
+   */
+  function pump(fd: number, start: number, end: number, out: Writable): Promise<void> {
+    return new Promise((resolve, reject) => {
+      let pos = start;
+      let done = false;
+      let reading = false;
+      const finish = (err?: Error) => {
+        if (done) return;
+        done = true;
+        out.removeListener('drain', step);
+        out.removeListener('close', gone);
+        close(fd, () => undefined);
+        if (err) reject(err);
+        else resolve();
+      };
+      const gone = () => finish();
+      const written = (buf: Buffer) => () => pool.give(buf);
+      const got = (buf: Buffer, err: Error | null, n: number) => {
+        reading = false;
+        if (done) return pool.give(buf);
+        if (err) return finish(err);
+        // A blob is immutable and named by its digest: a short read means it was removed or
+        // truncated underneath us, and the declared length can no longer be met.
+        if (n === 0) return finish(new Error(`blob ended at ${pos} before ${end}`));
+        pos += n;
+        const more = out.write(n === buf.length ? buf : buf.subarray(0, n), written(buf));
+        if (more) step();
+      };
+      function step() {
+        if (done || reading) return;
+        if (pos >= end) return finish();
+        const buf = pool.take();
+        const want = Math.min(buf.length, end - pos);
+        reading = true;
+        read(fd, buf, 0, want, pos, (err, n) => got(buf, err, n));
+      }
+      out.on('drain', step);
+      out.once('close', gone);
+      step();
+    });
+  }
+
   async function statOf(instanceId: string, sha256: string) {
     if (!SHA256_HEX.test(sha256)) return undefined;
     try {
@@ -96,6 +162,14 @@ export function createFileBlobStore(root: string): FirmwareBlobStore & {
       // downloads (every connection holds its chunks in memory: more garbage collection).
       // See bench/firmware and docs/benchmarks.md.
       return createReadStream(file, { ...range, highWaterMark: READ_CHUNK }) as Readable;
+    },
+    async send(instanceId, sha256, range, out) {
+      const fd = await openAsync(fileOf(instanceId, sha256), 'r').catch((err: unknown) => {
+        throw (err as NodeJS.ErrnoException).code === 'ENOENT'
+          ? new NotFoundError(`no blob ${sha256}`)
+          : err;
+      });
+      return pump(fd, range.start, range.end + 1, out);
     },
     async delete(instanceId, sha256) {
       if (!SHA256_HEX.test(sha256)) return;
