@@ -81,6 +81,8 @@ describe('file blob store', () => {
       (_, i) => ranges[i % ranges.length]!,
     );
     const sinks = jobs.map(() => slowSink());
+    const openFiles = () => readdirSync('/proc/self/fd').length;
+    const before = openFiles();
     await Promise.all(
       jobs.map(async (r, i) => {
         // send resolves when the last chunk is handed over; the reader finishes it later.
@@ -88,6 +90,9 @@ describe('file blob store', () => {
         await finished(sinks[i]!.sink.end());
       }),
     );
+    // The sends shared one descriptor of the blob, closed after the last of them.
+    await new Promise((r) => setImmediate(r));
+    expect(openFiles()).toBe(before);
     jobs.forEach((r, i) =>
       expect(sinks[i]!.body().equals(big.subarray(r.start, r.end + 1))).toBe(true),
     );

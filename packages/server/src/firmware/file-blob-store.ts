@@ -94,6 +94,34 @@ export function createFileBlobStore(root: string): FirmwareBlobStore & {
   const pool = createBufferPool(SEND_CHUNK, SEND_POOL_MAX);
 
   /**
+   * One descriptor per blob for all the downloads of it in flight (reads are positional, so
+   * they share it), closed when the last one ends: many devices fetching one image open it
+   * once, not twice each. A blob never changes under its name; one deleted meanwhile stays
+   * readable until then, as an open file does, and only for downloads already authorised.
+   */
+  const shared = new Map<string, { fd: Promise<number>; users: number }>();
+  function openShared(file: string): Promise<number> {
+    let s = shared.get(file);
+    if (!s) {
+      const fd = openAsync(file, 'r');
+      s = { fd, users: 0 };
+      shared.set(file, s);
+      const entry = s;
+      fd.catch(() => {
+        if (shared.get(file) === entry) shared.delete(file);
+      });
+    }
+    s.users++;
+    return s.fd;
+  }
+  function releaseShared(file: string): void {
+    const s = shared.get(file);
+    if (!s || --s.users > 0) return;
+    shared.delete(file);
+    s.fd.then((fd) => close(fd, () => undefined)).catch(() => undefined);
+  }
+
+  /**
    * Bytes [pos, end) of an open file to `out`: read a chunk into a pooled buffer, write it, and
    * give the buffer back when the write has completed (the TLS layer has encrypted and flushed
    * it); read the next one at once while `out` accepts more, else on its 'drain'. One read and
@@ -109,7 +137,6 @@ export function createFileBlobStore(root: string): FirmwareBlobStore & {
         done = true;
         out.removeListener('drain', step);
         out.removeListener('close', gone);
-        close(fd, () => undefined);
         if (err) reject(err);
         else resolve();
       };
@@ -164,12 +191,17 @@ export function createFileBlobStore(root: string): FirmwareBlobStore & {
       return createReadStream(file, { ...range, highWaterMark: READ_CHUNK }) as Readable;
     },
     async send(instanceId, sha256, range, out) {
-      const fd = await openAsync(fileOf(instanceId, sha256), 'r').catch((err: unknown) => {
+      const file = fileOf(instanceId, sha256);
+      const fd = await openShared(file).catch((err: unknown) => {
         throw (err as NodeJS.ErrnoException).code === 'ENOENT'
           ? new NotFoundError(`no blob ${sha256}`)
           : err;
       });
-      return pump(fd, range.start, range.end + 1, out);
+      try {
+        await pump(fd, range.start, range.end + 1, out);
+      } finally {
+        releaseShared(file);
+      }
     },
     async delete(instanceId, sha256) {
       if (!SHA256_HEX.test(sha256)) return;
