@@ -1,3 +1,4 @@
+import { compileOnce } from '../db/compiled-query.js';
 import type { Executor } from '../db/database.js';
 import { DEVICE_COLUMNS, toDevice, type Device, type DeviceState } from './device-repo.js';
 
@@ -37,6 +38,25 @@ const LIVE: DeviceState[] = ['enrolled', 'renewed'];
  * cannot both win (the loser's transaction rolls back).
  */
 export function createDeviceLifecycleRepo(db: Executor) {
+  // Every TLS request of a device runs this one: compiled once (see compileOnce).
+  const byCertificate = compileOnce(
+    (tx: Executor, instanceId: string, issuerId: string, serial: string) =>
+      tx
+        .selectFrom('device_certificates as c')
+        .innerJoin('devices as d', (j) =>
+          j.onRef('d.instance_id', '=', 'c.instance_id').onRef('d.id', '=', 'c.device_id'),
+        )
+        .select([
+          'c.id as cert_id',
+          'c.status as cert_status',
+          'c.not_before as cert_not_before',
+          'c.not_after as cert_valid_until',
+          ...DEVICE_COLUMNS.map((k) => `d.${k}` as const),
+        ])
+        .where('c.instance_id', '=', instanceId)
+        .where('c.issuer_id', '=', issuerId)
+        .where('c.serial', '=', serial),
+  );
   return {
     /**
      * Records an enrolment or renewal: the new current certificate, the state and its time.
@@ -171,22 +191,7 @@ export function createDeviceLifecycleRepo(db: Executor) {
       serial: string,
       tx: Executor = db,
     ): Promise<PresentedCertificate | undefined> {
-      const r = await tx
-        .selectFrom('device_certificates as c')
-        .innerJoin('devices as d', (j) =>
-          j.onRef('d.instance_id', '=', 'c.instance_id').onRef('d.id', '=', 'c.device_id'),
-        )
-        .select([
-          'c.id as cert_id',
-          'c.status as cert_status',
-          'c.not_before as cert_not_before',
-          'c.not_after as cert_valid_until',
-          ...DEVICE_COLUMNS.map((k) => `d.${k}` as const),
-        ])
-        .where('c.instance_id', '=', instanceId)
-        .where('c.issuer_id', '=', issuerId)
-        .where('c.serial', '=', serial)
-        .executeTakeFirst();
+      const [r] = await byCertificate(tx, instanceId, issuerId, serial);
       if (!r) return undefined;
       return {
         certId: r.cert_id,

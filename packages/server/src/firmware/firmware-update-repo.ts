@@ -1,4 +1,5 @@
 import type { Selectable } from 'kysely';
+import { compileOnce } from '../db/compiled-query.js';
 import type { Executor } from '../db/database.js';
 import type { FirmwareTables } from './firmware-tables.js';
 import {
@@ -61,6 +62,14 @@ const toDevice = (r: Selectable<FirmwareTables['firmware_update_devices']>): Rol
 
 /** Updates (assignments) and the status of each device in them. */
 export function createFirmwareUpdateRepo(db: Executor) {
+  // Every image range request reads the update: compiled once (see compileOnce).
+  const byId = compileOnce((tx: Executor, instanceId: string, id: string) =>
+    tx
+      .selectFrom('firmware_updates')
+      .selectAll()
+      .where('instance_id', '=', instanceId)
+      .where('id', '=', id),
+  );
   return {
     async insert(instanceId: string, u: UpdateRow, tx: Executor = db): Promise<void> {
       await tx
@@ -100,12 +109,7 @@ export function createFirmwareUpdateRepo(db: Executor) {
       return Number(r.numUpdatedRows);
     },
     async find(instanceId: string, id: string, tx: Executor = db) {
-      const r = await tx
-        .selectFrom('firmware_updates')
-        .selectAll()
-        .where('instance_id', '=', instanceId)
-        .where('id', '=', id)
-        .executeTakeFirst();
+      const [r] = await byId(tx, instanceId, id);
       return r ? toUpdate(r) : undefined;
     },
     async current(instanceId: string, batchId: string, tx: Executor = db) {
