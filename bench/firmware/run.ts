@@ -23,7 +23,6 @@ const DEVICES = Number(process.env.BENCH_DEVICES ?? 50);
 const SIZE = Math.round(Number(process.env.BENCH_SIZE_MIB ?? 8) * 1024 * 1024);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const here = path.dirname(fileURLToPath(import.meta.url));
-const TICKS = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100;
 
 interface Fixture {
   pid: number;
@@ -49,11 +48,21 @@ function freePort(): Promise<number> {
   });
 }
 
-/** user + system CPU seconds of a process (all its threads). */
+/**
+ * CPU seconds of a process, all its threads: the scheduler's on-CPU time in nanoseconds
+ * (/proc/<pid>/task/<tid>/schedstat, user and system together). utime/stime in /proc/<pid>/stat
+ * count in clock ticks (10 ms here), too coarse for rounds of a few hundred megabytes.
+ */
 function cpuSeconds(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / TICKS;
+  let ns = 0;
+  for (const t of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      ns += Number(readFileSync(`/proc/${pid}/task/${t}/schedstat`, 'utf8').split(' ')[0]);
+    } catch {
+      /* the thread ended meanwhile */
+    }
+  }
+  return ns / 1e9;
 }
 
 /** A process and its direct children (nginx: master and workers). */
@@ -211,15 +220,15 @@ interface Result {
   cpuPerGb: number;
 }
 
-/** CPU seconds per thread name (main, libuv pool, V8 helpers...), for BENCH_THREADS=1. */
+/** CPU seconds per thread (main, libuv pool, V8 helpers...), for BENCH_THREADS=1. */
 function threadCpu(pid: number): Map<string, number> {
   const m = new Map<string, number>();
   for (const t of readdirSync(`/proc/${pid}/task`)) {
     try {
       const stat = readFileSync(`/proc/${pid}/task/${t}/stat`, 'utf8');
       const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
-      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      m.set(`${name}/${t}`, (Number(f[11]) + Number(f[12])) / TICKS);
+      const ns = Number(readFileSync(`/proc/${pid}/task/${t}/schedstat`, 'utf8').split(' ')[0]);
+      m.set(`${name}/${t}`, ns / 1e9);
     } catch {
       /* gone meanwhile */
     }

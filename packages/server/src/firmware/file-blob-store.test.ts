@@ -64,39 +64,45 @@ describe('file blob store', () => {
     );
   });
 
-  it('ok/send writes inclusive ranges, many at once through slow readers, every byte right', async () => {
-    const big = randomBytes(3 * 1024 * 1024 + 12345);
-    const { sha256 } = await store.put(I3, [big]);
-    const ranges = [
-      { start: 0, end: big.length - 1 },
-      { start: 0, end: 0 },
-      { start: 1, end: 1_500_000 },
-      { start: 1_500_001, end: big.length - 1 },
-      { start: 262_143, end: 262_144 },
-      { start: big.length - 1, end: big.length - 1 },
-    ];
-    // Twice as many sends at once as the pool keeps buffers: buffers are reused across them.
-    const jobs = Array.from(
-      { length: 4 * ranges.length * 6 },
-      (_, i) => ranges[i % ranges.length]!,
-    );
-    const sinks = jobs.map(() => slowSink());
-    const openFiles = () => readdirSync('/proc/self/fd').length;
-    const before = openFiles();
-    await Promise.all(
-      jobs.map(async (r, i) => {
-        // send resolves when the last chunk is handed over; the reader finishes it later.
-        await store.send!(I3, sha256, r, sinks[i]!.sink);
-        await finished(sinks[i]!.sink.end());
-      }),
-    );
-    // The sends shared one descriptor of the blob, closed after the last of them.
-    await new Promise((r) => setImmediate(r));
-    expect(openFiles()).toBe(before);
-    jobs.forEach((r, i) =>
-      expect(sinks[i]!.body().equals(big.subarray(r.start, r.end + 1))).toBe(true),
-    );
-  });
+  it.each([
+    ['page-cache (synchronous)', store],
+    ['thread-pool', createFileBlobStore(root, { syncReads: false })],
+  ])(
+    'ok/send with %s reads writes inclusive ranges, many at once through slow readers, every byte right',
+    async (_, store) => {
+      const big = randomBytes(3 * 1024 * 1024 + 12345);
+      const { sha256 } = await store.put(I3, [big]);
+      const ranges = [
+        { start: 0, end: big.length - 1 },
+        { start: 0, end: 0 },
+        { start: 1, end: 1_500_000 },
+        { start: 1_500_001, end: big.length - 1 },
+        { start: 262_143, end: 262_144 },
+        { start: big.length - 1, end: big.length - 1 },
+      ];
+      // Twice as many sends at once as the pool keeps buffers: buffers are reused across them.
+      const jobs = Array.from(
+        { length: 4 * ranges.length * 6 },
+        (_, i) => ranges[i % ranges.length]!,
+      );
+      const sinks = jobs.map(() => slowSink());
+      const openFiles = () => readdirSync('/proc/self/fd').length;
+      const before = openFiles();
+      await Promise.all(
+        jobs.map(async (r, i) => {
+          // send resolves when the last chunk is handed over; the reader finishes it later.
+          await store.send!(I3, sha256, r, sinks[i]!.sink);
+          await finished(sinks[i]!.sink.end());
+        }),
+      );
+      // The sends shared one descriptor of the blob, closed after the last of them.
+      await new Promise((r) => setImmediate(r));
+      expect(openFiles()).toBe(before);
+      jobs.forEach((r, i) =>
+        expect(sinks[i]!.body().equals(big.subarray(r.start, r.end + 1))).toBe(true),
+      );
+    },
+  );
 
   it('ok/send stops quietly when the reader goes away; absent blobs are not found', async () => {
     const big = randomBytes(2 * 1024 * 1024);
