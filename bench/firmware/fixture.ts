@@ -15,7 +15,6 @@ import { createTestUsers } from '../../packages/server/src/test-helpers/test-aut
 import {
   createTestDevice,
   firmwareApi,
-  tlsCertificateAuthenticator,
 } from '../../packages/server/src/test-helpers/test-firmware.js';
 import { startTestServer } from '../../packages/server/src/test-helpers/test-server.js';
 
@@ -23,9 +22,9 @@ const [devicesArg, sizeArg, out] = process.argv.slice(2);
 const N = Number(devicesArg);
 const SIZE = Number(sizeArg);
 
-const server = await startTestServer('sqlite', {
-  authenticateDevice: tlsCertificateAuthenticator(() => server.runtime),
-});
+// The product's device authentication (app.ts): the certificate judged once per connection,
+// the device and its certificate's status read on every request.
+const server = await startTestServer('sqlite');
 const { admin } = await createTestUsers(server);
 const fa = firmwareApi(server, admin);
 const batchId = await fa.batch('Bench');

@@ -14,15 +14,16 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import https from 'node:https';
 import { createServer } from 'node:net';
+import type { TLSSocket } from 'node:tls';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { writeSection } from '../bench-report.js';
 
 const DEVICES = Number(process.env.BENCH_DEVICES ?? 50);
 const SIZE = Math.round(Number(process.env.BENCH_SIZE_MIB ?? 8) * 1024 * 1024);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const here = path.dirname(fileURLToPath(import.meta.url));
-const TICKS = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100;
 
 interface Fixture {
   pid: number;
@@ -48,11 +49,21 @@ function freePort(): Promise<number> {
   });
 }
 
-/** user + system CPU seconds of a process (all its threads). */
+/**
+ * CPU seconds of a process, all its threads: the scheduler's on-CPU time in nanoseconds
+ * (/proc/<pid>/task/<tid>/schedstat, user and system together). utime/stime in /proc/<pid>/stat
+ * count in clock ticks (10 ms here), too coarse for rounds of a few hundred megabytes.
+ */
 function cpuSeconds(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / TICKS;
+  let ns = 0;
+  for (const t of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      ns += Number(readFileSync(`/proc/${pid}/task/${t}/schedstat`, 'utf8').split(' ')[0]);
+    } catch {
+      /* the thread ended meanwhile */
+    }
+  }
+  return ns / 1e9;
 }
 
 /** A process and its direct children (nginx: master and workers). */
@@ -71,8 +82,12 @@ function familyCpu(pid: number): number {
   return total;
 }
 
-async function startFixture(dir: string): Promise<{ child: ChildProcess; fx: Fixture }> {
-  const out = path.join(dir, 'fixture.json');
+async function startFixture(
+  dir: string,
+  fixture: string,
+  name: string,
+): Promise<{ child: ChildProcess; fx: Fixture }> {
+  const out = path.join(dir, `${name}.json`);
   const child = spawn(
     process.execPath,
     [
@@ -80,7 +95,7 @@ async function startFixture(dir: string): Promise<{ child: ChildProcess; fx: Fix
       ...(process.env.BENCH_PROFILE
         ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_PROFILE]
         : []),
-      ...['--import', 'tsx', path.join(here, 'fixture.ts'), String(DEVICES), String(SIZE), out],
+      ...['--import', 'tsx', fixture, String(DEVICES), String(SIZE), out],
     ],
     { stdio: ['ignore', 'ignore', 'inherit'] },
   );
@@ -127,6 +142,10 @@ http {
     ssl_client_certificate ${dir}/ca.pem;
     ssl_verify_client on;
     ssl_verify_depth 3;
+    # nginx 1.22 leaves TLS 1.3 out by default; with it both servers negotiate the same
+    # protocol and suite (TLS 1.3, AES-256-GCM, printed by the run) and 16 KiB records
+    # (nginx's ssl_buffer_size, OpenSSL's maximum, which Node writes).
+    ssl_protocols TLSv1.2 TLSv1.3;
     location = /device/v1/updates/${fx.updateId}/image {
       alias ${fx.imagePath};
       default_type application/octet-stream;
@@ -145,6 +164,9 @@ http {
   await sleep(300);
   return { child, port };
 }
+
+/** The protocol and cipher suite each server negotiated, to show the comparison is fair. */
+const tlsSeen = new Map<number, string>();
 
 /** Every device downloads the image in two ranges over one kept-alive connection. */
 async function load(
@@ -169,6 +191,13 @@ async function load(
           headers: { range },
         },
         (res) => {
+          if (!tlsSeen.has(port)) {
+            const s = res.socket as TLSSocket;
+            const cert = s.getPeerCertificate();
+            const key = cert.asn1Curve ?? `RSA-${cert.bits}`;
+            const kx = (s.getEphemeralKeyInfo() as { name?: string }).name;
+            tlsSeen.set(port, `${s.getProtocol()} ${s.getCipher().standardName} ${kx}, ${key} key`);
+          }
           if (res.statusCode !== 206) reject(new Error(`status ${res.statusCode}`));
           res.on('data', (c: Buffer) => (bytes += c.length));
           res.on('end', resolve);
@@ -196,13 +225,36 @@ interface Result {
   cpuPerGb: number;
 }
 
+/** CPU seconds per thread (main, libuv pool, V8 helpers...), for BENCH_THREADS=1. */
+function threadCpu(pid: number): Map<string, number> {
+  const m = new Map<string, number>();
+  for (const t of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/task/${t}/stat`, 'utf8');
+      const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      const ns = Number(readFileSync(`/proc/${pid}/task/${t}/schedstat`, 'utf8').split(' ')[0]);
+      m.set(`${name}/${t}`, ns / 1e9);
+    } catch {
+      /* gone meanwhile */
+    }
+  }
+  return m;
+}
+
 async function measure(
   pid: number,
   run: () => Promise<{ bytes: number; wall: number }>,
 ): Promise<Result> {
   const before = familyCpu(pid);
+  const threadsBefore = process.env.BENCH_THREADS ? threadCpu(pid) : undefined;
   const { bytes, wall } = await run();
   const cpu = familyCpu(pid) - before;
+  if (threadsBefore) {
+    const parts = [...threadCpu(pid)]
+      .filter(([n, s]) => s - (threadsBefore.get(n) ?? 0) > 0)
+      .map(([name, s]) => `${name} ${(s - (threadsBefore.get(name) ?? 0)).toFixed(2)}`);
+    process.stderr.write(`  threads (CPU-s): ${parts.join(', ')}\n`);
+  }
   return { mbPerSecond: bytes / 1e6 / wall, cpuPerGb: cpu / (bytes / 1e9) };
 }
 
@@ -211,14 +263,35 @@ async function main() {
   process.stderr.write(
     `fixture: ${DEVICES} devices, ${(SIZE / 1024 ** 2).toFixed(1)} MiB image...\n`,
   );
-  const { child: server, fx } = await startFixture(dir);
+  // BENCH_BASELINE=<directory holding another checkout of the repository, with node_modules>:
+  // its server code measured too, in the same rounds (with this fixture copied into it), so a
+  // change is shown before and after under the same load.
+  const baseline = process.env.BENCH_BASELINE;
+  const servers: { name: string; pid: number; port: number; ca: string; fx: Fixture }[] = [];
+  const children: ChildProcess[] = [];
+  const fixtures: [string, string][] = [['trustlink', path.join(here, 'fixture.ts')]];
+  if (baseline) {
+    const copy = path.join(baseline, 'bench', 'firmware', 'fixture.ts');
+    writeFileSync(copy, readFileSync(path.join(here, 'fixture.ts')));
+    fixtures.push(['baseline', copy]);
+  }
+  for (const [name, file] of fixtures) {
+    const { child, fx } = await startFixture(dir, file, name);
+    children.push(child);
+    servers.push({ name, pid: fx.pid, port: fx.port, ca: fx.rootPem, fx });
+  }
+  const fx = servers[0]!.fx;
   const nginx = await startNginx(dir, fx);
+  children.push(nginx.child);
   const nginxPid = Number(readFileSync(path.join(dir, 'nginx.pid'), 'utf8').trim());
-  const nginxCa = readFileSync(path.join(dir, 'nginx.pem'), 'utf8');
-  const best: Record<'trustlink' | 'nginx', Result | undefined> = {
-    trustlink: undefined,
-    nginx: undefined,
-  };
+  servers.push({
+    name: 'nginx',
+    pid: nginxPid,
+    port: nginx.port,
+    ca: readFileSync(path.join(dir, 'nginx.pem'), 'utf8'),
+    fx,
+  });
+  const best = new Map<string, Result>();
   // Best of the rounds for each figure on its own: the machine's other load only ever slows
   // a round down or bills it more CPU, never the reverse.
   const keep = (a: Result | undefined, b: Result): Result =>
@@ -230,42 +303,62 @@ async function main() {
         };
   try {
     // A warm-up of each, then interleaved rounds.
-    await load(fx.port, fx, fx.rootPem);
-    await load(nginx.port, fx, nginxCa);
+    for (const sv of servers) await load(sv.port, sv.fx, sv.ca);
     for (let r = 1; r <= ROUNDS; r++) {
-      const t = await measure(fx.pid, () => load(fx.port, fx, fx.rootPem));
-      const n = await measure(nginxPid, () => load(nginx.port, fx, nginxCa));
-      process.stderr.write(
-        `round ${r}: trustlink ${t.mbPerSecond.toFixed(0)} MB/s ${t.cpuPerGb.toFixed(2)} CPU-s/GB; nginx ${n.mbPerSecond.toFixed(0)} MB/s ${n.cpuPerGb.toFixed(2)} CPU-s/GB\n`,
-      );
-      best.trustlink = keep(best.trustlink, t);
-      best.nginx = keep(best.nginx, n);
+      const line: string[] = [];
+      for (const sv of servers) {
+        const m = await measure(sv.pid, () => load(sv.port, sv.fx, sv.ca));
+        line.push(`${sv.name} ${m.mbPerSecond.toFixed(0)} MB/s ${m.cpuPerGb.toFixed(2)} CPU-s/GB`);
+        best.set(sv.name, keep(best.get(sv.name), m));
+      }
+      process.stderr.write(`round ${r}: ${line.join('; ')}\n`);
     }
   } finally {
-    nginx.child.kill('SIGTERM');
-    server.kill('SIGTERM');
+    for (const c of children) c.kill('SIGTERM');
     await sleep(500);
     rmSync(dir, { recursive: true, force: true });
   }
-  const t = best.trustlink!;
-  const n = best.nginx!;
+  const t = best.get('trustlink')!;
+  const n = best.get('nginx')!;
+  const tls = servers
+    .filter((sv) => sv.name !== 'baseline')
+    .map((sv) => `${sv.name} ${tlsSeen.get(sv.port)}`)
+    .join('; ');
+  const ratios = `throughput ${(t.mbPerSecond / n.mbPerSecond).toFixed(2)}x nginx (goal >= 0.95), CPU per GB ${(t.cpuPerGb / n.cpuPerGb).toFixed(2)}x nginx (goal <= 1.5)`;
+  const rows = servers.map((sv) => {
+    const b = best.get(sv.name)!;
+    return [
+      sv.name === 'baseline'
+        ? 'Trustlink before (BENCH_BASELINE)'
+        : sv.name === 'nginx'
+          ? 'nginx'
+          : 'Trustlink',
+      b.mbPerSecond.toFixed(0),
+      b.cpuPerGb.toFixed(2),
+      (b.mbPerSecond / n.mbPerSecond).toFixed(2),
+      (b.cpuPerGb / n.cpuPerGb).toFixed(2),
+    ];
+  });
+  console.log(`TLS: ${tls}`);
   console.log(
     `machine: ${os.cpus().length} CPUs (${os.cpus()[0]?.model}), Node ${process.version}, load average ${os.loadavg()[0]!.toFixed(1)}`,
   );
   console.log(
     `${DEVICES} devices x ${(SIZE / 1024 ** 2).toFixed(1)} MiB, 2 range requests each, TLS client certificates`,
   );
-  console.log('| server    |   MB/s | CPU-s per GB |');
-  console.log('| --------- | -----: | -----------: |');
-  console.log(
-    `| trustlink | ${t.mbPerSecond.toFixed(0).padStart(6)} | ${t.cpuPerGb.toFixed(2).padStart(12)} |`,
-  );
-  console.log(
-    `| nginx     | ${n.mbPerSecond.toFixed(0).padStart(6)} | ${n.cpuPerGb.toFixed(2).padStart(12)} |`,
-  );
-  console.log(
-    `throughput ${(t.mbPerSecond / n.mbPerSecond).toFixed(2)}x nginx (goal >= 0.95), CPU per GB ${(t.cpuPerGb / n.cpuPerGb).toFixed(2)}x nginx (goal <= 1.5)`,
-  );
+  for (const r of rows)
+    console.log(`  ${r[0]!.padEnd(34)} ${r[1]!.padStart(6)} MB/s ${r[2]!.padStart(6)} CPU-s/GB`);
+  console.log(ratios);
+  writeSection('firmware', {
+    title: 'Firmware downloads (`npm run bench:firmware`)',
+    header: ['server', 'MB/s', 'CPU-s per GB', 'throughput ÷ nginx', 'CPU per GB ÷ nginx'],
+    rows,
+    notes: [
+      `${DEVICES} devices × ${(SIZE / 1024 ** 2).toFixed(1)} MiB, two range requests each on one kept-alive connection, TLS client certificates; best of ${ROUNDS} interleaved rounds per figure.`,
+      `TLS negotiated: ${tls}.`,
+      `Goal: throughput ≥ 0.95× nginx, CPU per GB ≤ 1.5× nginx.`,
+    ],
+  });
 }
 
 await main();

@@ -270,6 +270,16 @@ for (const dialect of TEST_DIALECTS) {
       const tail = await dev('GET', url, d, { headers: { range: 'bytes=-100' } });
       expect(tail.status).toBe(206);
       expect(tail.body.equals(images.gw.subarray(-100))).toBe(true);
+      // The body bypasses Fastify's reply; every header it would send is still there.
+      expect(tail.headers['content-range']).toBe(
+        `bytes ${images.gw.length - 100}-${images.gw.length - 1}/${images.gw.length}`,
+      );
+      expect(tail.headers['content-length']).toBe('100');
+      expect(tail.headers['content-type']).toBe('application/octet-stream');
+      expect(tail.headers['accept-ranges']).toBe('bytes');
+      expect(tail.headers['cache-control']).toBe('private, no-transform');
+      expect(tail.headers.etag).toBe(etag);
+      expect(tail.headers['x-request-id']).toMatch(/.+/);
       const head = await dev('HEAD', url, d);
       expect(head.status).toBe(200);
       expect(head.headers['content-length']).toBe(String(images.gw.length));

@@ -1,4 +1,5 @@
-import type { Readable } from 'node:stream';
+import type { OutgoingHttpHeaders } from 'node:http';
+import type { Readable, Writable } from 'node:stream';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { PROBLEM_TYPE_BASE } from '../lib/problem-handler.js';
 import { contentRange, decideRange, etagMatches, imageEtag } from './http-range-fns.js';
@@ -8,6 +9,8 @@ export interface Downloadable {
   sha256: string;
   size: number;
   open(range?: { start: number; end: number }): Promise<Readable>;
+  /** Writes an inclusive range to a response with reused buffers (the blob store's `send`). */
+  send?(range: { start: number; end: number }, out: Writable): Promise<void>;
 }
 
 const header = (req: FastifyRequest, name: string): string | undefined => {
@@ -51,6 +54,17 @@ export async function sendDownload(
         requestId: String(req.id),
       });
   }
+  if (file.send) {
+    const range =
+      decision.kind === 'partial'
+        ? { start: decision.start, end: decision.end }
+        : { start: 0, end: file.size - 1 };
+    return sendDirect(req, reply, file.send, range, {
+      status: decision.kind === 'partial' ? 206 : 200,
+      contentType,
+      contentRange: decision.kind === 'partial' ? contentRange(decision, file.size) : undefined,
+    });
+  }
   if (decision.kind === 'partial') {
     const stream = await file.open({ start: decision.start, end: decision.end });
     return reply
@@ -66,4 +80,44 @@ export async function sendDownload(
     .header('content-length', String(file.size))
     .type(contentType)
     .send(stream);
+}
+
+/**
+ * The download hot path: the body goes from the blob store to the raw response, bypassing
+ * Fastify's reply (its stream piping and onSend hooks) once the headers are decided. The
+ * response still ends normally, so keep-alive, the onResponse hooks (metrics) and the logs
+ * see it; the headers the onSend hook would add are set here.
+ */
+async function sendDirect(
+  req: FastifyRequest,
+  reply: FastifyReply,
+  send: NonNullable<Downloadable['send']>,
+  range: { start: number; end: number },
+  opts: { status: number; contentType: string; contentRange?: string },
+): Promise<FastifyReply> {
+  const headers: OutgoingHttpHeaders = {
+    ...(reply.getHeaders() as OutgoingHttpHeaders),
+    'content-type': opts.contentType,
+    'content-length': String(range.end - range.start + 1),
+    'x-request-id': String(req.id),
+  };
+  if (opts.contentRange) headers['content-range'] = opts.contentRange;
+  reply.hijack();
+  const res = reply.raw;
+  res.writeHead(opts.status, headers);
+  // An empty file has no range to read (a 200 with length 0); HEAD gets the headers only.
+  if (req.method === 'HEAD' || range.end < range.start) {
+    res.end();
+    return reply;
+  }
+  try {
+    await send(range, res);
+    res.end();
+  } catch (err) {
+    // Headers are gone: all we can do is cut the connection, so the client sees a short body
+    // (and resumes with a Range request) rather than wrong bytes.
+    req.log.error({ err }, 'download failed mid-body');
+    res.destroy();
+  }
+  return reply;
 }

@@ -1,4 +1,4 @@
-import type { Readable } from 'node:stream';
+import type { Readable, Writable } from 'node:stream';
 
 /** A stored blob: its name (lowercase hex SHA-256 of the bytes) and size. */
 export interface StoredBlob {
@@ -30,6 +30,18 @@ export interface FirmwareBlobStore {
     sha256: string,
     range?: { start: number; end: number },
   ): Promise<Readable>;
+  /**
+   * Writes the inclusive byte range of a blob to `out` (an HTTP response), honouring its
+   * back-pressure, and resolves when every byte is handed over, or quietly when `out` closes
+   * first (the client went away). Optional: the download hot path, which reuses its read
+   * buffers instead of allocating a stream's; without it, senders pipe `get`.
+   */
+  send?(
+    instanceId: string,
+    sha256: string,
+    range: { start: number; end: number },
+    out: Writable,
+  ): Promise<void>;
   /** Removes a blob; removing one that is absent is not an error. */
   delete(instanceId: string, sha256: string): Promise<void>;
 }

@@ -1,4 +1,4 @@
-import type { Readable } from 'node:stream';
+import type { Readable, Writable } from 'node:stream';
 import type { AuditService } from '../audit/audit-service.js';
 import type { Db } from '../db/database.js';
 import type { DeviceIdentity } from '../devices/device-authenticator.js';
@@ -117,6 +117,10 @@ export function createFirmwareDeviceService(deps: FirmwareDeviceServiceDeps) {
         size: u.imageSize,
         open: (range?: { start: number; end: number }): Promise<Readable> =>
           blobs.get(device.instanceId, u.imageSha256, range),
+        send: blobs.send
+          ? (range: { start: number; end: number }, out: Writable) =>
+              blobs.send!(device.instanceId, u.imageSha256, range, out)
+          : undefined,
       };
     },
 

@@ -80,6 +80,17 @@ export function createFirmwareUpdateRepo(db: Executor) {
         .where('u.superseded_at', 'is', null),
     3,
   );
+  // Every image range request reads the update: compiled once.
+  const byId = compiledQuery(
+    db,
+    (q, [instanceId, id]: [string, string]) =>
+      q
+        .selectFrom('firmware_updates')
+        .selectAll()
+        .where('instance_id', '=', instanceId)
+        .where('id', '=', id),
+    2,
+  );
   return {
     async insert(instanceId: string, u: UpdateRow, tx: Executor = db): Promise<void> {
       await tx
@@ -119,12 +130,7 @@ export function createFirmwareUpdateRepo(db: Executor) {
       return Number(r.numUpdatedRows);
     },
     async find(instanceId: string, id: string, tx: Executor = db) {
-      const r = await tx
-        .selectFrom('firmware_updates')
-        .selectAll()
-        .where('instance_id', '=', instanceId)
-        .where('id', '=', id)
-        .executeTakeFirst();
+      const [r] = await byId([instanceId, id], tx);
       return r ? toUpdate(r) : undefined;
     },
     async current(instanceId: string, batchId: string, tx: Executor = db) {
