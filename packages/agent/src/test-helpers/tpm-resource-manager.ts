@@ -46,13 +46,32 @@ export async function startTpmResourceManager(swtpmTcti: string): Promise<TpmRes
     await exited(bus);
     rmSync(dir, { recursive: true, force: true });
   };
-  for (let i = 0; i < 200; i++) {
+  const withBus = { ...process.env, ...env };
+  const deadline = Date.now() + 90_000;
+  while (Date.now() < deadline) {
     if (abrmd.exitCode !== null || bus.exitCode !== null) break;
-    const r = spawnSync('tpm2_getcap', ['properties-fixed'], {
-      env: { ...process.env, ...env, TPM2TOOLS_TCTI: tcti, TSS2_LOG: 'all+NONE' },
-      stdio: 'ignore',
-    });
-    if (r.status === 0) return { tcti, env, stop };
+    // Ask the bus first whether the resource manager owns its name yet: a TPM client that asks
+    // before then waits out D-Bus's 25 s call timeout, which on a busy machine adds up.
+    const owner = spawnSync(
+      'dbus-send',
+      [
+        '--session',
+        '--print-reply',
+        '--dest=org.freedesktop.DBus',
+        '/org/freedesktop/DBus',
+        'org.freedesktop.DBus.NameHasOwner',
+        'string:com.intel.tss2.Tabrmd',
+      ],
+      { env: withBus, encoding: 'utf8', timeout: 5_000 },
+    );
+    if (owner.status === 0 && /boolean true/.test(owner.stdout)) {
+      const r = spawnSync('tpm2_getcap', ['properties-fixed'], {
+        env: { ...withBus, TPM2TOOLS_TCTI: tcti, TSS2_LOG: 'all+NONE' },
+        stdio: 'ignore',
+        timeout: 30_000,
+      });
+      if (r.status === 0) return { tcti, env, stop };
+    }
     await new Promise((r) => setTimeout(r, 50));
   }
   await stop();
