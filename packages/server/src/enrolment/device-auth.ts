@@ -38,8 +38,6 @@ export interface DeviceAuthDeps {
 }
 
 const CA_CACHE_MS = 60_000;
-/** Device certificates judged, remembered by their digest (cleared when it grows this large). */
-const JUDGED_MAX = 50_000;
 /** A certificate naming an issuer we do not know reloads the CA list at most this often. */
 const CA_MISS_RELOAD_MS = 2_000;
 
@@ -62,14 +60,6 @@ export function createDeviceAuth(deps: DeviceAuthDeps) {
   const now = deps.now ?? (() => new Date());
   const byConnection = new WeakMap<TLSSocket, Promise<PeerCredential>>();
   const cas = new Map<string, { at: number; list: { id: string; x: X509Certificate }[] }>();
-  /**
-   * Device certificates already judged ours, by instance and SHA-256 of their bytes: a device
-   * reconnecting (the next range request of a download, the next check-in) skips the parse and
-   * the signature check, which cost more than the rest of a small request. Only what the bytes
-   * and the issuing CAs decide is kept, for as long as the CA list is; whether the certificate
-   * or its device is still valid is read on every request as before.
-   */
-  const judged = new Map<string, { at: number; credential: PeerCredential }>();
 
   async function issuingCas(instanceId: string, fresh: boolean) {
     const hit = cas.get(instanceId);
@@ -106,26 +96,6 @@ export function createDeviceAuth(deps: DeviceAuthDeps) {
   }
 
   function classify(socket: TLSSocket, instanceId: string): Promise<PeerCredential> {
-    // The certificate as OpenSSL holds it: its digest without building the JavaScript view of
-    // the whole chain that getPeerCertificate(true) makes.
-    const x =
-      typeof socket.getPeerX509Certificate === 'function'
-        ? socket.getPeerX509Certificate()
-        : undefined;
-    if (!x) return classifyChain(socket, instanceId);
-    const key = `${instanceId}/${x.fingerprint256}`;
-    const hit = judged.get(key);
-    if (hit && Date.now() - hit.at < CA_CACHE_MS) return Promise.resolve(hit.credential);
-    return classifyChain(socket, instanceId).then((credential) => {
-      if (credential.kind === 'device-certificate') {
-        if (judged.size >= JUDGED_MAX) judged.clear();
-        judged.set(key, { at: Date.now(), credential });
-      }
-      return credential;
-    });
-  }
-
-  function classifyChain(socket: TLSSocket, instanceId: string): Promise<PeerCredential> {
     const peer = socket.getPeerCertificate(true);
     if (!peer?.raw) return Promise.resolve({ kind: 'none' });
     const der = Buffer.from(peer.raw);
