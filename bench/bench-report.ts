@@ -43,7 +43,8 @@ export function renderSection(section: Section): string {
   ].join('\n');
 }
 
-export function writeSection(name: string, section: Section): void {
+/** Writes the section, then formats the file as the repository's Prettier settings say. */
+export async function writeSection(name: string, section: Section): Promise<void> {
   if (process.env.BENCH_DOCS === '0') return;
   const start = `<!-- bench:${name} -->`;
   const end = `<!-- /bench:${name} -->`;
@@ -55,6 +56,9 @@ export function writeSection(name: string, section: Section): void {
     from >= 0 && to > from
       ? doc.slice(0, from) + body + doc.slice(to + end.length)
       : `${doc.trimEnd()}\n\n## ${section.title}\n\n${body}\n`;
-  writeFileSync(DOC, next);
+  // Formatted as `npm test` checks it, so a benchmark run never leaves the docs failing lint.
+  const prettier = await import('prettier');
+  const options = (await prettier.resolveConfig(DOC)) ?? {};
+  writeFileSync(DOC, await prettier.format(next, { ...options, filepath: DOC }));
   process.stderr.write(`figures written to docs/benchmarks.md (${name})\n`);
 }

@@ -405,7 +405,7 @@ async function main(): Promise<void> {
       rows.push({ name, path: p, api: apiT, sql: sqlT });
       log(`${name}: p50 ${apiT.p50.toFixed(1)} ms`);
     }
-    report(rows);
+    await report(rows);
   } finally {
     await db.end().catch(() => undefined);
     server?.child.kill('SIGTERM');
@@ -413,7 +413,9 @@ async function main(): Promise<void> {
   }
 }
 
-function report(rows: { name: string; path: string; api: Timing; sql: Timing }[]): void {
+async function report(
+  rows: { name: string; path: string; api: Timing; sql: Timing }[],
+): Promise<void> {
   const f = (n: number) => n.toFixed(1).padStart(7);
   const worst = Math.max(...rows.map((r) => r.api.p95));
   const out = [
@@ -430,7 +432,7 @@ function report(rows: { name: string; path: string; api: Timing; sql: Timing }[]
     '',
   ];
   process.stdout.write(out.join('\n'));
-  writeSection('dashboard', {
+  await writeSection('dashboard', {
     title: `Dashboard and list calls with ${DEVICES.toLocaleString('en-US')} devices (\`npm run bench:dashboard\`)`,
     header: ['call', 'API p50 ms', 'API p95 ms', 'API max ms', 'peer: its SQL alone, p50 ms'],
     rows: rows.map((r) => [

@@ -349,7 +349,7 @@ async function main() {
   for (const r of rows)
     console.log(`  ${r[0]!.padEnd(34)} ${r[1]!.padStart(6)} MB/s ${r[2]!.padStart(6)} CPU-s/GB`);
   console.log(ratios);
-  writeSection('firmware', {
+  await writeSection('firmware', {
     title: 'Firmware downloads (`npm run bench:firmware`)',
     header: ['server', 'MB/s', 'CPU-s per GB', 'throughput ÷ nginx', 'CPU per GB ÷ nginx'],
     rows,

@@ -197,7 +197,7 @@ async function main() {
   );
   process.stdout.write(lines.join('\n') + '\n');
   const n = (x: number) => Math.round(x).toLocaleString('en-US');
-  writeSection('issuance', {
+  await writeSection('issuance', {
     title: 'Issuance (`npm run bench:issuance`)',
     header: ['what', 'per CPU-second', 'per wall-second'],
     rows: Object.entries(results).map(([name, r]) => [
