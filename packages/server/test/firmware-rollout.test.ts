@@ -334,6 +334,39 @@ for (const dialect of TEST_DIALECTS) {
       expect(only.json<Rollout>().items.map((x) => x.deviceId)).toEqual([d.deviceId]);
     });
 
+    it('ok/one device: its entry alone, the batch counts beside it; fail/a malformed device ID', async () => {
+      const [installed, failed] = [devices[0]!, devices[1]!];
+      const one = async (q: string) => {
+        const res = await api('GET', `/api/v1/batches/${batches.gw}/rollout?${q}`);
+        expect(res.status, res.text).toBe(200);
+        return res.json<Rollout>();
+      };
+      const r = await one(`deviceId=${failed.deviceId}`);
+      expect(r.items).toEqual([
+        expect.objectContaining({ deviceId: failed.deviceId, status: 'failed' }),
+      ]);
+      expect(r.total).toBe(1);
+      expect(r.counts).toMatchObject({ total: 2, installed: 1, failed: 1 });
+      expect((await one(`deviceId=${installed.deviceId}`)).items).toEqual([
+        expect.objectContaining({ deviceId: installed.deviceId, status: 'installed' }),
+      ]);
+      // With a status too, both must hold; a device not in the update is simply not there.
+      expect(await one(`deviceId=${installed.deviceId}&status=failed`)).toMatchObject({
+        items: [],
+        total: 0,
+      });
+      expect(await one(`deviceId=${'0'.repeat(64)}`)).toMatchObject({ items: [], total: 0 });
+      for (const bad of [failed.deviceId.toUpperCase(), failed.deviceId.slice(1), 'x'.repeat(64)]) {
+        const res = await api('GET', `/api/v1/batches/${batches.gw}/rollout?deviceId=${bad}`);
+        expect(res.status, res.text).toBe(400);
+        expect(res.json()).toMatchObject({
+          errors: [
+            { path: 'querystring.deviceId', message: expect.stringMatching(/64 lowercase hex/) },
+          ],
+        });
+      }
+    });
+
     it("fail/devices without a certificate get 401; others' updates and bad reports are refused", async () => {
       const url = `/device/v1/updates/${updateId}/manifest`;
       expect((await server.deviceRequest('GET', url)).status).toBe(401);

@@ -236,11 +236,14 @@ export function createRolloutService(deps: RolloutServiceDeps) {
       });
     },
 
-    /** The batch's current update, its counts per status and a page of its devices. */
+    /**
+     * The batch's current update, its counts per status and a page of its devices (with
+     * `deviceId`, only that device's entry, if it is in the update).
+     */
     async rollout(
       instanceId: string,
       batchId: string,
-      opts: { offset: number; limit: number; status?: UpdateStatus },
+      opts: { offset: number; limit: number; status?: UpdateStatus; deviceId?: string },
     ): Promise<Rollout> {
       await batchOf(instanceId, batchId);
       const u = await updates.current(instanceId, batchId);

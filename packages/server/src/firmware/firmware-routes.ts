@@ -272,12 +272,18 @@ export function registerFirmwareRoutes(app: FastifyInstance, deps: FirmwareRoute
       schema: {
         tags: batchTags,
         operationId: 'getBatchRollout',
-        summary: 'Progress of the batch update: counts per status and the devices with times',
+        summary:
+          'Progress of the batch update: counts per status and the devices with times (or one device)',
         params: idParams,
         querystring: z.object({
           offset: z.coerce.number().int().min(0).default(0),
           limit: z.coerce.number().int().min(1).max(1000).default(100),
           status: z.enum(UPDATE_STATUSES).optional(),
+          // One device's place in the update (its page in the console), without paging.
+          deviceId: z
+            .string()
+            .regex(/^[0-9a-f]{64}$/, 'must be a device ID: 64 lowercase hex characters')
+            .optional(),
         }),
         response: { 200: rolloutSchema },
       },

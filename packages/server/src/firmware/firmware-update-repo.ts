@@ -295,7 +295,7 @@ export function createFirmwareUpdateRepo(db: Executor) {
     async listDevices(
       instanceId: string,
       updateId: string,
-      opts: { offset: number; limit: number; status?: UpdateStatus },
+      opts: { offset: number; limit: number; status?: UpdateStatus; deviceId?: string },
       tx: Executor = db,
     ) {
       let q = tx
@@ -303,6 +303,7 @@ export function createFirmwareUpdateRepo(db: Executor) {
         .where('instance_id', '=', instanceId)
         .where('update_id', '=', updateId);
       if (opts.status) q = q.where('status', '=', opts.status);
+      if (opts.deviceId) q = q.where('device_id', '=', opts.deviceId);
       const [rows, total] = await Promise.all([
         q
           .selectAll()

@@ -1,26 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { RolloutDevice } from '../firmware/firmware-types';
-import {
-  canRevoke,
-  daysUntil,
-  findInRollout,
-  formatSerial,
-  hubSyncSummary,
-  isDeviceId,
-} from './device-fns';
-
-const entry = (deviceId: string): RolloutDevice => ({
-  deviceId,
-  status: 'pending',
-  reason: null,
-  createdAt: '',
-  updatedAt: '',
-  downloadingAt: null,
-  installingAt: null,
-  installedAt: null,
-  failedAt: null,
-  reportedAt: null,
-});
+import { canRevoke, daysUntil, formatSerial, hubSyncSummary, isDeviceId } from './device-fns';
 
 describe('device detail helpers', () => {
   it('ok/device IDs and serials', () => {
@@ -53,37 +32,5 @@ describe('device detail helpers', () => {
     expect(hubSyncSummary([e('done'), e('failed')])).toBe('1 failed');
     expect(hubSyncSummary([e('done'), e('pending')])).toBe('1 pending');
     expect(hubSyncSummary([e('done')])).toBe('all done');
-  });
-});
-
-describe('findInRollout', () => {
-  const pages = (ids: string[]) => {
-    const calls: number[] = [];
-    const fetch = async (offset: number, limit: number) => {
-      calls.push(offset);
-      return { items: ids.slice(offset, offset + limit).map(entry), total: ids.length };
-    };
-    return { calls, fetch };
-  };
-  it('ok/found on a later page', async () => {
-    const p = pages(['a', 'b', 'c', 'd', 'e']);
-    const r = await findInRollout('d', p.fetch, { limit: 2 });
-    expect(r.found?.deviceId).toBe('d');
-    expect(p.calls).toEqual([0, 2]);
-  });
-  it('ok/not in the rollout: every page read once', async () => {
-    const p = pages(['a', 'b', 'c']);
-    expect(await findInRollout('z', p.fetch, { limit: 2 })).toEqual({
-      found: undefined,
-      complete: true,
-    });
-    expect(p.calls).toEqual([0, 2]);
-  });
-  it('ok/stops at the page cap and says the search was cut short', async () => {
-    const p = pages(['a', 'b', 'c', 'd', 'e']);
-    expect(await findInRollout('z', p.fetch, { limit: 1, maxPages: 2 })).toEqual({
-      found: undefined,
-      complete: false,
-    });
   });
 });

@@ -1,4 +1,3 @@
-import type { RolloutDevice } from '../firmware/firmware-types';
 import type { DeviceDetail } from './device-types';
 
 /** A device ID as the server accepts it in a path: 64 lowercase hex digits. */
@@ -30,25 +29,4 @@ export function hubSyncSummary(entries: DeviceDetail['hubSync']): string {
   if (failed) return `${failed} failed`;
   if (pending) return `${pending} pending`;
   return 'all done';
-}
-
-/**
- * Finds a device in a rollout by reading its pages (the rollout API lists devices by page and
- * status, not by device). `fetchPage` gets one page; at most `maxPages` are read.
- */
-export async function findInRollout(
-  deviceId: string,
-  fetchPage: (offset: number, limit: number) => Promise<{ items: RolloutDevice[]; total: number }>,
-  opts: { limit?: number; maxPages?: number } = {},
-): Promise<{ found: RolloutDevice | undefined; complete: boolean }> {
-  const limit = opts.limit ?? 1000;
-  const maxPages = opts.maxPages ?? 20;
-  for (let page = 0; page < maxPages; page++) {
-    const r = await fetchPage(page * limit, limit);
-    const found = r.items.find((i) => i.deviceId === deviceId);
-    if (found) return { found, complete: true };
-    if ((page + 1) * limit >= r.total || r.items.length === 0)
-      return { found: undefined, complete: true };
-  }
-  return { found: undefined, complete: false };
 }

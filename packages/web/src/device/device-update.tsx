@@ -6,7 +6,6 @@ import { ProblemAlert } from '../components/problem-alert';
 import type { Rollout, RolloutDevice, UpdateView } from '../firmware/firmware-types';
 import { UpdateStatusBadge } from '../firmware/update-status-badge';
 import { formatTime } from '../logs/audit-fns';
-import { findInRollout } from './device-fns';
 
 type State =
   | { kind: 'loading' }
@@ -15,12 +14,11 @@ type State =
       kind: 'done';
       update: UpdateView | null;
       entry: RolloutDevice | undefined;
-      complete: boolean;
     };
 
 /**
- * A device's update status: the batch's current update (GET /batches/:id/rollout) and where
- * this device is in it, with the times it reported. The running image's digest is the device's
+ * A device's update status: the batch's current update and where this device is in it, with
+ * the times it reported (GET /batches/:id/rollout?deviceId=…: one row, however big the batch). The running image's digest is the device's
  * own report.
  */
 export function DeviceUpdate({
@@ -36,17 +34,15 @@ export function DeviceUpdate({
   const [state, setState] = useState<State>({ kind: 'loading' });
   useEffect(() => {
     const ctrl = new AbortController();
-    let update: UpdateView | null = null;
-    findInRollout(deviceId, async (offset, limit) => {
-      const r = await api.get<Rollout>(`/batches/${batchId}/rollout`, {
-        query: { offset, limit },
-        signal: ctrl.signal,
-      });
-      update = r.update;
-      return r;
-    })
-      .then(({ found, complete }) => {
-        if (!ctrl.signal.aborted) setState({ kind: 'done', update, entry: found, complete });
+    api
+      .get<Rollout>(`/batches/${batchId}/rollout`, { query: { deviceId }, signal: ctrl.signal })
+      .then((r) => {
+        if (!ctrl.signal.aborted)
+          setState({
+            kind: 'done',
+            update: r.update,
+            entry: r.items.find((i) => i.deviceId === deviceId),
+          });
       })
       .catch((err: unknown) => {
         if (ctrl.signal.aborted) return;
@@ -104,9 +100,7 @@ export function DeviceUpdate({
       )}
       {update && !entry && (
         <Text size="sm" c="dimmed">
-          {state.complete
-            ? 'This device is not in the update yet (it joins once enrolled).'
-            : 'This device was not found in the first pages of the update; see the batch.'}
+          This device is not in the update yet (it joins once enrolled).
         </Text>
       )}
       {digest}
