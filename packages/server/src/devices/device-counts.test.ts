@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { Migrator, sql, type Migration } from 'kysely';
+import { Migrator, sql, type KyselyPlugin, type Migration } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase, type Db } from '../db/database.js';
 import { MIGRATIONS } from '../db/migrations/index.js';
@@ -336,6 +336,44 @@ for (const dialect of TEST_DIALECTS) {
       const page = await repo.list('i1', { offset: 0, limit: 1000, q: prefix.toUpperCase() });
       expect(page.total).toBe(matching);
       expect(page.items.every((d) => d.id.startsWith(prefix))).toBe(true);
+      // A page past the end is empty and still tells the total.
+      expect(await repo.list('i1', { offset: 100_000, limit: 5 })).toEqual({
+        items: [],
+        total: sum(() => true),
+      });
+      expect(await repo.listByBatch('i1', 'nope', { offset: 0, limit: 5 })).toEqual({
+        items: [],
+        total: 0,
+      });
+    });
+
+    it('ok/a page and its total cost one statement, first page or deep', async () => {
+      let statements = 0;
+      const counting: KyselyPlugin = {
+        // Subqueries pass transformQuery too; a result comes back once per statement run.
+        transformQuery: (args) => args.node,
+        transformResult: async (args) => {
+          statements++;
+          return args.result;
+        },
+      };
+      const repo = createDeviceRepo(db.kysely.withPlugin(counting));
+      const all = await repo.list('i1', { offset: 0, limit: 1000 });
+      const cases = [
+        () => repo.list('i1', { offset: 0, limit: 20 }),
+        () => repo.list('i1', { offset: 40, limit: 20, state: 'enrolled' }),
+        () => repo.list('i1', { offset: 0, limit: 20, q: id(100).slice(0, 1) }),
+        () => repo.listByBatch('i1', 'b1', { offset: 0, limit: 20 }),
+        () => repo.listByBatch('i1', 'b3', { offset: 10, limit: 20 }),
+      ];
+      for (const c of cases) {
+        statements = 0;
+        const r = await c();
+        expect(r.items.length).toBeGreaterThan(0);
+        expect(statements).toBe(1);
+      }
+      statements = 0;
+      expect((await repo.list('i1', { offset: 0, limit: 20 })).total).toBe(all.total);
     });
 
     it('ok/the migration goes down and up again', async () => {

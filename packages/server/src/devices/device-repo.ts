@@ -1,6 +1,7 @@
-import type { Selectable } from 'kysely';
+import type { Selectable, SelectQueryBuilder } from 'kysely';
 import { compiledQuery } from '../db/compiled-query.js';
 import type { Executor } from '../db/database.js';
+import type { Database } from '../db/schema.js';
 import type { DeviceTables } from './device-tables.js';
 
 export type DeviceState = 'registered' | 'enrolled' | 'renewed' | 'revoked' | 'expired';
@@ -79,41 +80,51 @@ export interface BatchCounts {
   revoked: number;
 }
 
-/** Devices of one instance. */
 /** How many devices match a batch and state filter, from the kept counts (no scan). */
-async function countDevices(
+function countOfDevices(
   tx: Executor,
   instanceId: string,
   filter: { batchId?: string; state?: DeviceState },
-): Promise<number> {
+) {
   let q = tx
     .selectFrom('device_state_counts')
-    .select((eb) => eb.fn.sum<number>('n').as('n'))
+    .select((eb) => eb.fn.coalesce(eb.fn.sum<number>('n'), eb.lit(0)).as('n'))
     .where('instance_id', '=', instanceId);
   if (filter.batchId) q = q.where('batch_id', '=', filter.batchId);
   if (filter.state) q = q.where('state', '=', filter.state);
-  return Number((await q.executeTakeFirst())?.n ?? 0);
+  return q;
 }
 
 /**
- * One page of devices in two steps: the page's IDs from the index alone (an offset deep in a
- * million rows walks index entries, not table rows), then those rows by primary key.
+ * One page of devices and the total, in one statement: the page's IDs from the index alone
+ * (an offset deep in a million rows walks index entries, not table rows), those rows by
+ * primary key, and the total as a scalar subquery beside them (from the kept counts, or a
+ * count through the primary key for a prefix). Only a page past the end, which has no row to
+ * carry the total, asks for the total on its own.
  */
 async function pageOfDevices(
   tx: Executor,
   instanceId: string,
-  ids: { execute(): Promise<{ id: string }[]> },
-): Promise<Device[]> {
-  const page = (await ids.execute()).map((r) => r.id);
-  if (page.length === 0) return [];
+  page: {
+    ids: SelectQueryBuilder<Database, 'devices', { id: string }>;
+    total: SelectQueryBuilder<Database, 'devices' | 'device_state_counts', { n: number }>;
+    order: 'asc' | 'desc';
+    offset: number;
+  },
+): Promise<{ items: Device[]; total: number }> {
   const rows = await tx
     .selectFrom('devices')
     .select(DEVICE_COLUMNS)
+    .select(page.total.as('total'))
     .where('instance_id', '=', instanceId)
-    .where('id', 'in', page)
+    .where('id', 'in', page.ids)
+    .orderBy('registered_at', page.order)
+    .orderBy('id', page.order)
     .execute();
-  const byId = new Map(rows.map((r) => [r.id, toDevice(r)]));
-  return page.flatMap((id) => byId.get(id) ?? []);
+  if (rows.length > 0) return { items: rows.map(toDevice), total: Number(rows[0]!.total) };
+  // An empty first page means nothing matches; past the end, the total is still wanted.
+  if (page.offset === 0) return { items: [], total: 0 };
+  return { items: [], total: Number((await page.total.executeTakeFirst())?.n ?? 0) };
 }
 
 export function createDeviceRepo(db: Executor) {
@@ -211,20 +222,17 @@ export function createDeviceRepo(db: Executor) {
         .where('instance_id', '=', instanceId)
         .where('batch_id', '=', batchId);
       if (opts.state) q = q.where('state', '=', opts.state);
-      const [rows, total] = await Promise.all([
-        pageOfDevices(
-          tx,
-          instanceId,
-          q
-            .select('id')
-            .orderBy('registered_at')
-            .orderBy('id')
-            .offset(opts.offset)
-            .limit(opts.limit),
-        ),
-        countDevices(tx, instanceId, { batchId, state: opts.state }),
-      ]);
-      return { items: rows, total };
+      return pageOfDevices(tx, instanceId, {
+        ids: q
+          .select('id')
+          .orderBy('registered_at')
+          .orderBy('id')
+          .offset(opts.offset)
+          .limit(opts.limit),
+        total: countOfDevices(tx, instanceId, { batchId, state: opts.state }),
+        order: 'asc',
+        offset: opts.offset,
+      });
     },
     /**
      * Devices of the instance, newest first, filtered by batch, state and a device ID prefix.
@@ -243,25 +251,19 @@ export function createDeviceRepo(db: Executor) {
       // A range rather than LIKE: it uses the primary key under any collation ('g' sorts after
       // every hex digit, so [prefix, prefix + 'g') holds exactly the IDs that start with it).
       if (prefix) q = q.where('id', '>=', prefix).where('id', '<', `${prefix}g`);
-      const [rows, total] = await Promise.all([
-        pageOfDevices(
-          tx,
-          instanceId,
-          q
-            .select('id')
-            .orderBy('registered_at', 'desc')
-            .orderBy('id', 'desc')
-            .offset(opts.offset)
-            .limit(opts.limit),
-        ),
-        prefix
-          ? q
-              .select((eb) => eb.fn.countAll<number>().as('n'))
-              .executeTakeFirstOrThrow()
-              .then((r) => Number(r.n))
-          : countDevices(tx, instanceId, opts),
-      ]);
-      return { items: rows, total };
+      return pageOfDevices(tx, instanceId, {
+        ids: q
+          .select('id')
+          .orderBy('registered_at', 'desc')
+          .orderBy('id', 'desc')
+          .offset(opts.offset)
+          .limit(opts.limit),
+        total: prefix
+          ? q.select((eb) => eb.fn.countAll<number>().as('n'))
+          : countOfDevices(tx, instanceId, opts),
+        order: 'desc',
+        offset: opts.offset,
+      });
     },
     /** Every device ID of a batch (for starting an update on all of them). */
     async idsByBatch(instanceId: string, batchId: string, tx: Executor = db): Promise<string[]> {
