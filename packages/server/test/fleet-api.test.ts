@@ -167,6 +167,76 @@ for (const dialect of TEST_DIALECTS) {
       expect(list.json<{ items: unknown[] }>().items).toHaveLength(1);
     });
 
+    it('ok/enrolment tokens are audited as enrolment-token.*, apart from API tokens; old entries still found', async () => {
+      const i = server.runtime.instance.id;
+      const made = await server.request('POST', '/api/v1/enrolment-tokens', {
+        headers: admin.headers,
+        body: {
+          name: 'Audited token',
+          batchId,
+          notBefore: new Date().toISOString(),
+          notAfter: new Date(Date.now() + 86_400_000).toISOString(),
+        },
+      });
+      expect(made.status, made.text).toBe(201);
+      const token = made.json<{ id: string }>();
+      const gone = await server.request('DELETE', `/api/v1/enrolment-tokens/${token.id}`, {
+        headers: admin.headers,
+      });
+      expect(gone.status, gone.text).toBe(204);
+      const api = await server.request('POST', '/api/v1/tokens', {
+        headers: admin.headers,
+        body: { name: 'automation', expiresInDays: 30 },
+      });
+      expect(api.status, api.text).toBe(201);
+      // Entries as the log held them before the rename (appended here, never rewritten).
+      const actor = { type: 'user' as const, id: null, name: 'before-the-rename' };
+      await server.runtime.audit.record({
+        instanceId: i,
+        actor,
+        action: 'token.create',
+        target: { type: 'token', id: 'old-1', name: 'Old line token' },
+        result: 'ok',
+        details: { batchId, notBefore: 'x', notAfter: 'y' },
+      });
+      await server.runtime.audit.record({
+        instanceId: i,
+        actor,
+        action: 'token.delete',
+        target: { type: 'token', id: 'old-1', name: 'Old line token' },
+        result: 'ok',
+      });
+      type Page = { entries: { action: string; target: { type: string; id: string } | null }[] };
+      const byAction = async (action: string) => {
+        const r = await server.request('GET', `/api/v1/audit?action=${action}&limit=100`, {
+          headers: admin.headers,
+        });
+        expect(r.status, r.text).toBe(200);
+        return r.json<Page>().entries.map((e) => `${e.action} ${e.target?.type}:${e.target?.id}`);
+      };
+      const created = await byAction('enrolment-token.create');
+      expect(created).toContain(`enrolment-token.create enrolment-token:${token.id}`);
+      expect(created).toContain('token.create token:old-1');
+      // The API token's creation is not an enrolment token's.
+      expect(created.filter((e) => e.startsWith('token.create'))).toEqual([
+        'token.create token:old-1',
+      ]);
+      expect(await byAction('enrolment-token.delete')).toEqual([
+        'token.delete token:old-1',
+        `enrolment-token.delete enrolment-token:${token.id}`,
+      ]);
+      // API tokens keep their names, and nothing of enrolment tokens is recorded under them now.
+      const apiCreated = await byAction('token.create');
+      expect(apiCreated.some((e) => e.includes(token.id))).toBe(false);
+      expect(apiCreated.length).toBeGreaterThanOrEqual(2);
+      // The chain, old-named entries and all, still verifies.
+      const verified = await server.request('POST', '/api/v1/audit/verify', {
+        headers: admin.headers,
+      });
+      expect(verified.status, verified.text).toBe(200);
+      expect(verified.json()).toMatchObject({ ok: true });
+    });
+
     it('fail/contributors cannot import auth certs; bad PEM is a 400', async () => {
       const body = { pem: 'not a pem', batchId, rule: 'requires-token' };
       expect(

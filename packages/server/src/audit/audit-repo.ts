@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import type { Executor } from '../db/database.js';
 import type { AuditCheckpoint, AuditQuery, ChainEntry } from './audit-types.js';
+import { storedNamesOf } from './renamed-actions.js';
 
 type LogRow = {
   seq: number;
@@ -185,7 +186,19 @@ export function createAuditRepo(db: Executor) {
       if (q.before !== undefined) sel = sel.where('seq', '<', q.before);
       if (q.from) sel = sel.where('at', '>=', q.from);
       if (q.to) sel = sel.where('at', '<', q.to);
-      if (q.action) sel = sel.where('action', '=', q.action);
+      if (q.action) {
+        // Entries recorded before a rename keep their old name: the filter finds them too.
+        const names = storedNamesOf(q.action);
+        sel = sel.where((eb) =>
+          eb.or(
+            names.map((n) =>
+              n.detailsLike
+                ? eb.and([eb('action', '=', n.action), eb('details', 'like', n.detailsLike)])
+                : eb('action', '=', n.action),
+            ),
+          ),
+        );
+      }
       if (q.result) sel = sel.where('result', '=', q.result);
       if (q.text) {
         const pattern = likeLiteral(q.text);

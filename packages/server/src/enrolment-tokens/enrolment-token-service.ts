@@ -81,8 +81,9 @@ export function createEnrolmentTokenService(deps: EnrolmentTokenServiceDeps) {
           await recordChange(deps.audit, tx, {
             instanceId,
             ctx,
-            action: 'token.create',
-            target: { type: 'token', id: token.id, name: token.name },
+            // Not `token.*`: those are API tokens' actions (audit/renamed-actions.ts).
+            action: 'enrolment-token.create',
+            target: { type: 'enrolment-token', id: token.id, name: token.name },
             details: {
               batchId: token.batchId,
               notBefore: token.notBefore,
@@ -105,8 +106,8 @@ export function createEnrolmentTokenService(deps: EnrolmentTokenServiceDeps) {
         await recordChange(deps.audit, tx, {
           instanceId,
           ctx,
-          action: 'token.delete',
-          target: { type: 'token', id, name: t.name },
+          action: 'enrolment-token.delete',
+          target: { type: 'enrolment-token', id, name: t.name },
         });
       });
       return t;

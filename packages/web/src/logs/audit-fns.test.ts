@@ -43,7 +43,29 @@ describe('describeEntry', () => {
       'admin changed auth cert a1',
     ],
     [
-      'ok/an enrolment token is told from an API token by its batch',
+      'ok/an enrolment token created',
+      {
+        action: 'enrolment-token.create',
+        target: { type: 'enrolment-token', id: 't1', name: 'Line A token' },
+        details: { batchId: 'b1' },
+      },
+      'admin created enrolment token Line A token',
+    ],
+    [
+      'ok/an enrolment token deleted',
+      {
+        action: 'enrolment-token.delete',
+        target: { type: 'enrolment-token', id: 't1', name: 'Line A token' },
+      },
+      'admin deleted enrolment token Line A token',
+    ],
+    [
+      'ok/an old-named enrolment token deletion',
+      { action: 'token.delete', target: { type: 'token', id: 't1', name: 'Line A token' } },
+      'admin deleted enrolment token Line A token',
+    ],
+    [
+      'ok/an old-named enrolment token is told from an API token by its batch',
       {
         action: 'token.create',
         target: { type: 'token', id: 't1', name: 'Line A token' },

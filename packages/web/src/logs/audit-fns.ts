@@ -48,7 +48,10 @@ const PHRASES: Record<string, Phrase> = {
   'batch.devices.register': (a, t) => `${a} registered device IDs in batch ${t}`,
   'batch.devices.unregister': (a, t) => `${a} removed device ${t} from its batch`,
   'auth-cert.import': (a, t) => `${a} imported auth cert ${t}`,
-  // Enrolment tokens share the `token.` actions with API tokens; API tokens are never deleted.
+  'enrolment-token.create': (a, t) => `${a} created enrolment token ${t}`,
+  'enrolment-token.delete': (a, t) => `${a} deleted enrolment token ${t}`,
+  // Entries recorded before enrolment tokens had their own actions (the log is never
+  // rewritten): API tokens are never deleted, so an old `token.delete` is an enrolment token's.
   'token.delete': (a, t) => `${a} deleted enrolment token ${t}`,
   'pki.issuing-ca.create': (a, t) => `${a} created issuing CA ${t}`,
   'pki.issuing-ca.renew': (a, t) => `${a} renewed issuing CA ${t}`,
@@ -59,7 +62,10 @@ const PHRASES: Record<string, Phrase> = {
   'pki.device-certificate.revoke': (a, t) => `${a} revoked device certificate ${t}`,
 };
 
-/** An enrolment token's creation: the same action as an API token's, told by its batch. */
+/**
+ * An enrolment token's creation recorded before the rename, under the API tokens' action
+ * `token.create`: told from an API token's by its batch.
+ */
 const enrolmentToken = (e: Pick<AuditEntry, 'action'> & Partial<Pick<AuditEntry, 'details'>>) =>
   e.action === 'token.create' && typeof e.details?.batchId === 'string';
 
