@@ -3,11 +3,8 @@ import {
   Anchor,
   Badge,
   Button,
-  EmptyState,
   Group,
-  Loader,
   Modal,
-  Paper,
   Stack,
   Table,
   Text,
@@ -21,7 +18,8 @@ import { useApiQuery } from '../api/use-api-query';
 import { ConfirmDialog } from '../components/confirm-dialog';
 import { notifySuccess } from '../components/notify';
 import { PageHeader } from '../components/page-header';
-import { ProblemAlert } from '../components/problem-alert';
+import { ListSection } from '../components/list-section';
+import { ListTable } from '../components/list-table';
 import { useDownload } from '../hsm/use-download';
 import { useIsAdministrator } from '../session/use-is-administrator';
 import { ConnectionForm } from './connection-form';
@@ -66,137 +64,119 @@ export function DatabaseDirectPage() {
         actions={items.length > 0 && add}
       />
       <Stack>
-        <ProblemAlert error={error} title="Connections cannot be shown" />
-        {loading && !data && <Loader aria-label="Loading connections" />}
-        {data && items.length === 0 && (
-          <Paper withBorder p="xl">
-            <EmptyState
-              icon={<IconDatabase size={32} aria-hidden />}
-              withIndicatorBackground
-              title="No database direct connections yet"
-              description={
-                admin
-                  ? 'Add a connection (a PostgreSQL or MariaDB database and a login that may create tables and insert rows), then choose it in a policy whose connection type is database direct.'
-                  : 'An administrator adds database direct connections; they will be listed here.'
-              }
-            >
-              {add && <EmptyState.Actions>{add}</EmptyState.Actions>}
-            </EmptyState>
-          </Paper>
-        )}
-        {items.length > 0 && (
-          <Paper withBorder p="xs">
-            <Table.ScrollContainer minWidth={980}>
-              <Table striped highlightOnHover aria-label="Database direct connections">
-                <Table.Thead>
-                  <Table.Tr>
-                    {[...COLUMNS, 'Public key'].map((h) => (
-                      <Table.Th key={h} scope="col">
-                        {h}
-                      </Table.Th>
-                    ))}
-                    {admin && (
-                      <Table.Th scope="col" ta="right">
-                        Actions
-                      </Table.Th>
-                    )}
-                  </Table.Tr>
-                </Table.Thead>
-                <Table.Tbody>
-                  {items.map((c) => {
-                    const creds = credentialsState(c);
-                    return (
-                      <Table.Tr key={c.id} data-testid={`connection-${c.name}`}>
-                        <Table.Td fw={500}>{c.name}</Table.Td>
-                        <Table.Td>{DATABASE_TYPE_LABELS[c.type] ?? c.type}</Table.Td>
-                        <Table.Td>
-                          <Text size="sm" ff="monospace">
-                            {c.url}
-                          </Text>
-                        </Table.Td>
-                        <Table.Td>{c.database}</Table.Td>
-                        <Table.Td>{c.dataSource ?? '—'}</Table.Td>
-                        <Table.Td>
-                          {c.tls ? (c.caCertificate ? 'on, own CA' : 'on, system roots') : 'off'}
-                        </Table.Td>
-                        <Table.Td>
-                          <Badge
-                            color={creds === 'set' ? 'green.9' : 'red.9'}
-                            style={{ minWidth: 'max-content' }}
+        <ListSection
+          error={error}
+          errorTitle="Connections cannot be shown"
+          loading={loading}
+          loadingLabel="Loading connections"
+          items={data?.items}
+          empty={{
+            icon: <IconDatabase size={32} aria-hidden />,
+            title: 'No database direct connections yet',
+            description: admin
+              ? 'Add a connection (a PostgreSQL or MariaDB database and a login that may create tables and insert rows), then choose it in a policy whose connection type is database direct.'
+              : 'An administrator adds database direct connections; they will be listed here.',
+            action: add,
+          }}
+        >
+          <ListTable
+            label="Database direct connections"
+            columns={[...COLUMNS, 'Public key']}
+            actions={admin ? 'shown' : undefined}
+            minWidth={980}
+            highlightOnHover
+          >
+            {items.map((c) => {
+              const creds = credentialsState(c);
+              return (
+                <Table.Tr key={c.id} data-testid={`connection-${c.name}`}>
+                  <Table.Td fw={500}>{c.name}</Table.Td>
+                  <Table.Td>{DATABASE_TYPE_LABELS[c.type] ?? c.type}</Table.Td>
+                  <Table.Td>
+                    <Text size="sm" ff="monospace">
+                      {c.url}
+                    </Text>
+                  </Table.Td>
+                  <Table.Td>{c.database}</Table.Td>
+                  <Table.Td>{c.dataSource ?? '—'}</Table.Td>
+                  <Table.Td>
+                    {c.tls ? (c.caCertificate ? 'on, own CA' : 'on, system roots') : 'off'}
+                  </Table.Td>
+                  <Table.Td>
+                    <Badge
+                      color={creds === 'set' ? 'green.9' : 'red.9'}
+                      style={{ minWidth: 'max-content' }}
+                    >
+                      {creds}
+                    </Badge>
+                  </Table.Td>
+                  <Table.Td>
+                    <Group gap="xs" wrap="nowrap">
+                      <Button
+                        size="xs"
+                        variant="default"
+                        leftSection={<IconDownload size={14} aria-hidden />}
+                        aria-label={`Download public key of ${c.name}`}
+                        onClick={() =>
+                          void download(
+                            `/database-connections/${c.id}/public-key`,
+                            publicKeyFileName(c.name),
+                          )
+                        }
+                      >
+                        PEM
+                      </Button>
+                      <Tooltip
+                        label={`Public, without sign-in, on the device port: ${c.jwksPath}`}
+                        multiline
+                        w={320}
+                      >
+                        <Anchor
+                          size="sm"
+                          href={apiUrl(`/database-connections/${c.id}/jwks`)}
+                          target="_blank"
+                          rel="noopener"
+                          aria-label={`JWKS of ${c.name}`}
+                        >
+                          JWKS
+                        </Anchor>
+                      </Tooltip>
+                    </Group>
+                  </Table.Td>
+                  {admin && (
+                    <Table.Td>
+                      <Group gap={4} wrap="nowrap" justify="flex-end">
+                        <Tooltip label="Edit">
+                          <ActionIcon
+                            variant="subtle"
+                            aria-label={`Edit ${c.name}`}
+                            onClick={() => setDialog({ kind: 'edit', connection: c })}
                           >
-                            {creds}
-                          </Badge>
-                        </Table.Td>
-                        <Table.Td>
-                          <Group gap="xs" wrap="nowrap">
-                            <Button
-                              size="xs"
-                              variant="default"
-                              leftSection={<IconDownload size={14} aria-hidden />}
-                              aria-label={`Download public key of ${c.name}`}
-                              onClick={() =>
-                                void download(
-                                  `/database-connections/${c.id}/public-key`,
-                                  publicKeyFileName(c.name),
-                                )
-                              }
-                            >
-                              PEM
-                            </Button>
-                            <Tooltip
-                              label={`Public, without sign-in, on the device port: ${c.jwksPath}`}
-                              multiline
-                              w={320}
-                            >
-                              <Anchor
-                                size="sm"
-                                href={apiUrl(`/database-connections/${c.id}/jwks`)}
-                                target="_blank"
-                                rel="noopener"
-                                aria-label={`JWKS of ${c.name}`}
-                              >
-                                JWKS
-                              </Anchor>
-                            </Tooltip>
-                          </Group>
-                        </Table.Td>
-                        {admin && (
-                          <Table.Td>
-                            <Group gap={4} wrap="nowrap" justify="flex-end">
-                              <Tooltip label="Edit">
-                                <ActionIcon
-                                  variant="subtle"
-                                  aria-label={`Edit ${c.name}`}
-                                  onClick={() => setDialog({ kind: 'edit', connection: c })}
-                                >
-                                  <IconPencil size={18} aria-hidden />
-                                </ActionIcon>
-                              </Tooltip>
-                              <Tooltip label="Delete">
-                                <ActionIcon
-                                  variant="subtle"
-                                  color="red"
-                                  aria-label={`Delete ${c.name}`}
-                                  onClick={() => setDialog({ kind: 'delete', connection: c })}
-                                >
-                                  <IconTrash size={18} aria-hidden />
-                                </ActionIcon>
-                              </Tooltip>
-                            </Group>
-                          </Table.Td>
-                        )}
-                      </Table.Tr>
-                    );
-                  })}
-                </Table.Tbody>
-              </Table>
-            </Table.ScrollContainer>
-            <Text size="xs" c="dimmed" mt="xs" px="xs">
-              The public key verifies the tokens devices present; a database service can fetch it as
-              a JWKS. The login is write-only and never shown.
-            </Text>
-          </Paper>
-        )}
+                            <IconPencil size={18} aria-hidden />
+                          </ActionIcon>
+                        </Tooltip>
+                        <Tooltip label="Delete">
+                          <ActionIcon
+                            variant="subtle"
+                            color="red"
+                            aria-label={`Delete ${c.name}`}
+                            onClick={() => setDialog({ kind: 'delete', connection: c })}
+                          >
+                            <IconTrash size={18} aria-hidden />
+                          </ActionIcon>
+                        </Tooltip>
+                      </Group>
+                    </Table.Td>
+                  )}
+                </Table.Tr>
+              );
+            })}
+          </ListTable>
+          <Text size="xs" c="dimmed" mt="xs" px="xs">
+            The public key verifies the tokens devices present; a database service can fetch it as a
+            JWKS. The login is write-only and never shown.
+          </Text>
+        </ListSection>
       </Stack>
       <Modal
         opened={dialog?.kind === 'create' || dialog?.kind === 'edit'}

@@ -1,26 +1,12 @@
-import {
-  ActionIcon,
-  Badge,
-  Button,
-  Code,
-  EmptyState,
-  Group,
-  Loader,
-  Modal,
-  Paper,
-  Stack,
-  Table,
-  Text,
-  Tooltip,
-  VisuallyHidden,
-} from '@mantine/core';
+import { ActionIcon, Badge, Button, Code, Group, Modal, Table, Text, Tooltip } from '@mantine/core';
 import { IconDownload, IconPlus, IconShieldLock, IconTrash } from '@tabler/icons-react';
 import { useState } from 'react';
 import { useApi } from '../api/api-context';
 import { useApiQuery } from '../api/use-api-query';
 import { ConfirmDialog } from '../components/confirm-dialog';
 import { notifySuccess } from '../components/notify';
-import { ProblemAlert } from '../components/problem-alert';
+import { ListSection } from '../components/list-section';
+import { ListTable } from '../components/list-table';
 import type { Batch } from '../devices/batch-types';
 import { formatTime } from '../logs/audit-fns';
 import { useIsAdministrator } from '../session/use-is-administrator';
@@ -47,116 +33,94 @@ export function AuthCertsTab() {
   const items = data?.items ?? [];
 
   return (
-    <Stack>
-      <Group justify="space-between" align="flex-start">
-        <Text size="sm" c="dimmed" maw={720}>
-          CA certificates that signed devices’ factory certificates (secure elements). A device with
-          such a certificate enrols into the cert’s batch when its rule also holds.
-        </Text>
-        {admin && (
-          <Button
-            leftSection={<IconPlus size={16} aria-hidden />}
-            onClick={() => setImporting(true)}
-          >
-            Import auth cert
-          </Button>
-        )}
-      </Group>
-      <ProblemAlert error={error} title="Auth certs cannot be shown" />
-      {loading && !data && <Loader aria-label="Loading auth certs" />}
-      {data && items.length === 0 && (
-        <Paper withBorder p="xl">
-          <EmptyState
-            icon={<IconShieldLock size={32} aria-hidden />}
-            withIndicatorBackground
-            title="No auth certs"
-            description={
-              admin
-                ? 'Only needed for devices with certificates put in at the factory: import the CA that signed them.'
-                : 'Only needed for devices with factory certificates; an administrator imports them.'
-            }
-          />
-        </Paper>
-      )}
-      {items.length > 0 && (
-        <Paper withBorder p="xs">
-          <Table.ScrollContainer minWidth={900}>
-            <Table striped aria-label="Auth certs">
-              <Table.Thead>
-                <Table.Tr>
-                  {['Name', 'Batch', 'Rule', 'Not before', 'Not after', 'Status'].map((h) => (
-                    <Table.Th key={h} scope="col">
-                      {h}
-                    </Table.Th>
-                  ))}
-                  <Table.Th scope="col">
-                    <VisuallyHidden>Actions</VisuallyHidden>
-                  </Table.Th>
-                </Table.Tr>
-              </Table.Thead>
-              <Table.Tbody>
-                {items.map((c) => (
-                  <Table.Tr key={c.id} data-testid={`auth-cert-${c.name}`}>
-                    <Table.Td>
-                      <Text size="sm" fw={500}>
-                        {c.name}
-                      </Text>
-                      <Text size="xs" c="dimmed">
-                        {c.subject}
-                      </Text>
-                      <Code fz="xs" title="SHA-256 fingerprint">
-                        {c.fingerprint.slice(0, 16)}…
-                      </Code>
-                    </Table.Td>
-                    <Table.Td>{batchName(c.batchId)}</Table.Td>
-                    <Table.Td>{RULES[c.rule]}</Table.Td>
-                    <Table.Td>{formatTime(c.notBefore)}</Table.Td>
-                    <Table.Td>{formatTime(c.notAfter)}</Table.Td>
-                    <Table.Td>
-                      <Badge
-                        color={c.status === 'valid' ? 'green.9' : 'red.9'}
-                        style={{ minWidth: 'max-content' }}
+    <>
+      <ListSection
+        intro="CA certificates that signed devices’ factory certificates (secure elements). A device with such a certificate enrols into the cert’s batch when its rule also holds."
+        action={
+          admin && (
+            <Button
+              leftSection={<IconPlus size={16} aria-hidden />}
+              onClick={() => setImporting(true)}
+            >
+              Import auth cert
+            </Button>
+          )
+        }
+        error={error}
+        errorTitle="Auth certs cannot be shown"
+        loading={loading}
+        loadingLabel="Loading auth certs"
+        items={data?.items}
+        empty={{
+          icon: <IconShieldLock size={32} aria-hidden />,
+          title: 'No auth certs',
+          description: admin
+            ? 'Only needed for devices with certificates put in at the factory: import the CA that signed them.'
+            : 'Only needed for devices with factory certificates; an administrator imports them.',
+        }}
+      >
+        <ListTable
+          label="Auth certs"
+          columns={['Name', 'Batch', 'Rule', 'Not before', 'Not after', 'Status']}
+          actions="hidden"
+          minWidth={900}
+        >
+          {items.map((c) => (
+            <Table.Tr key={c.id} data-testid={`auth-cert-${c.name}`}>
+              <Table.Td>
+                <Text size="sm" fw={500}>
+                  {c.name}
+                </Text>
+                <Text size="xs" c="dimmed">
+                  {c.subject}
+                </Text>
+                <Code fz="xs" title="SHA-256 fingerprint">
+                  {c.fingerprint.slice(0, 16)}…
+                </Code>
+              </Table.Td>
+              <Table.Td>{batchName(c.batchId)}</Table.Td>
+              <Table.Td>{RULES[c.rule]}</Table.Td>
+              <Table.Td>{formatTime(c.notBefore)}</Table.Td>
+              <Table.Td>{formatTime(c.notAfter)}</Table.Td>
+              <Table.Td>
+                <Badge
+                  color={c.status === 'valid' ? 'green.9' : 'red.9'}
+                  style={{ minWidth: 'max-content' }}
+                >
+                  {c.status}
+                </Badge>
+              </Table.Td>
+              <Table.Td>
+                <Group gap={4} wrap="nowrap" justify="flex-end">
+                  <Tooltip label="Download PEM">
+                    <ActionIcon
+                      variant="subtle"
+                      aria-label={`Download ${c.name}`}
+                      onClick={() =>
+                        void download(`/auth-certs/${c.id}/pem`, `auth-cert-${slug(c.name)}.pem`)
+                      }
+                    >
+                      <IconDownload size={18} aria-hidden />
+                    </ActionIcon>
+                  </Tooltip>
+                  {admin && (
+                    <Tooltip label="Delete">
+                      <ActionIcon
+                        variant="subtle"
+                        color="red"
+                        aria-label={`Delete ${c.name}`}
+                        onClick={() => setRemoving(c)}
                       >
-                        {c.status}
-                      </Badge>
-                    </Table.Td>
-                    <Table.Td>
-                      <Group gap={4} wrap="nowrap" justify="flex-end">
-                        <Tooltip label="Download PEM">
-                          <ActionIcon
-                            variant="subtle"
-                            aria-label={`Download ${c.name}`}
-                            onClick={() =>
-                              void download(
-                                `/auth-certs/${c.id}/pem`,
-                                `auth-cert-${slug(c.name)}.pem`,
-                              )
-                            }
-                          >
-                            <IconDownload size={18} aria-hidden />
-                          </ActionIcon>
-                        </Tooltip>
-                        {admin && (
-                          <Tooltip label="Delete">
-                            <ActionIcon
-                              variant="subtle"
-                              color="red"
-                              aria-label={`Delete ${c.name}`}
-                              onClick={() => setRemoving(c)}
-                            >
-                              <IconTrash size={18} aria-hidden />
-                            </ActionIcon>
-                          </Tooltip>
-                        )}
-                      </Group>
-                    </Table.Td>
-                  </Table.Tr>
-                ))}
-              </Table.Tbody>
-            </Table>
-          </Table.ScrollContainer>
-        </Paper>
-      )}
+                        <IconTrash size={18} aria-hidden />
+                      </ActionIcon>
+                    </Tooltip>
+                  )}
+                </Group>
+              </Table.Td>
+            </Table.Tr>
+          ))}
+        </ListTable>
+      </ListSection>
       <Modal
         opened={importing}
         onClose={() => setImporting(false)}
@@ -188,6 +152,6 @@ export function AuthCertsTab() {
         Delete <b>{removing?.name}</b>? Devices with certificates from this CA can no longer enrol;
         devices already enrolled keep their certificates.
       </ConfirmDialog>
-    </Stack>
+    </>
   );
 }

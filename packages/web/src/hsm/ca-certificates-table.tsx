@@ -1,5 +1,6 @@
 import { Button, Code, Group, Table, Text } from '@mantine/core';
 import { IconDownload } from '@tabler/icons-react';
+import { ListTable } from '../components/list-table';
 import { formatTime } from '../logs/audit-fns';
 import { CaStatusBadge } from './ca-status-badge';
 import { certificateFileName } from './hsm-fns';
@@ -29,69 +30,56 @@ export function CaCertificatesTable({
   if (issuing) heads.push('Issued', 'Auto-renew');
   heads.push('Download PEM');
   return (
-    <Table.ScrollContainer minWidth={900}>
-      <Table striped aria-label={label}>
-        <Table.Thead>
-          <Table.Tr>
-            {heads.map((h) => (
-              <Table.Th key={h} scope="col">
-                {h}
-              </Table.Th>
-            ))}
-          </Table.Tr>
-        </Table.Thead>
-        <Table.Tbody>
-          {certs.map((c) => (
-            <Table.Tr key={c.id} data-testid={`ca-${c.name}`}>
-              <Table.Td>
-                <Text size="sm" fw={500}>
-                  {c.name}
-                </Text>
-                <Text size="xs" c="dimmed" title={c.subject}>
-                  serial <Code fz="xs">{c.serial.slice(0, 16)}</Code>
-                  {c.retiredAt ? ' · retired' : ''}
-                </Text>
-              </Table.Td>
-              <Table.Td>
-                <CaStatusBadge status={c.status} />
-              </Table.Td>
-              <Table.Td>{formatTime(c.notBefore)}</Table.Td>
-              <Table.Td>{formatTime(c.notAfter)}</Table.Td>
-              <Table.Td>{c.keyType}</Table.Td>
-              {issuing && <Table.Td>{c.issuedCount}</Table.Td>}
-              {issuing && (
-                <Table.Td>
-                  {c.autoRenew ? (c.renewAt ? `from ${formatTime(c.renewAt)}` : 'on') : 'off'}
-                </Table.Td>
+    <ListTable label={label} columns={heads} minWidth={900}>
+      {certs.map((c) => (
+        <Table.Tr key={c.id} data-testid={`ca-${c.name}`}>
+          <Table.Td>
+            <Text size="sm" fw={500}>
+              {c.name}
+            </Text>
+            <Text size="xs" c="dimmed" title={c.subject}>
+              serial <Code fz="xs">{c.serial.slice(0, 16)}</Code>
+              {c.retiredAt ? ' · retired' : ''}
+            </Text>
+          </Table.Td>
+          <Table.Td>
+            <CaStatusBadge status={c.status} />
+          </Table.Td>
+          <Table.Td>{formatTime(c.notBefore)}</Table.Td>
+          <Table.Td>{formatTime(c.notAfter)}</Table.Td>
+          <Table.Td>{c.keyType}</Table.Td>
+          {issuing && <Table.Td>{c.issuedCount}</Table.Td>}
+          {issuing && (
+            <Table.Td>
+              {c.autoRenew ? (c.renewAt ? `from ${formatTime(c.renewAt)}` : 'on') : 'off'}
+            </Table.Td>
+          )}
+          <Table.Td>
+            <Group gap={6} wrap="nowrap">
+              <Button
+                size="xs"
+                variant="default"
+                leftSection={<IconDownload size={14} aria-hidden />}
+                aria-label={`Download certificate ${c.name}`}
+                onClick={() => pem(c, false)}
+              >
+                Certificate
+              </Button>
+              {c.kind !== 'root' && (
+                <Button
+                  size="xs"
+                  variant="default"
+                  leftSection={<IconDownload size={14} aria-hidden />}
+                  aria-label={`Download certificate ${c.name} with its chain`}
+                  onClick={() => pem(c, true)}
+                >
+                  With chain
+                </Button>
               )}
-              <Table.Td>
-                <Group gap={6} wrap="nowrap">
-                  <Button
-                    size="xs"
-                    variant="default"
-                    leftSection={<IconDownload size={14} aria-hidden />}
-                    aria-label={`Download certificate ${c.name}`}
-                    onClick={() => pem(c, false)}
-                  >
-                    Certificate
-                  </Button>
-                  {c.kind !== 'root' && (
-                    <Button
-                      size="xs"
-                      variant="default"
-                      leftSection={<IconDownload size={14} aria-hidden />}
-                      aria-label={`Download certificate ${c.name} with its chain`}
-                      onClick={() => pem(c, true)}
-                    >
-                      With chain
-                    </Button>
-                  )}
-                </Group>
-              </Table.Td>
-            </Table.Tr>
-          ))}
-        </Table.Tbody>
-      </Table>
-    </Table.ScrollContainer>
+            </Group>
+          </Table.Td>
+        </Table.Tr>
+      ))}
+    </ListTable>
   );
 }

@@ -1,9 +1,9 @@
-import { Button, EmptyState, Group, Loader, Modal, Paper, Stack, Text } from '@mantine/core';
+import { Button, Modal } from '@mantine/core';
 import { IconCertificate, IconPlus } from '@tabler/icons-react';
 import { useState } from 'react';
 import { useApiQuery } from '../api/use-api-query';
 import { notifySuccess } from '../components/notify';
-import { ProblemAlert } from '../components/problem-alert';
+import { ListSection } from '../components/list-section';
 import { useIsAdministrator } from '../session/use-is-administrator';
 import { CaCertificatesTable } from './ca-certificates-table';
 import type { CaCertificate, CaKind } from './hsm-types';
@@ -31,41 +31,36 @@ export function CertificatesTab({ kind }: { kind: CaKind }) {
   const [creating, setCreating] = useState(false);
   const certs = data?.certificates ?? [];
   return (
-    <Stack>
-      <Group justify="space-between" align="flex-start">
-        <Text size="sm" c="dimmed" maw={720}>
-          {ABOUT[kind]}
-        </Text>
-        {kind === 'issuing' && admin && (
-          <Button
-            leftSection={<IconPlus size={16} aria-hidden />}
-            onClick={() => setCreating(true)}
-          >
-            Create issuing CA
-          </Button>
-        )}
-      </Group>
-      <ProblemAlert error={error} title="Certificates cannot be shown" />
-      {loading && !data && <Loader aria-label="Loading certificates" />}
-      {data && certs.length === 0 && (
-        <Paper withBorder p="xl">
-          <EmptyState
-            icon={<IconCertificate size={32} aria-hidden />}
-            withIndicatorBackground
-            title="None yet"
-            description={
-              kind === 'issuing'
-                ? 'Issuing CAs are made for policies as their devices enrol; administrators can also create one here.'
-                : 'The instance makes these certificates at its first start.'
-            }
-          />
-        </Paper>
-      )}
-      {certs.length > 0 && (
-        <Paper withBorder p="xs">
-          <CaCertificatesTable certs={certs} label={LABEL[kind]} issuing={kind === 'issuing'} />
-        </Paper>
-      )}
+    <>
+      <ListSection
+        intro={ABOUT[kind]}
+        action={
+          kind === 'issuing' &&
+          admin && (
+            <Button
+              leftSection={<IconPlus size={16} aria-hidden />}
+              onClick={() => setCreating(true)}
+            >
+              Create issuing CA
+            </Button>
+          )
+        }
+        error={error}
+        errorTitle="Certificates cannot be shown"
+        loading={loading}
+        loadingLabel="Loading certificates"
+        items={data?.certificates}
+        empty={{
+          icon: <IconCertificate size={32} aria-hidden />,
+          title: 'None yet',
+          description:
+            kind === 'issuing'
+              ? 'Issuing CAs are made for policies as their devices enrol; administrators can also create one here.'
+              : 'The instance makes these certificates at its first start.',
+        }}
+      >
+        <CaCertificatesTable certs={certs} label={LABEL[kind]} issuing={kind === 'issuing'} />
+      </ListSection>
       <Modal
         opened={creating}
         onClose={() => setCreating(false)}
@@ -83,6 +78,6 @@ export function CertificatesTab({ kind }: { kind: CaKind }) {
           />
         )}
       </Modal>
-    </Stack>
+    </>
   );
 }

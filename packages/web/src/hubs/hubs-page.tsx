@@ -3,9 +3,7 @@ import {
   Badge,
   Button,
   CloseButton,
-  EmptyState,
   Group,
-  Loader,
   Modal,
   Paper,
   Stack,
@@ -29,6 +27,8 @@ import { ConfirmDialog } from '../components/confirm-dialog';
 import { notifySuccess } from '../components/notify';
 import { PageHeader } from '../components/page-header';
 import { ProblemAlert } from '../components/problem-alert';
+import { ListSection } from '../components/list-section';
+import { ListTable } from '../components/list-table';
 import { useIsAdministrator } from '../session/use-is-administrator';
 import { HubForm } from './hub-form';
 import { isCloudHubType } from './cloud-hub-fns';
@@ -113,133 +113,117 @@ export function HubsPage() {
         actions={hubs.length > 0 && create}
       />
       <Stack>
-        <ProblemAlert error={error} title="IoT hubs cannot be shown" />
         <ProblemAlert error={status.error} title="Hub status cannot be shown" />
-        {loading && !data && <Loader aria-label="Loading IoT hubs" />}
-        {data && hubs.length === 0 && (
-          <Paper withBorder p="xl">
-            <EmptyState
-              icon={<IconCloudComputing size={32} aria-hidden />}
-              withIndicatorBackground
-              title="No IoT hubs yet"
-              description={
-                admin
-                  ? 'Create a hub (an MQTT broker of this platform, a managed Mosquitto, AWS IoT Core, Azure IoT Hub or Azure IoT Central), then choose it in a policy: devices of that policy are onboarded to it when they enrol.'
-                  : 'An administrator creates IoT hubs; they will be listed here.'
-              }
-            >
-              {create && <EmptyState.Actions>{create}</EmptyState.Actions>}
-            </EmptyState>
-          </Paper>
-        )}
-        {hubs.length > 0 && (
-          <Paper withBorder p="xs">
-            <Table.ScrollContainer minWidth={820}>
-              <Table striped highlightOnHover aria-label="IoT hubs">
-                <Table.Thead>
-                  <Table.Tr>
-                    {['Name', 'Type', 'Status', 'Settings', 'Secrets'].map((h) => (
-                      <Table.Th key={h} scope="col">
-                        {h}
-                      </Table.Th>
-                    ))}
-                    <Table.Th scope="col" ta="right">
-                      Actions
-                    </Table.Th>
-                  </Table.Tr>
-                </Table.Thead>
-                <Table.Tbody>
-                  {hubs.map((h) => {
-                    const form = hubFormOf(h.type);
-                    const secrets = Object.entries(h.secrets);
-                    return (
-                      <Table.Tr key={h.id} data-testid={`hub-${h.name}`}>
-                        <Table.Td>
-                          <Text fw={500}>{h.name}</Text>
-                        </Table.Td>
-                        <Table.Td>{HUB_TYPE_LABELS[h.type] ?? h.type}</Table.Td>
-                        <Table.Td>
-                          <StatusBadge
-                            check={status.data?.hubs.find((c) => c.id === h.id)}
-                            cloud={isCloudHubType(h.type)}
-                          />
-                        </Table.Td>
-                        <Table.Td maw={320}>
-                          <Text size="sm" lineClamp={2}>
-                            {form ? form.summary(h) : '—'}
+        <ListSection
+          error={error}
+          errorTitle="IoT hubs cannot be shown"
+          loading={loading}
+          loadingLabel="Loading IoT hubs"
+          items={data ? hubs : undefined}
+          empty={{
+            icon: <IconCloudComputing size={32} aria-hidden />,
+            title: 'No IoT hubs yet',
+            description: admin
+              ? 'Create a hub (an MQTT broker of this platform, a managed Mosquitto, AWS IoT Core, Azure IoT Hub or Azure IoT Central), then choose it in a policy: devices of that policy are onboarded to it when they enrol.'
+              : 'An administrator creates IoT hubs; they will be listed here.',
+            action: create,
+          }}
+        >
+          <ListTable
+            label="IoT hubs"
+            columns={['Name', 'Type', 'Status', 'Settings', 'Secrets']}
+            actions="shown"
+            minWidth={820}
+            highlightOnHover
+          >
+            {hubs.map((h) => {
+              const form = hubFormOf(h.type);
+              const secrets = Object.entries(h.secrets);
+              return (
+                <Table.Tr key={h.id} data-testid={`hub-${h.name}`}>
+                  <Table.Td>
+                    <Text fw={500}>{h.name}</Text>
+                  </Table.Td>
+                  <Table.Td>{HUB_TYPE_LABELS[h.type] ?? h.type}</Table.Td>
+                  <Table.Td>
+                    <StatusBadge
+                      check={status.data?.hubs.find((c) => c.id === h.id)}
+                      cloud={isCloudHubType(h.type)}
+                    />
+                  </Table.Td>
+                  <Table.Td maw={320}>
+                    <Text size="sm" lineClamp={2}>
+                      {form ? form.summary(h) : '—'}
+                    </Text>
+                  </Table.Td>
+                  <Table.Td>
+                    {secrets.length === 0
+                      ? 'none'
+                      : secrets.map(([k, s]) => (
+                          <Text key={k} size="sm">
+                            {k}: {s.set ? '********' : 'not set'}
                           </Text>
-                        </Table.Td>
-                        <Table.Td>
-                          {secrets.length === 0
-                            ? 'none'
-                            : secrets.map(([k, s]) => (
-                                <Text key={k} size="sm">
-                                  {k}: {s.set ? '********' : 'not set'}
-                                </Text>
-                              ))}
-                        </Table.Td>
-                        <Table.Td>
-                          <Group gap={4} wrap="nowrap" justify="flex-end">
-                            {form?.hasTools && (
-                              <Button
-                                size="xs"
-                                variant={toolsOf === h.id ? 'light' : 'default'}
-                                leftSection={<IconTool size={14} aria-hidden />}
-                                aria-label={`Tools of ${h.name}`}
-                                onClick={() => setToolsOf(toolsOf === h.id ? undefined : h.id)}
-                              >
-                                Tools
-                              </Button>
-                            )}
-                            {!admin && form && (
-                              <Tooltip label="Settings">
-                                <ActionIcon
-                                  variant="subtle"
-                                  aria-label={`Settings of ${h.name}`}
-                                  onClick={() => setDialog({ kind: 'view', hub: h })}
-                                >
-                                  <IconEye size={18} aria-hidden />
-                                </ActionIcon>
-                              </Tooltip>
-                            )}
-                            {admin && form && (
-                              <Tooltip label="Edit">
-                                <ActionIcon
-                                  variant="subtle"
-                                  aria-label={`Edit ${h.name}`}
-                                  onClick={() => setDialog({ kind: 'edit', hub: h })}
-                                >
-                                  <IconPencil size={18} aria-hidden />
-                                </ActionIcon>
-                              </Tooltip>
-                            )}
-                            {admin && (
-                              <Tooltip label="Delete">
-                                <ActionIcon
-                                  variant="subtle"
-                                  color="red"
-                                  aria-label={`Delete ${h.name}`}
-                                  onClick={() => setDialog({ kind: 'delete', hub: h })}
-                                >
-                                  <IconTrash size={18} aria-hidden />
-                                </ActionIcon>
-                              </Tooltip>
-                            )}
-                          </Group>
-                        </Table.Td>
-                      </Table.Tr>
-                    );
-                  })}
-                </Table.Tbody>
-              </Table>
-            </Table.ScrollContainer>
-            {hubs.some((h) => !hubFormOf(h.type)) && (
-              <Text size="xs" c="dimmed" mt="xs" px="xs">
-                This console has no form yet for some hub types; change those through the API.
-              </Text>
-            )}
-          </Paper>
-        )}
+                        ))}
+                  </Table.Td>
+                  <Table.Td>
+                    <Group gap={4} wrap="nowrap" justify="flex-end">
+                      {form?.hasTools && (
+                        <Button
+                          size="xs"
+                          variant={toolsOf === h.id ? 'light' : 'default'}
+                          leftSection={<IconTool size={14} aria-hidden />}
+                          aria-label={`Tools of ${h.name}`}
+                          onClick={() => setToolsOf(toolsOf === h.id ? undefined : h.id)}
+                        >
+                          Tools
+                        </Button>
+                      )}
+                      {!admin && form && (
+                        <Tooltip label="Settings">
+                          <ActionIcon
+                            variant="subtle"
+                            aria-label={`Settings of ${h.name}`}
+                            onClick={() => setDialog({ kind: 'view', hub: h })}
+                          >
+                            <IconEye size={18} aria-hidden />
+                          </ActionIcon>
+                        </Tooltip>
+                      )}
+                      {admin && form && (
+                        <Tooltip label="Edit">
+                          <ActionIcon
+                            variant="subtle"
+                            aria-label={`Edit ${h.name}`}
+                            onClick={() => setDialog({ kind: 'edit', hub: h })}
+                          >
+                            <IconPencil size={18} aria-hidden />
+                          </ActionIcon>
+                        </Tooltip>
+                      )}
+                      {admin && (
+                        <Tooltip label="Delete">
+                          <ActionIcon
+                            variant="subtle"
+                            color="red"
+                            aria-label={`Delete ${h.name}`}
+                            onClick={() => setDialog({ kind: 'delete', hub: h })}
+                          >
+                            <IconTrash size={18} aria-hidden />
+                          </ActionIcon>
+                        </Tooltip>
+                      )}
+                    </Group>
+                  </Table.Td>
+                </Table.Tr>
+              );
+            })}
+          </ListTable>
+          {hubs.some((h) => !hubFormOf(h.type)) && (
+            <Text size="xs" c="dimmed" mt="xs" px="xs">
+              This console has no form yet for some hub types; change those through the API.
+            </Text>
+          )}
+        </ListSection>
         {toolsHub && (
           <Paper withBorder p="md" component="section" aria-labelledby="hub-tools">
             <Group justify="space-between" mb="sm">

@@ -2,17 +2,12 @@ import {
   ActionIcon,
   Badge,
   Button,
-  EmptyState,
-  Group,
-  Loader,
+  Code,
   Modal,
-  Paper,
   Progress,
-  Stack,
   Table,
   Text,
   Tooltip,
-  VisuallyHidden,
 } from '@mantine/core';
 import { IconBuildingFactory2, IconPlus, IconTrash } from '@tabler/icons-react';
 import { useState } from 'react';
@@ -20,11 +15,12 @@ import { useApi } from '../api/api-context';
 import { useApiQuery } from '../api/use-api-query';
 import { ConfirmDialog } from '../components/confirm-dialog';
 import { notifySuccess } from '../components/notify';
-import { ProblemAlert } from '../components/problem-alert';
+import { ValueOnceDialog } from '../components/value-once-dialog';
+import { ListSection } from '../components/list-section';
+import { ListTable } from '../components/list-table';
 import type { Batch } from '../devices/batch-types';
 import { formatTime } from '../logs/audit-fns';
 import { CredentialForm } from './credential-form';
-import { CredentialValueDialog } from './credential-value-dialog';
 import { STATUS_COLOURS, usage } from './manufacturing-fns';
 import type { CreatedCredential, ManufacturingCredential } from './manufacturing-types';
 
@@ -54,97 +50,73 @@ export function ManufacturingTab() {
   );
 
   return (
-    <Stack>
-      <Group justify="space-between" align="flex-start">
-        <Text size="sm" c="dimmed" maw={720}>
-          A production line station adds device IDs to one batch with a credential, without an
-          administrator, until it expires or has added its maximum. Shown once when created; stored
-          only as a hash.
-        </Text>
-        {items.length > 0 && create}
-      </Group>
-      <ProblemAlert error={error} title="Manufacturing credentials cannot be shown" />
-      {loading && !data && <Loader aria-label="Loading manufacturing credentials" />}
-      {data && items.length === 0 && (
-        <Paper withBorder p="xl">
-          <EmptyState
-            icon={<IconBuildingFactory2 size={32} aria-hidden />}
-            withIndicatorBackground
-            title="No manufacturing credentials"
-            description={
-              noBatch
-                ? 'Create a batch on the Devices screen first; then create a credential for the station that registers its devices.'
-                : 'Create one for the station of a production line, for the batch it fills, for one shift or one order.'
-            }
-          >
-            {create && <EmptyState.Actions>{create}</EmptyState.Actions>}
-          </EmptyState>
-        </Paper>
-      )}
-      {items.length > 0 && (
-        <Paper withBorder p="xs">
-          <Table.ScrollContainer minWidth={860}>
-            <Table striped aria-label="Manufacturing credentials">
-              <Table.Thead>
-                <Table.Tr>
-                  {COLUMNS.map((h) => (
-                    <Table.Th key={h} scope="col">
-                      {h}
-                    </Table.Th>
-                  ))}
-                  <Table.Th scope="col">Value ends in</Table.Th>
-                  <Table.Th scope="col">
-                    <VisuallyHidden>Actions</VisuallyHidden>
-                  </Table.Th>
-                </Table.Tr>
-              </Table.Thead>
-              <Table.Tbody>
-                {items.map((c) => {
-                  const u = usage(c);
-                  return (
-                    <Table.Tr key={c.id} data-testid={`credential-${c.name}`}>
-                      <Table.Td fw={500}>{c.name}</Table.Td>
-                      <Table.Td>{batchName(c.batchId)}</Table.Td>
-                      <Table.Td miw={140}>
-                        <Text size="sm">{u.text}</Text>
-                        <Progress
-                          value={u.percent}
-                          size="sm"
-                          aria-label={`${c.name}: ${u.text} devices added`}
-                        />
-                      </Table.Td>
-                      <Table.Td>{formatTime(c.notAfter)}</Table.Td>
-                      <Table.Td>
-                        <Badge color={STATUS_COLOURS[c.status]} style={{ minWidth: 'max-content' }}>
-                          {c.status}
-                        </Badge>
-                      </Table.Td>
-                      <Table.Td>{c.lastUsedAt ? formatTime(c.lastUsedAt) : 'never'}</Table.Td>
-                      <Table.Td>
-                        <Text size="sm" ff="monospace">
-                          …{c.hint}
-                        </Text>
-                      </Table.Td>
-                      <Table.Td>
-                        <Tooltip label="Delete">
-                          <ActionIcon
-                            variant="subtle"
-                            color="red"
-                            aria-label={`Delete credential ${c.name}`}
-                            onClick={() => setRemoving(c)}
-                          >
-                            <IconTrash size={18} aria-hidden />
-                          </ActionIcon>
-                        </Tooltip>
-                      </Table.Td>
-                    </Table.Tr>
-                  );
-                })}
-              </Table.Tbody>
-            </Table>
-          </Table.ScrollContainer>
-        </Paper>
-      )}
+    <>
+      <ListSection
+        intro="A production line station adds device IDs to one batch with a credential, without an administrator, until it expires or has added its maximum. Shown once when created; stored only as a hash."
+        action={items.length > 0 && create}
+        error={error}
+        errorTitle="Manufacturing credentials cannot be shown"
+        loading={loading}
+        loadingLabel="Loading manufacturing credentials"
+        items={data?.items}
+        empty={{
+          icon: <IconBuildingFactory2 size={32} aria-hidden />,
+          title: 'No manufacturing credentials',
+          description: noBatch
+            ? 'Create a batch on the Devices screen first; then create a credential for the station that registers its devices.'
+            : 'Create one for the station of a production line, for the batch it fills, for one shift or one order.',
+          action: create,
+        }}
+      >
+        <ListTable
+          label="Manufacturing credentials"
+          columns={[...COLUMNS, 'Value ends in']}
+          actions="hidden"
+          minWidth={860}
+        >
+          {items.map((c) => {
+            const u = usage(c);
+            return (
+              <Table.Tr key={c.id} data-testid={`credential-${c.name}`}>
+                <Table.Td fw={500}>{c.name}</Table.Td>
+                <Table.Td>{batchName(c.batchId)}</Table.Td>
+                <Table.Td miw={140}>
+                  <Text size="sm">{u.text}</Text>
+                  <Progress
+                    value={u.percent}
+                    size="sm"
+                    aria-label={`${c.name}: ${u.text} devices added`}
+                  />
+                </Table.Td>
+                <Table.Td>{formatTime(c.notAfter)}</Table.Td>
+                <Table.Td>
+                  <Badge color={STATUS_COLOURS[c.status]} style={{ minWidth: 'max-content' }}>
+                    {c.status}
+                  </Badge>
+                </Table.Td>
+                <Table.Td>{c.lastUsedAt ? formatTime(c.lastUsedAt) : 'never'}</Table.Td>
+                <Table.Td>
+                  <Text size="sm" ff="monospace">
+                    …{c.hint}
+                  </Text>
+                </Table.Td>
+                <Table.Td>
+                  <Tooltip label="Delete">
+                    <ActionIcon
+                      variant="subtle"
+                      color="red"
+                      aria-label={`Delete credential ${c.name}`}
+                      onClick={() => setRemoving(c)}
+                    >
+                      <IconTrash size={18} aria-hidden />
+                    </ActionIcon>
+                  </Tooltip>
+                </Table.Td>
+              </Table.Tr>
+            );
+          })}
+        </ListTable>
+      </ListSection>
       <Modal
         opened={creating}
         onClose={() => setCreating(false)}
@@ -164,11 +136,17 @@ export function ManufacturingTab() {
           />
         )}
       </Modal>
-      <CredentialValueDialog
-        credential={created}
-        batchName={created && batchName(created.batchId)}
+      <ValueOnceDialog
+        value={created?.value}
+        title={`Manufacturing credential ${created?.name ?? ''}`}
+        valueTestId="new-credential-value"
         onClose={() => setCreated(undefined)}
-      />
+      >
+        Copy the value now and give it to the line station (for example to{' '}
+        <Code>trustlink-agent manufacture</Code>). The platform keeps only its hash and cannot show
+        it again: if it is lost, delete the credential and create another. It adds device IDs to{' '}
+        {created ? <b>{batchName(created.batchId)}</b> : 'its batch'} only, and nothing else.
+      </ValueOnceDialog>
       <ConfirmDialog
         opened={!!removing}
         title="Delete manufacturing credential"
@@ -182,6 +160,6 @@ export function ManufacturingTab() {
         Delete manufacturing credential <b>{removing?.name}</b>? Stations holding it are refused
         from their next request on; device IDs it added stay in the batch.
       </ConfirmDialog>
-    </Stack>
+    </>
   );
 }

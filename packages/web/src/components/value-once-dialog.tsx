@@ -1,26 +1,35 @@
 import { Alert, Button, Code, CopyButton, Group, Modal, Stack, Text } from '@mantine/core';
 import { IconAlertTriangle } from '@tabler/icons-react';
-import type { CreatedCredential } from './manufacturing-types';
+import { useId, type ReactNode } from 'react';
 
 /**
- * Shows a new credential's value, once: the server keeps only its hash, so closing this dialog
- * is the last chance to copy it.
+ * Shows a new secret's value, once (an enrolment token, a manufacturing credential): the
+ * server keeps only its hash, so closing this dialog is the last chance to copy it. A click
+ * beside the dialog does not close it; only the explicit button does. `children` tells where
+ * the value goes and what it can do.
  */
-export function CredentialValueDialog({
-  credential,
-  batchName,
+export function ValueOnceDialog({
+  value,
+  title,
+  valueTestId,
   onClose,
+  children,
 }: {
-  credential?: CreatedCredential;
-  batchName?: string;
+  /** The value to show; the dialog is open while it is set. */
+  value?: string;
+  title: string;
+  /** The test ID of the value's block, for the browser tests. */
+  valueTestId: string;
   onClose: () => void;
+  children: ReactNode;
 }) {
+  const labelId = useId();
   return (
     <Modal
-      opened={!!credential}
+      opened={value !== undefined}
       onClose={onClose}
       closeOnClickOutside={false}
-      title={`Manufacturing credential ${credential?.name ?? ''}`}
+      title={title}
       size="lg"
     >
       <Stack>
@@ -30,25 +39,22 @@ export function CredentialValueDialog({
           icon={<IconAlertTriangle aria-hidden />}
           title="Shown only this once"
         >
-          Copy the value now and give it to the line station (for example to
-          <Code>trustlink-agent manufacture</Code>). The platform keeps only its hash and cannot
-          show it again: if it is lost, delete the credential and create another. It adds device IDs
-          to {batchName ? <b>{batchName}</b> : 'its batch'} only, and nothing else.
+          {children}
         </Alert>
-        <Text size="sm" fw={500} id="credential-value-label">
+        <Text size="sm" fw={500} id={labelId}>
           Value
         </Text>
         <Code
           block
           fz="md"
-          data-testid="new-credential-value"
-          aria-labelledby="credential-value-label"
+          data-testid={valueTestId}
+          aria-labelledby={labelId}
           style={{ wordBreak: 'break-all', whiteSpace: 'pre-wrap' }}
         >
-          {credential?.value}
+          {value}
         </Code>
         <Group justify="flex-end">
-          <CopyButton value={credential?.value ?? ''}>
+          <CopyButton value={value ?? ''}>
             {({ copied, copy }) => (
               <Button variant="default" onClick={copy}>
                 {copied ? 'Copied' : 'Copy value'}
