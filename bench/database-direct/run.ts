@@ -7,9 +7,12 @@
  * measured too: the floor of any endpoint.
  *
  * Wall-clock rates, best of BENCH_ROUNDS, rounds interleaved so the machine's load hits both
- * alike. The platform itself runs on BENCH_DIALECT (sqlite or postgres).
+ * alike. The platform itself runs on each of BENCH_DIALECTS in turn (its own database:
+ * sqlite, postgres or both); the figures go into docs/benchmarks.md between the
+ * `bench:database-direct` markers (bench-report.ts; BENCH_DOCS=0 leaves the file alone).
  *
- *   npm run bench:database-direct     (BENCH_N=600 writes, BENCH_C=8 in flight, BENCH_ROUNDS=3)
+ *   npm run bench:database-direct     (BENCH_N=600 writes, BENCH_C=8 in flight, BENCH_ROUNDS=3,
+ *                                      BENCH_DIALECTS=sqlite,postgres)
  */
 import 'reflect-metadata';
 import https from 'node:https';
@@ -29,11 +32,27 @@ import {
   tlsAs,
 } from '../../packages/server/src/test-helpers/test-devices.js';
 import { startTestServer } from '../../packages/server/src/test-helpers/test-server.js';
+import { writeSection } from '../bench-report.js';
 
 const N = Number(process.env.BENCH_N ?? 600);
 const C = Number(process.env.BENCH_C ?? 8);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
-const DIALECT = (process.env.BENCH_DIALECT ?? 'sqlite') as DialectName;
+// BENCH_DIALECT (one) is still understood, as the docs used to say.
+const DIALECTS = (process.env.BENCH_DIALECTS ?? process.env.BENCH_DIALECT ?? 'sqlite,postgres')
+  .split(',')
+  .map((d) => d.trim())
+  .filter(Boolean) as DialectName[];
+for (const d of DIALECTS)
+  if (d !== 'sqlite' && d !== 'postgres') throw new Error(`BENCH_DIALECTS: unknown dialect ${d}`);
+const LABEL: Record<DialectName, string> = { sqlite: 'SQLite', postgres: 'PostgreSQL' };
+
+interface Result {
+  dialect: DialectName;
+  endpoint: number;
+  direct: number;
+  https: number;
+  load: number;
+}
 
 const doc = (i: number) => ({ seq: i, temperature: 20 + (i % 10) / 10, unit: 'C', ok: true });
 
@@ -49,18 +68,14 @@ async function rate(n: number, c: number, task: (i: number) => Promise<void>): P
   return n / (Number(process.hrtime.bigint() - t0) / 1e9);
 }
 
-async function main() {
-  const tag = randomBytes(4).toString('hex');
-  const dbName = `dd_bench_${tag}`;
-  const user = `dd_bench_${tag}`;
-  const password = randomBytes(12).toString('base64url');
-  const admin = new pg.Client({ connectionString: TEST_POSTGRES_URL });
-  await admin.connect();
-  await admin.query(`CREATE ROLE ${user} LOGIN PASSWORD '${password}'`);
-  await admin.query(`CREATE DATABASE ${dbName} OWNER ${user}`);
-  await admin.end();
+/** One platform database: a server on it, a device with a token, the three rates. */
+async function measureOn(
+  dialect: DialectName,
+  target: { dbName: string; user: string; password: string },
+): Promise<Result> {
+  const { dbName, user, password } = target;
 
-  const server = await startTestServer(DIALECT, {
+  const server = await startTestServer(dialect, {
     env: { TRUSTLINK_OUTBOUND_ALLOW_LIST: '127.0.0.1' },
   });
   const peer = new pg.Pool({
@@ -164,7 +179,7 @@ async function main() {
     }
     const rows = await peer.query('SELECT count(*)::int AS n FROM bench');
     console.log(
-      `database direct: ${N} writes x ${ROUNDS} rounds, ${C} in flight, platform on ${DIALECT}; ` +
+      `database direct: ${N} writes x ${ROUNDS} rounds, ${C} in flight, platform on ${dialect}; ` +
         `${cpus().length} CPUs (${cpus()[0]?.model}), load ${loadavg()[0]!.toFixed(1)}, Node ${process.version}`,
     );
     console.log(`  peer: INSERT straight into PostgreSQL   ${best.direct.toFixed(0)} writes/s`);
@@ -173,17 +188,58 @@ async function main() {
     console.log(
       `  ratio endpoint / peer                   ${(best.endpoint / best.direct).toFixed(2)}`,
     );
-    console.log(`  rows written through the endpoint: ${rows.rows[0].n}`);
+    console.log(`  rows in the collection table so far: ${rows.rows[0].n}`);
+    return { dialect, ...best, load: loadavg()[0]! };
   } finally {
     agent.destroy();
     await peer.end();
     await server.close();
+  }
+}
+
+async function main() {
+  const tag = randomBytes(4).toString('hex');
+  const dbName = `dd_bench_${tag}`;
+  const user = `dd_bench_${tag}`;
+  const password = randomBytes(12).toString('base64url');
+  const admin = new pg.Client({ connectionString: TEST_POSTGRES_URL });
+  await admin.connect();
+  await admin.query(`CREATE ROLE ${user} LOGIN PASSWORD '${password}'`);
+  await admin.query(`CREATE DATABASE ${dbName} OWNER ${user}`);
+  await admin.end();
+  const results: Result[] = [];
+  try {
+    for (const dialect of DIALECTS)
+      results.push(await measureOn(dialect, { dbName, user, password }));
+  } finally {
     const c = new pg.Client({ connectionString: TEST_POSTGRES_URL });
     await c.connect();
     await c.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
     await c.query(`DROP ROLE IF EXISTS ${user}`);
     await c.end();
   }
+  const n = (x: number) => `${Math.round(x).toLocaleString('en-US')} /s`;
+  await writeSection('database-direct', {
+    title: 'Database direct (`npm run bench:database-direct`)',
+    header: [
+      'platform database',
+      'peer: INSERT straight',
+      'HTTPS round trip',
+      '**data endpoint**',
+      'endpoint / peer',
+    ],
+    rows: results.map((r) => [
+      `${LABEL[r.dialect]} (load ${r.load.toFixed(0)})`,
+      n(r.direct),
+      n(r.https),
+      `**${n(r.endpoint)}**`,
+      (r.endpoint / r.direct).toFixed(2),
+    ]),
+    notes: [
+      `${N} writes per round, ${C} in flight, best of ${ROUNDS} rounds, rounds interleaved; the load average beside each platform database is the one at the end of its rounds.`,
+      'On a shared machine the absolute rates move from run to run; the ratios within one run are what to compare.',
+    ],
+  });
 }
 
 await main();
