@@ -5,7 +5,6 @@ import {
   Button,
   Group,
   Modal,
-  Stack,
   Table,
   Text,
   Tooltip,
@@ -63,121 +62,119 @@ export function DatabaseDirectPage() {
         description="Databases that devices write to directly, with short-lived tokens signed by this instance."
         actions={items.length > 0 && add}
       />
-      <Stack>
-        <ListSection
-          error={error}
-          errorTitle="Connections cannot be shown"
-          loading={loading}
-          loadingLabel="Loading connections"
-          items={data?.items}
-          empty={{
-            icon: <IconDatabase size={32} aria-hidden />,
-            title: 'No database direct connections yet',
-            description: admin
-              ? 'Add a connection (a PostgreSQL or MariaDB database and a login that may create tables and insert rows), then choose it in a policy whose connection type is database direct.'
-              : 'An administrator adds database direct connections; they will be listed here.',
-            action: add,
-          }}
+      <ListSection
+        error={error}
+        errorTitle="Connections cannot be shown"
+        loading={loading}
+        loadingLabel="Loading connections"
+        items={data?.items}
+        empty={{
+          icon: <IconDatabase size={32} aria-hidden />,
+          title: 'No database direct connections yet',
+          description: admin
+            ? 'Add a connection (a PostgreSQL or MariaDB database and a login that may create tables and insert rows), then choose it in a policy whose connection type is database direct.'
+            : 'An administrator adds database direct connections; they will be listed here.',
+          action: add,
+        }}
+      >
+        <ListTable
+          label="Database direct connections"
+          columns={[...COLUMNS, 'Public key']}
+          actions={admin ? 'shown' : undefined}
+          minWidth={980}
+          highlightOnHover
         >
-          <ListTable
-            label="Database direct connections"
-            columns={[...COLUMNS, 'Public key']}
-            actions={admin ? 'shown' : undefined}
-            minWidth={980}
-            highlightOnHover
-          >
-            {items.map((c) => {
-              const creds = credentialsState(c);
-              return (
-                <Table.Tr key={c.id} data-testid={`connection-${c.name}`}>
-                  <Table.Td fw={500}>{c.name}</Table.Td>
-                  <Table.Td>{DATABASE_TYPE_LABELS[c.type] ?? c.type}</Table.Td>
-                  <Table.Td>
-                    <Text size="sm" ff="monospace">
-                      {c.url}
-                    </Text>
-                  </Table.Td>
-                  <Table.Td>{c.database}</Table.Td>
-                  <Table.Td>{c.dataSource ?? '—'}</Table.Td>
-                  <Table.Td>
-                    {c.tls ? (c.caCertificate ? 'on, own CA' : 'on, system roots') : 'off'}
-                  </Table.Td>
-                  <Table.Td>
-                    <Badge
-                      color={creds === 'set' ? 'green.9' : 'red.9'}
-                      style={{ minWidth: 'max-content' }}
+          {items.map((c) => {
+            const creds = credentialsState(c);
+            return (
+              <Table.Tr key={c.id} data-testid={`connection-${c.name}`}>
+                <Table.Td fw={500}>{c.name}</Table.Td>
+                <Table.Td>{DATABASE_TYPE_LABELS[c.type] ?? c.type}</Table.Td>
+                <Table.Td>
+                  <Text size="sm" ff="monospace">
+                    {c.url}
+                  </Text>
+                </Table.Td>
+                <Table.Td>{c.database}</Table.Td>
+                <Table.Td>{c.dataSource ?? '—'}</Table.Td>
+                <Table.Td>
+                  {c.tls ? (c.caCertificate ? 'on, own CA' : 'on, system roots') : 'off'}
+                </Table.Td>
+                <Table.Td>
+                  <Badge
+                    color={creds === 'set' ? 'green.9' : 'red.9'}
+                    style={{ minWidth: 'max-content' }}
+                  >
+                    {creds}
+                  </Badge>
+                </Table.Td>
+                <Table.Td>
+                  <Group gap="xs" wrap="nowrap">
+                    <Button
+                      size="xs"
+                      variant="default"
+                      leftSection={<IconDownload size={14} aria-hidden />}
+                      aria-label={`Download public key of ${c.name}`}
+                      onClick={() =>
+                        void download(
+                          `/database-connections/${c.id}/public-key`,
+                          publicKeyFileName(c.name),
+                        )
+                      }
                     >
-                      {creds}
-                    </Badge>
-                  </Table.Td>
+                      PEM
+                    </Button>
+                    <Tooltip
+                      label={`Public, without sign-in, on the device port: ${c.jwksPath}`}
+                      multiline
+                      w={320}
+                    >
+                      <Anchor
+                        size="sm"
+                        href={apiUrl(`/database-connections/${c.id}/jwks`)}
+                        target="_blank"
+                        rel="noopener"
+                        aria-label={`JWKS of ${c.name}`}
+                      >
+                        JWKS
+                      </Anchor>
+                    </Tooltip>
+                  </Group>
+                </Table.Td>
+                {admin && (
                   <Table.Td>
-                    <Group gap="xs" wrap="nowrap">
-                      <Button
-                        size="xs"
-                        variant="default"
-                        leftSection={<IconDownload size={14} aria-hidden />}
-                        aria-label={`Download public key of ${c.name}`}
-                        onClick={() =>
-                          void download(
-                            `/database-connections/${c.id}/public-key`,
-                            publicKeyFileName(c.name),
-                          )
-                        }
-                      >
-                        PEM
-                      </Button>
-                      <Tooltip
-                        label={`Public, without sign-in, on the device port: ${c.jwksPath}`}
-                        multiline
-                        w={320}
-                      >
-                        <Anchor
-                          size="sm"
-                          href={apiUrl(`/database-connections/${c.id}/jwks`)}
-                          target="_blank"
-                          rel="noopener"
-                          aria-label={`JWKS of ${c.name}`}
+                    <Group gap={4} wrap="nowrap" justify="flex-end">
+                      <Tooltip label="Edit">
+                        <ActionIcon
+                          variant="subtle"
+                          aria-label={`Edit ${c.name}`}
+                          onClick={() => setDialog({ kind: 'edit', connection: c })}
                         >
-                          JWKS
-                        </Anchor>
+                          <IconPencil size={18} aria-hidden />
+                        </ActionIcon>
+                      </Tooltip>
+                      <Tooltip label="Delete">
+                        <ActionIcon
+                          variant="subtle"
+                          color="red"
+                          aria-label={`Delete ${c.name}`}
+                          onClick={() => setDialog({ kind: 'delete', connection: c })}
+                        >
+                          <IconTrash size={18} aria-hidden />
+                        </ActionIcon>
                       </Tooltip>
                     </Group>
                   </Table.Td>
-                  {admin && (
-                    <Table.Td>
-                      <Group gap={4} wrap="nowrap" justify="flex-end">
-                        <Tooltip label="Edit">
-                          <ActionIcon
-                            variant="subtle"
-                            aria-label={`Edit ${c.name}`}
-                            onClick={() => setDialog({ kind: 'edit', connection: c })}
-                          >
-                            <IconPencil size={18} aria-hidden />
-                          </ActionIcon>
-                        </Tooltip>
-                        <Tooltip label="Delete">
-                          <ActionIcon
-                            variant="subtle"
-                            color="red"
-                            aria-label={`Delete ${c.name}`}
-                            onClick={() => setDialog({ kind: 'delete', connection: c })}
-                          >
-                            <IconTrash size={18} aria-hidden />
-                          </ActionIcon>
-                        </Tooltip>
-                      </Group>
-                    </Table.Td>
-                  )}
-                </Table.Tr>
-              );
-            })}
-          </ListTable>
-          <Text size="xs" c="dimmed" mt="xs" px="xs">
-            The public key verifies the tokens devices present; a database service can fetch it as a
-            JWKS. The login is write-only and never shown.
-          </Text>
-        </ListSection>
-      </Stack>
+                )}
+              </Table.Tr>
+            );
+          })}
+        </ListTable>
+        <Text size="xs" c="dimmed" mt="xs" px="xs">
+          The public key verifies the tokens devices present; a database service can fetch it as a
+          JWKS. The login is write-only and never shown.
+        </Text>
+      </ListSection>
       <Modal
         opened={dialog?.kind === 'create' || dialog?.kind === 'edit'}
         onClose={close}
