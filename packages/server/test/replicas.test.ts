@@ -1,6 +1,6 @@
 import https from 'node:https';
 import type { Socket } from 'node:net';
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, randomBytes, X509Certificate } from 'node:crypto';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -33,6 +33,7 @@ import {
   type TestMqttDevice,
 } from '../src/test-helpers/test-mqtt.js';
 import { runCli } from '../src/test-helpers/test-cli.js';
+import { openssl } from '../src/test-helpers/test-openssl.js';
 import { createTestDatabase, type TestDatabase } from '../src/test-helpers/test-databases.js';
 import {
   httpsRequest,
@@ -385,6 +386,57 @@ describe('two replicas on one PostgreSQL and one Redis', () => {
       .where('topic', '=', topic)
       .execute();
     expect(attempts.every((r) => Number(r.attempts) === 1)).toBe(true);
+  });
+
+  it('a revocation on A makes one new CRL, whichever replica builds it; later runs on both build none', async () => {
+    const k = a.runtime.db.kysely;
+    const i = a.runtime.instance.id;
+    const { batchId } = await createPolicyAndBatch(a, admin, 'CRL on replicas');
+    const d = await testDevice();
+    await register(a, admin, batchId, d.deviceId);
+    const r = await devicePost(a, '/device/v1/enrol', enrolBody(d), tlsAs(d));
+    expect(r.status, r.text).toBe(200);
+    const cert = new X509Certificate(
+      toPem(Buffer.from(r.json<EnrolResponse>().certificate, 'base64url')),
+    );
+    const ca = (await a.runtime.pkiServices.caRepo.list(i, 'issuing')).find(
+      (c) => new X509Certificate(c.der).subject === cert.issuer,
+    )!;
+    // Both replicas settle whatever the enrolment set off, so the count starts from rest.
+    await Promise.all([a.runtime.pkiServices.crl.settle(), b.runtime.pkiServices.crl.settle()]);
+    const numberNow = async () =>
+      Number(
+        (
+          await k
+            .selectFrom('crls')
+            .select('number')
+            .where('instance_id', '=', i)
+            .where('issuer_id', '=', ca.id)
+            .executeTakeFirst()
+        )?.number ?? 0,
+      );
+    const before = await numberNow();
+    const revoked = await a.request('POST', `/api/v1/devices/${d.deviceId}/revoke`, {
+      headers: admin.headers,
+      body: { reason: 'keyCompromise' },
+    });
+    expect(revoked.status, revoked.text).toBe(200);
+    await eventually(async () => (await numberNow()) > before, 30_000, 'the CRL to be rebuilt');
+    // Both replicas run the job at the same moment, twice over (as their loops would after a
+    // lease handover): the CRL is current, so neither signs another.
+    for (let round = 0; round < 2; round++)
+      await Promise.all([
+        a.runtime.pkiServices.crl.rebuildDue(i),
+        b.runtime.pkiServices.crl.rebuildDue(i),
+      ]);
+    await Promise.all([a.runtime.pkiServices.crl.settle(), b.runtime.pkiServices.crl.settle()]);
+    expect(await numberNow()).toBe(before + 1);
+    // The CRL B publishes is that one, and it lists the certificate.
+    const crl = await b.pkiRequest('GET', `/pki/${i}/${ca.id}.crl`);
+    expect(crl.status).toBe(200);
+    const text = openssl(['crl', '-inform', 'DER', '-noout', '-text'], crl.body).out;
+    expect(text).toMatch(new RegExp(`X509v3 CRL Number:\\s*\\n?\\s*${before + 1}\\b`));
+    expect(text.toUpperCase()).toContain(cert.serialNumber.toUpperCase());
   });
 
   it('the expiry sweep run by both replicas at once expires each device once, with one audit entry', async () => {
