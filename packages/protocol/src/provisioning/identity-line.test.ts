@@ -22,7 +22,11 @@ describe('identity line', () => {
     ['fail/extra field', `TRUSTLINK-IDENTITY v1 ${b64} extra`, 'not-identity-line'],
     ['fail/leading text', `boot: TRUSTLINK-IDENTITY v1 ${b64}`, 'not-identity-line'],
     ['fail/version 2', `TRUSTLINK-IDENTITY v2 ${b64}`, 'unsupported-version'],
-    ['fail/base64url instead of base64', `TRUSTLINK-IDENTITY v1 ${spki.toString('base64url')}`, 'bad-base64'],
+    [
+      'fail/base64url instead of base64',
+      `TRUSTLINK-IDENTITY v1 ${spki.toString('base64url')}`,
+      'bad-base64',
+    ],
     ['fail/padding left off', `TRUSTLINK-IDENTITY v1 ${b64.replace(/=+$/, '')}`, 'bad-base64'],
     ['fail/non-canonical trailing bits', 'TRUSTLINK-IDENTITY v1 AB==', 'bad-base64'],
     ['fail/too long', `TRUSTLINK-IDENTITY v1 ${'A'.repeat(2000)}`, 'not-identity-line'],

@@ -29,9 +29,7 @@ export function formatIdentityLine(spkiDer: Uint8Array): string {
  * Parses one line (a trailing CR is ignored). The base64 must be canonical: padded, and
  * re-encoding the bytes gives the text back, so one key has one spelling on the wire.
  */
-export function parseIdentityLine(
-  line: string,
-): Result<{ spkiDer: Buffer }, IdentityLineFailure> {
+export function parseIdentityLine(line: string): Result<{ spkiDer: Buffer }, IdentityLineFailure> {
   const text = line.endsWith('\r') ? line.slice(0, -1) : line;
   if (text.length > IDENTITY_LINE_MAX_LENGTH)
     return fail('not-identity-line', `longer than ${IDENTITY_LINE_MAX_LENGTH} characters`);

@@ -23,7 +23,9 @@ describe('provisioning config blob', () => {
     expect(blob[5]).toBe(1); // release
     const n = blob.readUInt16LE(6);
     expect(JSON.parse(blob.subarray(8, 8 + n).toString('utf8'))).toEqual(vector.input);
-    const digest = createHash('sha256').update(blob.subarray(0, 8 + n)).digest();
+    const digest = createHash('sha256')
+      .update(blob.subarray(0, 8 + n))
+      .digest();
     expect(blob.subarray(8 + n)).toEqual(digest);
   });
 
@@ -74,8 +76,13 @@ describe('provisioning config blob', () => {
     ['fail/a short Wi-Fi password', { wifi: { ssid: 'x', password: 'short' } }],
     ['fail/an SSID over 32 bytes', { wifi: { ssid: 'é'.repeat(17), password: '' } }],
     ['fail/plain http', { deviceUrl: 'http://iot.example.com:8444' }],
-    ['fail/over one sector', { rootCa: Buffer.alloc(PROVISIONING_CONFIG_MAX_BYTES).toString('base64') }],
+    [
+      'fail/over one sector',
+      { rootCa: Buffer.alloc(PROVISIONING_CONFIG_MAX_BYTES).toString('base64') },
+    ],
   ])('%s is refused by the encoder', (_name, change) => {
-    expect(() => encodeProvisioningConfig({ ...vector.input, ...change } as ProvisioningConfig)).toThrow();
+    expect(() =>
+      encodeProvisioningConfig({ ...vector.input, ...change } as ProvisioningConfig),
+    ).toThrow();
   });
 });

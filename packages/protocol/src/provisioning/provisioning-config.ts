@@ -40,7 +40,10 @@ export const wifiSchema = z
     password: z
       .string()
       .max(63, 'must be at most 63 characters')
-      .refine((p) => p.length === 0 || p.length >= 8, 'must be empty (open network) or 8 to 63 characters'),
+      .refine(
+        (p) => p.length === 0 || p.length >= 8,
+        'must be empty (open network) or 8 to 63 characters',
+      ),
   })
   .strict();
 
@@ -87,7 +90,8 @@ export function encodeProvisioningConfig(config: ProvisioningConfig): Buffer {
   return Buffer.concat([body, digest(body)]);
 }
 
-export type ProvisioningConfigFailure = 'too-short' | 'bad-magic' | 'bad-version' | 'bad-digest' | 'bad-payload';
+export type ProvisioningConfigFailure =
+  'too-short' | 'bad-magic' | 'bad-version' | 'bad-digest' | 'bad-payload';
 
 /**
  * Decodes a blob (trailing erased bytes allowed), checking magic, version, digest, the flag
@@ -108,7 +112,9 @@ export function decodeProvisioningConfig(
     return fail('bad-digest', 'the SHA-256 does not match: torn or altered');
   let json: unknown;
   try {
-    json = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(b.subarray(HEADER_BYTES, end)));
+    json = JSON.parse(
+      new TextDecoder('utf-8', { fatal: true }).decode(b.subarray(HEADER_BYTES, end)),
+    );
   } catch {
     return fail('bad-payload', 'the payload is not UTF-8 JSON');
   }

@@ -13,7 +13,8 @@ export function createUsageRegistry() {
   return {
     /** Registers a domain's check under its name; returns a function that removes it. */
     register(domain: string, checker: UsageChecker): () => void {
-      if (checkers.has(domain)) throw new Error(`a usage check for ${domain} is already registered`);
+      if (checkers.has(domain))
+        throw new Error(`a usage check for ${domain} is already registered`);
       checkers.set(domain, checker);
       return () => void checkers.delete(domain);
     },

@@ -34,11 +34,31 @@ describe('provisioning checks', () => {
   });
 
   it.each([
-    ['fail/raw bootloader', { bootloader: { name: 'b', format: 'raw', size: 10 } }, 'bootloaderFirmwareId'],
-    ['fail/CMS bundle as IEF', { ief: { name: 'i', format: 'linux-bundle-cms', size: 10 } }, 'iefFirmwareId'],
-    ['fail/partition table as ESP32 image', { partitionTable: esp('p', 100) }, 'partitionTableFirmwareId'],
-    ['fail/bootloader too large for ESP32 once signed', { bootloader: esp('b', 0x7000 - 100) }, 'bootloaderFirmwareId'],
-    ['fail/partition table over 0xC00', { partitionTable: { name: 'p', format: 'raw', size: 0xc01 } }, 'partitionTableFirmwareId'],
+    [
+      'fail/raw bootloader',
+      { bootloader: { name: 'b', format: 'raw', size: 10 } },
+      'bootloaderFirmwareId',
+    ],
+    [
+      'fail/CMS bundle as IEF',
+      { ief: { name: 'i', format: 'linux-bundle-cms', size: 10 } },
+      'iefFirmwareId',
+    ],
+    [
+      'fail/partition table as ESP32 image',
+      { partitionTable: esp('p', 100) },
+      'partitionTableFirmwareId',
+    ],
+    [
+      'fail/bootloader too large for ESP32 once signed',
+      { bootloader: esp('b', 0x7000 - 100) },
+      'bootloaderFirmwareId',
+    ],
+    [
+      'fail/partition table over 0xC00',
+      { partitionTable: { name: 'p', format: 'raw', size: 0xc01 } },
+      'partitionTableFirmwareId',
+    ],
     ['fail/IEF over 16 MiB', { ief: esp('i', 16 * 1024 * 1024) }, 'iefFirmwareId'],
   ])('%s', (_n, change, field) => {
     const r = checkImages('esp32', { ...images, ...change });

@@ -41,6 +41,8 @@ export function deviceUrlOf(config: { publicHostname: string; devicePort: number
 export function createProvisioning(deps: ProvisioningModuleDeps) {
   const { db, audit, keystore, batches, firmware, now } = deps;
   const repo = createProvisioningRepo(db.kysely);
+  // The configured port, or the one bound when 0 asked for any (tests): set by serve.
+  let devicePort = deps.config.devicePort;
   const tasks = createProvisioningService({
     db,
     repo,
@@ -60,7 +62,7 @@ export function createProvisioning(deps: ProvisioningModuleDeps) {
     keystore,
     batches,
     now,
-    deviceUrl: deviceUrlOf(deps.config),
+    deviceUrl: () => deviceUrlOf({ publicHostname: deps.config.publicHostname, devicePort }),
     rootDer: async (i) => (await deps.instancePki.root(i)).der,
     async imageOf(i, id) {
       const file = await firmware.catalog.image(i, id);
@@ -71,6 +73,13 @@ export function createProvisioning(deps: ProvisioningModuleDeps) {
   });
   firmware.catalog.usage.register('provisioning', tasks.usersOfFirmware);
   batches.usage.register('provisioning', tasks.usersOfBatch);
-  return { tasks, runs };
+  return {
+    tasks,
+    runs,
+    /** Tells the config blob the device port actually bound (when configured as 0). */
+    bindDevicePort(port: number) {
+      if (deps.config.devicePort === 0) devicePort = port;
+    },
+  };
 }
 export type ProvisioningModule = ReturnType<typeof createProvisioning>;

@@ -159,7 +159,12 @@ export function createProvisioningRepo(db: Executor) {
     async endRun(
       instanceId: string,
       runId: string,
-      end: { status: 'finished' | 'failed'; deviceId: string | null; reason: string | null; at: string },
+      end: {
+        status: 'finished' | 'failed';
+        deviceId: string | null;
+        reason: string | null;
+        at: string;
+      },
       tx: Executor,
     ): Promise<boolean> {
       const r = await tx

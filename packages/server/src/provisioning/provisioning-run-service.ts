@@ -33,7 +33,7 @@ export interface ProvisioningRunDeps {
   /** The instance root certificate (DER) devices pin. */
   rootDer(instanceId: string): Promise<Buffer>;
   /** Base URL of the device API as devices reach it. */
-  deviceUrl: string;
+  deviceUrl: () => string;
   now: () => Date;
 }
 
@@ -113,7 +113,7 @@ export function createProvisioningRuns(deps: ProvisioningRunDeps) {
           : image;
       const config = encodeProvisioningConfig({
         v: 1,
-        deviceUrl: deps.deviceUrl,
+        deviceUrl: deps.deviceUrl(),
         rootCa: (await deps.rootDer(instanceId)).toString('base64'),
         instanceId,
         batchId: p.batch.id,
@@ -203,7 +203,11 @@ export function createProvisioningRuns(deps: ProvisioningRunDeps) {
       const parsed = parseIdentityLine(line);
       if (!parsed.ok)
         throw await refuse(
-          new BadRequestError(`the device printed a bad identity line: ${parsed.detail}`, undefined, 'identity-refused'),
+          new BadRequestError(
+            `the device printed a bad identity line: ${parsed.detail}`,
+            undefined,
+            'identity-refused',
+          ),
         );
       const derived = deviceIdFromSpki(parsed.spkiDer);
       if (!derived.ok)

@@ -12,7 +12,10 @@ export const taskInputSchema = z
       .trim()
       .min(1, 'is required')
       .max(128, 'must be at most 128 characters')
-      .regex(/^[\p{L}\p{N} ._+-]+$/u, 'may hold letters, digits, spaces, dot, plus, underscore and hyphen'),
+      .regex(
+        /^[\p{L}\p{N} ._+-]+$/u,
+        'may hold letters, digits, spaces, dot, plus, underscore and hyphen',
+      ),
     deviceType: z.enum(DEVICE_TYPES),
     bootloaderKind: z.enum(BOOTLOADER_KINDS),
     bootloaderFirmwareId: refSchema('the bootloader'),
