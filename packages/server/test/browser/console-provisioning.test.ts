@@ -51,6 +51,7 @@ async function choose(
 describe('console: Provisioning in Chromium', () => {
   let server: TestServer;
   let browser: Browser;
+  let base: string;
   let admin: ConsolePage;
   let api: TestPrincipal;
   let serial: FakeSerial;
@@ -71,7 +72,7 @@ describe('console: Provisioning in Chromium', () => {
 
   beforeAll(async () => {
     server = await startTestServer('sqlite');
-    const base = `https://127.0.0.1:${new URL(server.managementUrl).port}`;
+    base = `https://127.0.0.1:${new URL(server.managementUrl).port}`;
     browser = await launchBrowser([rootPin(server.rootPem)]);
     ({ admin: api } = await createTestUsers(server));
     fa = firmwareApi(server, api);
@@ -216,5 +217,21 @@ describe('console: Provisioning in Chromium', () => {
     expect(failed).toHaveLength(2);
     expect(String(failed[1]!.details.reason)).not.toBe('');
     expect(unexpectedProblems(admin.problems, EXPECTED)).toEqual([]);
+  }, 120_000);
+  it('ok/a contributor runs tasks but has no controls to change them', async () => {
+    const contributor = (await signInAs(server, browser, base, 'contributor', 'prov-runner'))
+      .console;
+    try {
+      const { page } = contributor;
+      await page.goto('/provisioning');
+      const row = page.getByTestId('task-Sensor line');
+      await row.getByRole('button', { name: 'Run Sensor line' }).waitFor();
+      expect(await row.getByRole('button', { name: 'Edit Sensor line' }).count()).toBe(0);
+      expect(await row.getByRole('button', { name: 'Delete Sensor line' }).count()).toBe(0);
+      expect(await page.getByRole('button', { name: 'New task' }).count()).toBe(0);
+      expect(unexpectedProblems(contributor.problems, EXPECTED)).toEqual([]);
+    } finally {
+      await contributor.close();
+    }
   }, 120_000);
 });
