@@ -10,6 +10,7 @@ import { deviceIdVectors } from './vectors/device-id-vectors.js';
 import { manifestVectors } from './vectors/manifest-vectors.js';
 import { proofVectors } from './vectors/proof-vectors.js';
 import { timeVectors } from './vectors/time-vectors.js';
+import { provisioningConfigVectors } from './vectors/provisioning-vectors.js';
 import { loadOrCreateKeys } from './vectors/vector-keys.js';
 
 const dir = new URL('../test-vectors/', import.meta.url);
@@ -30,3 +31,4 @@ await write('challenges.json', challengeVectors());
 await write('proofs.json', await proofVectors(keys));
 await write('manifests.json', await manifestVectors(keys));
 await write('time-statements.json', await timeVectors(keys));
+await write('provisioning-config.json', provisioningConfigVectors());

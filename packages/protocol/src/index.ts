@@ -128,3 +128,25 @@ export * from './messages/database-token-messages.js';
 export * from './messages/hub-token-messages.js';
 export * from './messages/time-messages.js';
 export * from './messages/problem-messages.js';
+
+// Provisioning from the console (docs/provisioning-device.md)
+export {
+  PROVISIONING_CONFIG_MAGIC,
+  PROVISIONING_CONFIG_VERSION,
+  PROVISIONING_CONFIG_OFFSET,
+  PROVISIONING_CONFIG_MAX_BYTES,
+  wifiSchema,
+  provisioningConfigSchema,
+  type ProvisioningConfig,
+  type ProvisioningConfigFailure,
+  encodeProvisioningConfig,
+  decodeProvisioningConfig,
+} from './provisioning/provisioning-config.js';
+export {
+  IDENTITY_LINE_PREFIX,
+  IDENTITY_LINE_VERSION,
+  IDENTITY_LINE_MAX_LENGTH,
+  type IdentityLineFailure,
+  formatIdentityLine,
+  parseIdentityLine,
+} from './provisioning/identity-line.js';

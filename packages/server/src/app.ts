@@ -34,6 +34,7 @@ import { registerDatabaseDirectRoutes } from './database-direct/database-direct-
 import { registerDatabaseDirectDeviceRoutes } from './database-direct/database-direct-device-routes.js';
 import { registerHubTokenRoutes } from './hubs/aws/aws-authorizer-device-routes.js';
 import { registerManufacturingRoutes } from './manufacturing/manufacturing-routes.js';
+import { registerProvisioningRoutes } from './provisioning/provisioning-routes.js';
 import { createMetrics } from './lib/metrics.js';
 import { registerProblemHandler } from './lib/problem-handler.js';
 import { registerPkiPublicRoutes } from './pki/pki-public-routes.js';
@@ -169,6 +170,7 @@ export async function createApps(
     tlsSubjectAltNames: config.tlsSubjectAltNames,
     now: runtime.now,
   });
+  registerProvisioningRoutes(management, runtime.provisioning);
   await registerConsoleRoutes(management);
 
   // The device port asks for a client certificate but lets each route decide: EST bootstrap

@@ -6,6 +6,7 @@ import { Command } from 'commander';
 import { registerAuditCommands } from './audit/audit-cli.js';
 import { registerFleetCommands } from './batches/fleet-cli.js';
 import { registerManufacturingCommands } from './manufacturing/manufacturing-cli.js';
+import { registerProvisioningCommands } from './provisioning/provisioning-cli.js';
 import { registerDeviceCommands } from './devices/device-cli.js';
 import { registerTokenCommands } from './auth/token-cli.js';
 import {
@@ -166,5 +167,6 @@ registerDeviceCommands(program, run);
 registerFirmwareCommands(program, run);
 registerDatabaseDirectCommands(program, run);
 registerManufacturingCommands(program, run);
+registerProvisioningCommands(program, run);
 
 await program.parseAsync(process.argv);

@@ -57,6 +57,7 @@ import { createMemoryBus } from './bus/event-bus.js';
 import { createRedisBus } from './bus/redis-event-bus.js';
 import { createReplicaRelay } from './bus/replica-relay.js';
 import { createManufacturingRepo } from './manufacturing/manufacturing-repo.js';
+import { createProvisioning, type ProvisioningModule } from './provisioning/provisioning-module.js';
 import {
   createManufacturingService,
   type ManufacturingService,
@@ -104,6 +105,8 @@ export interface Runtime {
   databaseDirect: DatabaseDirectModule;
   /** Manufacturing credentials and the production-line registration they allow. */
   manufacturing: ManufacturingService;
+  /** Provisioning tasks and their runs (the console flashes devices over Web Serial). */
+  provisioning: ProvisioningModule;
   /** Messages between replicas (Redis when configured, else this process alone). */
   bus: EventBus;
   instance: InstanceRecord;
@@ -429,6 +432,17 @@ export async function openRuntime(
       audit,
       now,
     });
+    const provisioning = createProvisioning({
+      db,
+      audit,
+      keystore,
+      instancePki: pki,
+      pki: pkiServices,
+      batches: fleet.batches,
+      firmware,
+      config,
+      now,
+    });
     // What other replicas cache (trusted CAs, hub rules) hears of changes made here, and back.
     const stopRelay = createReplicaRelay({
       bus,
@@ -469,6 +483,7 @@ export async function openRuntime(
       deviceEvents,
       enrolment,
       manufacturing,
+      provisioning,
       instance,
       created: isNew,
       now,

@@ -85,6 +85,7 @@ export async function startServer(
     const deviceUrl = `https://${config.publicHostname}:${portOf(apps.device)}`;
     runtime.pkiEndpoint.bind(portOf(apps.pki));
     runtime.databaseDirect.bindDevicePort(portOf(apps.device));
+    runtime.provisioning.bindDevicePort(portOf(apps.device));
     const pkiUrl = runtime.pkiEndpoint.baseUrl();
     runtime.pkiServices.jobs.start();
     runtime.enrolment.start();

@@ -7,6 +7,7 @@ import { isForeignKeyViolation, isUniqueViolation } from '../db/db-errors.js';
 import { checkDeviceList, type DeviceListProblem } from '../devices/device-list-fns.js';
 import type { DeviceRepo, DeviceState } from '../devices/device-repo.js';
 import { BadRequestError, ConflictError, NotFoundError } from '../lib/errors.js';
+import { createUsageRegistry } from '../lib/usage-registry.js';
 import type { PolicyRepo } from '../policies/policy-repo.js';
 import type { BatchRepo, BatchRow } from './batch-repo.js';
 import type { Batch, BatchInput } from './batch-types.js';
@@ -34,6 +35,8 @@ const ZERO = { devices: 0, enrolled: 0, renewed: 0, expired: 0, revoked: 0 };
 export function createBatchService(deps: BatchServiceDeps) {
   const { db, batches, devices, policies, audit } = deps;
   const now = deps.now ?? (() => new Date());
+  // Domains created later (provisioning tasks) register what of theirs uses a batch.
+  const usage = createUsageRegistry();
 
   async function load(instanceId: string, id: string): Promise<BatchRow> {
     const b = await batches.find(instanceId, id);
@@ -191,6 +194,12 @@ export function createBatchService(deps: BatchServiceDeps) {
           'in-use',
         );
       }
+      const users = await usage.usesOf(instanceId, id);
+      if (users.length)
+        throw new ConflictError(
+          `batch "${batch.name}" is used by ${users.join(', ')}; change or delete that first`,
+          'in-use',
+        );
       try {
         await db.kysely.transaction().execute(async (tx) => {
           await devices.deleteByBatch(instanceId, id, tx);
@@ -215,6 +224,8 @@ export function createBatchService(deps: BatchServiceDeps) {
       return batch;
     },
     register,
+    /** Where other domains register their uses of a batch (a delete is refused while any). */
+    usage,
     /** The batch, or undefined (for other domains checking a reference). */
     find: (instanceId: string, id: string) => batches.find(instanceId, id),
     async listDevices(

@@ -16,6 +16,7 @@ import type { KeyTables } from '../keystore/keystore-tables.js';
 import type { ManufacturingTables } from '../manufacturing/manufacturing-tables.js';
 import type { OutboxTables } from '../outbox/outbox-tables.js';
 import type { PkiTables } from '../pki/pki-tables.js';
+import type { ProvisioningTables } from '../provisioning/provisioning-tables.js';
 import type { PolicyTables } from '../policies/policy-tables.js';
 import type { SetupTables } from '../setup/setup-tables.js';
 import type { UserTables } from '../users/users-tables.js';
@@ -46,4 +47,5 @@ export interface Database
     JobTables,
     DatabaseDirectTables,
     ManufacturingTables,
-    FirmwareBlobTables {}
+    FirmwareBlobTables,
+    ProvisioningTables {}

@@ -12,6 +12,7 @@ import {
   PayloadTooLargeError,
 } from '../lib/errors.js';
 import type { KeyedLock } from '../lib/keyed-lock.js';
+import { createUsageRegistry } from '../lib/usage-registry.js';
 import type { FirmwareBlobStore, StoredBlob } from './blob-store.js';
 import type { AttributeFilter } from './firmware-fns.js';
 import type { FirmwareRepo, FirmwareRow } from './firmware-repo.js';
@@ -62,6 +63,8 @@ async function* limited(source: Source, max: number): AsyncGenerator<Uint8Array 
 export function createFirmwareService(deps: FirmwareServiceDeps) {
   const { db, repo, updates, blobs, lock, audit, refs, maxBytes } = deps;
   const now = deps.now ?? (() => new Date());
+  // Domains created later (provisioning tasks) register what of theirs uses a firmware.
+  const usage = createUsageRegistry();
 
   /** Removes a blob nothing refers to; serialised with uploads of the same digest. */
   async function release(instanceId: string, sha256: string): Promise<void> {
@@ -131,6 +134,8 @@ export function createFirmwareService(deps: FirmwareServiceDeps) {
   }
 
   return {
+    /** Where other domains register their uses of a firmware (a delete is refused while any). */
+    usage,
     /**
      * Uploads an image from a stream. Nothing is recorded unless the whole image arrived and
      * passed its checks; a refused upload leaves no blob behind.
@@ -257,6 +262,12 @@ export function createFirmwareService(deps: FirmwareServiceDeps) {
         );
       const users = (await refs.assignments(instanceId)).filter((b) => b.firmwareId === id);
       if (users.length) throw inUse();
+      const others = await usage.usesOf(instanceId, id);
+      if (others.length)
+        throw new ConflictError(
+          `firmware "${f.name}" is used by ${others.join(', ')}; change or delete that first`,
+          'in-use',
+        );
       const signatures = await repo.signaturesOf(instanceId, [id]);
       try {
         await db.kysely.transaction().execute(async (tx) => {

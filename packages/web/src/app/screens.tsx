@@ -48,6 +48,10 @@ const DatabaseDirectPage = lazy(() =>
   })),
 );
 
+const ProvisioningPage = lazy(() =>
+  import('../provisioning/provisioning-page').then((m) => ({ default: m.ProvisioningPage })),
+);
+
 /** An area with its menu icon and, once its screen has landed, the screen's component. */
 export interface Screen extends AreaInfo {
   icon: Icon;
@@ -76,7 +80,7 @@ const SCREEN_PARTS: Record<string, Pick<Screen, 'icon' | 'component' | 'subPages
   '/firmwares': { icon: IconFileCode, component: FirmwarePage },
   '/policies': { icon: IconShieldCheck, component: PoliciesPage },
   '/iot-hubs': { icon: IconCloudComputing, component: HubsPage },
-  '/provisioning': { icon: IconBrandDatabricks },
+  '/provisioning': { icon: IconBrandDatabricks, component: ProvisioningPage },
   '/users': { icon: IconUsers, component: UsersPage },
   '/logs': { icon: IconListDetails, component: LogsPage },
   '/database-direct': { icon: IconDatabase, component: DatabaseDirectPage },

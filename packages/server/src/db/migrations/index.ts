@@ -13,6 +13,7 @@ import * as hubCloudObjects from './20261128_0100_hub_cloud_objects.js';
 import * as databaseDirect from './20261128_0900_database_direct.js';
 import * as manufacturingCredentials from './20261128_0900_manufacturing_credentials.js';
 import * as firmwareBlobs from './20261129_0900_firmware_blobs.js';
+import * as provisioning from './20261130_0900_provisioning.js';
 
 export interface PortableMigration {
   up(db: Kysely<unknown>, dialect: DialectName): Promise<void>;
@@ -37,4 +38,5 @@ export const MIGRATIONS: Record<string, PortableMigration> = {
   '20261128_0900_database_direct': databaseDirect,
   '20261128_0900_manufacturing_credentials': manufacturingCredentials,
   '20261129_0900_firmware_blobs': firmwareBlobs,
+  '20261130_0900_provisioning': provisioning,
 };

@@ -1,0 +1,82 @@
+import { randomBytes } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Task } from '../src/provisioning/provisioning-types.js';
+import { createTestUsers, type TestPrincipal } from '../src/test-helpers/test-auth.js';
+import { localEnv, runCli } from '../src/test-helpers/test-cli.js';
+import { TEST_DIALECTS } from '../src/test-helpers/test-databases.js';
+import { firmwareApi } from '../src/test-helpers/test-firmware.js';
+import { startTestServer, type TestServer } from '../src/test-helpers/test-server.js';
+
+for (const dialect of TEST_DIALECTS) {
+  describe(`trustlink provisioning-task on ${dialect}`, () => {
+    let server: TestServer;
+    let admin: TestPrincipal;
+    let contributor: TestPrincipal;
+    const remote = (who: TestPrincipal) => ({
+      TRUSTLINK_SERVER: server.managementUrl.replace('localhost', '127.0.0.1'),
+      TRUSTLINK_TOKEN: who.token,
+      TRUSTLINK_CA: path.join(server.home, 'root.pem'),
+    });
+    const createArgs = (name: string, kind = 'development') => [
+      ...['provisioning-task', 'create', '--name', name, '--device-type', 'esp32-s3'],
+      ...[
+        '--bootloader-kind',
+        kind,
+        '--bootloader',
+        'Bootloader',
+        '--partition-table',
+        'Partitions',
+      ],
+      ...['--ief', 'IEF', '--batch', 'Bench'],
+    ];
+
+    beforeAll(async () => {
+      server = await startTestServer(dialect);
+      ({ admin, contributor } = await createTestUsers(server));
+      writeFileSync(path.join(server.home, 'root.pem'), server.rootPem);
+      const fa = firmwareApi(server, admin);
+      await fa.upload('name=Bootloader&version=1&format=esp32-sbv2', randomBytes(20_000));
+      await fa.upload('name=Partitions&version=1', randomBytes(3072));
+      await fa.upload('name=IEF&version=1&format=esp32-sbv2', randomBytes(50_000));
+      await fa.batch('Bench');
+    });
+    afterAll(async () => server?.close());
+
+    it('ok/create (remote, by name), list and delete (local); refusals are one clear line', async () => {
+      const created = await runCli(createArgs('Bench S3'), remote(admin));
+      expect(created.code, created.stderr).toBe(0);
+      const id = created.stdout.trim();
+      const got = await server.request('GET', `/api/v1/provisioning-tasks/${id}`, {
+        headers: admin.headers,
+      });
+      expect(got.json<Task>()).toMatchObject({
+        name: 'Bench S3',
+        deviceType: 'esp32-s3',
+        bootloaderKind: 'development',
+        batch: { name: 'Bench' },
+      });
+
+      // The server's refusals: a contributor; a release bootloader on a batch without a key.
+      const denied = await runCli(createArgs('Other'), remote(contributor));
+      expect(denied.code).not.toBe(0);
+      expect(denied.stderr).toMatch(/403|administrator/i);
+      const release = await runCli(createArgs('Release', 'release'), remote(admin));
+      expect(release.code).not.toBe(0);
+      expect(release.stderr).toMatch(/batch "Bench" has no signing key/);
+
+      const list = await runCli(['provisioning-task', 'list'], localEnv(server));
+      expect(list.code, list.stderr).toBe(0);
+      expect(list.stdout).toMatch(/Bench S3\s+esp32-s3\s+development\s+IEF\s+Bench/);
+
+      const del = await runCli(['provisioning-task', 'delete', 'Bench S3'], localEnv(server));
+      expect(del.code, del.stderr).toBe(0);
+      expect(del.stdout).toBe(`deleted provisioning task Bench S3 (${id})\n`);
+      const after = await server.request('GET', '/api/v1/provisioning-tasks', {
+        headers: admin.headers,
+      });
+      expect(after.json<{ items: Task[] }>().items).toEqual([]);
+    }, 120_000);
+  });
+}

@@ -1,0 +1,79 @@
+/** A provisioning task as the API shows it (packages/server/src/provisioning/provisioning-types.ts). */
+export interface Task {
+  id: string;
+  name: string;
+  deviceType: DeviceType;
+  bootloaderKind: BootloaderKind;
+  bootloader: Named;
+  partitionTable: Named;
+  ief: Named;
+  batch: Named;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface Named {
+  id: string;
+  name: string;
+}
+
+export type DeviceType = 'esp32' | 'esp32-c3' | 'esp32-s3' | 'esp32-c6';
+export type BootloaderKind = 'development' | 'release';
+
+export const DEVICE_TYPE_LABELS: Record<DeviceType, string> = {
+  esp32: 'ESP32',
+  'esp32-c3': 'ESP32-C3',
+  'esp32-s3': 'ESP32-S3',
+  'esp32-c6': 'ESP32-C6',
+};
+
+export const BOOTLOADER_LABELS: Record<BootloaderKind, string> = {
+  development: 'Development',
+  release: 'Release',
+};
+
+export interface TaskInput {
+  name: string;
+  deviceType: DeviceType;
+  bootloaderKind: BootloaderKind;
+  bootloaderFirmwareId: string;
+  partitionTableFirmwareId: string;
+  iefFirmwareId: string;
+  batchId: string;
+}
+
+export interface Run {
+  id: string;
+  taskId: string;
+  status: 'started' | 'finished' | 'failed';
+  deviceId: string | null;
+  reason: string | null;
+}
+
+export interface FlashImage {
+  part: 'bootloader' | 'partition-table' | 'config' | 'ief';
+  name: string;
+  address: number;
+  size: number;
+  sha256: string;
+  signed: boolean;
+  /** base64 */
+  data: string;
+}
+
+/** What POST /provisioning-tasks/:id/runs answers: what to write where. */
+export interface FlashPlan {
+  run: Run;
+  deviceType: DeviceType;
+  chip: string;
+  bootloaderKind: BootloaderKind;
+  signingKey: { id: string; name: string; algorithm: string } | null;
+  images: FlashImage[];
+}
+
+export interface IdentityResult {
+  run: Run;
+  deviceId: string;
+  batch: Named;
+  alreadyInBatch: boolean;
+}
