@@ -101,6 +101,10 @@ describe('cached blob store', () => {
     );
     expect(calls.sends).toBe(ranges.length);
     expect(calls.loads).toBe(1);
+    // A range past the held bytes (a size recorded wrongly) fails rather than sending short.
+    await expect(
+      cache.send!(I1, sha256, { start: 0, end: image.length }, slowSink().sink),
+    ).rejects.toThrow(/range ends at/);
   });
 
   it('ok/least recently used images make room, and one larger than the budget is never held but still served', async () => {

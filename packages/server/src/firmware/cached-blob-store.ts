@@ -116,6 +116,11 @@ export function createCachedBlobStore<S extends FirmwareBlobStore>(
     const key = keyOf(instanceId, sha256);
     const h = opts.maxBytes > 0 ? held.get(key) : undefined;
     if (h) {
+      // The range was decided against the size recorded for the update; the held blob is the
+      // truth. A mismatch must cut the response short (the caller's error path), not pad it.
+      if (range.end >= h.bytes.length) {
+        throw new Error(`range ends at ${range.end}, the blob at ${h.bytes.length - 1}`);
+      }
       h.lastUsed = now();
       held.delete(key);
       held.set(key, h);
