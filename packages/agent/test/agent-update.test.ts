@@ -204,7 +204,9 @@ for (const dialect of TEST_DIALECTS) {
       (await fa.rollout(batchId)).items.find((i) => i.deviceId === deviceId)!;
 
     beforeAll(async () => {
-      server = await startTestServer(dialect);
+      // Images are read from the store on every download (no copy held in memory), so the
+      // flipped-byte test below can corrupt the stored file under a running server.
+      server = await startTestServer(dialect, { env: { TRUSTLINK_FIRMWARE_CACHE_BYTES: '0' } });
       ({ admin } = await createTestUsers(server));
       fa = firmwareApi(server, admin);
       batchId = await fa.batch('Agents');

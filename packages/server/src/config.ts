@@ -263,6 +263,17 @@ export const CONFIG_OPTIONS = {
     description:
       'Largest firmware upload in bytes (the body as sent: the image, or its Intel HEX text). Uploads stream to disk, so this bounds disk use, not memory; a larger upload gets 413 and nothing is stored.',
   },
+  firmwareCacheBytes: {
+    env: 'TRUSTLINK_FIRMWARE_CACHE_BYTES',
+    schema: z.coerce
+      .number()
+      .int()
+      .min(0)
+      .max(2 ** 40),
+    default: 128 * 1024 * 1024,
+    description:
+      'Memory for the firmware images devices are downloading, in bytes: an image is loaded once when its first download starts (and checked against its SHA-256), and later downloads are sent from memory instead of reading the file or database each time. Least recently used images make room, one larger than this is never held, and one not downloaded for ten minutes is let go. 0 reads every download from the store.',
+  },
   firmwareManifestDays: {
     env: 'TRUSTLINK_FIRMWARE_MANIFEST_DAYS',
     schema: z.coerce.number().int().min(1).max(365),

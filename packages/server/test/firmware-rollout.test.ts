@@ -8,6 +8,7 @@ import {
   createTestDevice,
   firmwareApi,
   interruptedDownload,
+  pipelinedRanges,
   tlsCertificateAuthenticator,
   type TestDevice,
 } from '../src/test-helpers/test-firmware.js';
@@ -294,6 +295,54 @@ for (const dialect of TEST_DIALECTS) {
       const beyond = await dev('GET', url, d, { headers: { range: `bytes=${images.gw.length}-` } });
       expect(beyond.status).toBe(416);
       expect(beyond.headers['content-range']).toBe(`bytes */${images.gw.length}`);
+    });
+
+    it('ok/ranges on one connection, pipelined, before and after the image is held in memory: each a 206 with its bytes, in order', async () => {
+      const d = devices[1]!;
+      const url = `/device/v1/updates/${updateId}/image`;
+      const n = images.gw.length;
+      const ranges: [string, number, number][] = [
+        ['bytes=0-299999', 0, 299_999],
+        ['bytes=300000-', 300_000, n - 1],
+        ['bytes=-1', n - 1, n - 1],
+        ['bytes=262143-524288', 262_143, 524_288],
+      ];
+      const check = (got: Awaited<ReturnType<typeof pipelinedRanges>>) =>
+        ranges.forEach(([, start, end], i) => {
+          expect(got[i]!.status).toBe(206);
+          expect(got[i]!.headers['content-range']).toBe(`bytes ${start}-${end}/${n}`);
+          expect(got[i]!.body.equals(images.gw.subarray(start, end + 1))).toBe(true);
+        });
+      check(
+        await pipelinedRanges(
+          server,
+          url,
+          d,
+          ranges.map(([r]) => r),
+        ),
+      );
+      // The first download loaded the image; these are sent from memory.
+      const blobs = server.runtime.firmware.blobs;
+      for (let i = 0; i < 500 && blobs.held().blobs === 0; i++) {
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      expect(blobs.held()).toMatchObject({ blobs: 1, bytes: n });
+      check(
+        await pipelinedRanges(
+          server,
+          url,
+          d,
+          ranges.map(([r]) => r),
+        ),
+      );
+      check(
+        await pipelinedRanges(
+          server,
+          url,
+          d,
+          [...ranges, ...ranges].map(([r]) => r),
+        ).then((x) => x.slice(4)),
+      );
     });
 
     it('ok/a failure is recorded with its reason and audited', async () => {

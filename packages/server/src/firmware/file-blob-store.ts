@@ -177,7 +177,8 @@ export function createFileBlobStore(
       };
       function step() {
         while (!done && !reading) {
-          if (pos >= end) return finish();
+          // Closed already (the client went away while the request was decided): no 'close'.
+          if (pos >= end || out.destroyed) return finish();
           const buf = pool.take();
           const want = Math.min(buf.length, end - pos);
           if (Date.now() >= asyncUntil) {

@@ -8,6 +8,7 @@ import type { InstancePki } from '../pki/instance-pki.js';
 import type { OutboxRepo } from '../outbox/outbox-repo.js';
 import type { Pki } from '../pki/pki-module.js';
 import type { FirmwareBlobStore } from './blob-store.js';
+import { createCachedBlobStore } from './cached-blob-store.js';
 import { createFileBlobStore } from './file-blob-store.js';
 import { createFirmwareDeviceService } from './firmware-device-service.js';
 import { enqueueFirmwareAnnouncement } from './firmware-notify.js';
@@ -25,7 +26,12 @@ export interface FirmwareModuleDeps {
   instancePki: Pick<InstancePki, 'root'>;
   pki: Pick<Pki, 'keyUsage' | 'signingKeys'>;
   batches: BatchService;
-  config: { dataDir: string; firmwareMaxBytes: number; firmwareManifestDays: number };
+  config: {
+    dataDir: string;
+    firmwareMaxBytes: number;
+    firmwareManifestDays: number;
+    firmwareCacheBytes: number;
+  };
   /** Where blobs live; files under `<dataDir>/firmware/` unless another store is given. */
   blobs?: FirmwareBlobStore;
   /** Where assignments record that devices are to be told over MQTT (firmware-notify.ts). */
@@ -47,7 +53,10 @@ export function createFirmware(deps: FirmwareModuleDeps) {
   const { db, audit, keystore, batches, config } = deps;
   const now = deps.now ?? (() => new Date());
   const files = deps.blobs ? undefined : createFileBlobStore(path.join(config.dataDir, 'firmware'));
-  const blobs = deps.blobs ?? files!;
+  // Images being downloaded are held in memory in front of either store (cached-blob-store.ts).
+  const blobs = createCachedBlobStore(deps.blobs ?? files!, {
+    maxBytes: config.firmwareCacheBytes,
+  });
   void files?.removeStaleUploads(STALE_UPLOAD_MS).catch(() => undefined);
   const repo = createFirmwareRepo(db.kysely);
   const updates = createFirmwareUpdateRepo(db.kysely);

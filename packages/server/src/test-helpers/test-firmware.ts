@@ -1,6 +1,6 @@
 import { createPublicKey, X509Certificate } from 'node:crypto';
 import https from 'node:https';
-import type { TLSSocket } from 'node:tls';
+import tls, { type TLSSocket } from 'node:tls';
 import type { DeviceAuthenticator } from '../devices/device-authenticator.js';
 import type { Firmware, Rollout } from '../firmware/firmware-types.js';
 import { createDeviceRepo } from '../devices/device-repo.js';
@@ -127,6 +127,74 @@ export function interruptedDownload(
     );
     req.on('error', (err) => {
       if (!req.destroyed) reject(err);
+    });
+  });
+}
+
+/** One HTTP response as read off a connection. */
+export interface RawResponse {
+  status: number;
+  headers: Record<string, string>;
+  body: Buffer;
+}
+
+/**
+ * GETs of one path with the given Range headers, all written at once on one TLS connection
+ * (HTTP/1.1 pipelining, as a device's simple client may do) and read back in order: each
+ * response must be whole and in its place for the next one to parse.
+ */
+export function pipelinedRanges(
+  server: TestServer,
+  urlPath: string,
+  device: TestDevice,
+  ranges: string[],
+): Promise<RawResponse[]> {
+  const url = new URL(urlPath, server.deviceUrl);
+  return new Promise((resolve, reject) => {
+    const socket = tls.connect({
+      host: '127.0.0.1',
+      servername: 'localhost',
+      port: Number(url.port),
+      ca: server.rootPem,
+      ...device.tls,
+    });
+    const out: RawResponse[] = [];
+    let buf = Buffer.alloc(0);
+    socket.on('secureConnect', () => {
+      socket.write(
+        ranges
+          .map((r) => `GET ${url.pathname} HTTP/1.1\r\nHost: localhost\r\nRange: ${r}\r\n\r\n`)
+          .join(''),
+      );
+    });
+    socket.on('data', (chunk: Buffer) => {
+      buf = Buffer.concat([buf, chunk]);
+      for (;;) {
+        const end = buf.indexOf('\r\n\r\n');
+        if (end < 0) return;
+        const [statusLine, ...lines] = buf.subarray(0, end).toString('latin1').split('\r\n');
+        const headers: Record<string, string> = {};
+        for (const l of lines) {
+          const i = l.indexOf(':');
+          headers[l.slice(0, i).trim().toLowerCase()] = l.slice(i + 1).trim();
+        }
+        const length = Number(headers['content-length'] ?? 0);
+        if (buf.length < end + 4 + length) return;
+        out.push({
+          status: Number(statusLine!.split(' ')[1]),
+          headers,
+          body: Buffer.from(buf.subarray(end + 4, end + 4 + length)),
+        });
+        buf = buf.subarray(end + 4 + length);
+        if (out.length === ranges.length) {
+          socket.end();
+          return resolve(out);
+        }
+      }
+    });
+    socket.on('error', reject);
+    socket.on('close', () => {
+      if (out.length < ranges.length) reject(new Error(`closed after ${out.length} responses`));
     });
   });
 }
