@@ -3,16 +3,10 @@ import type { DeviceApiRequest } from '../update/update-types.js';
 import type { UpdateContext, UpdateHandler } from './update-handler.js';
 
 /**
- * The largest response the update code may receive in one request over the agent's session.
- * The session client reads an answer whole before handing it on, so an image arrives in memory;
- * this bounds it (a larger image fails with a clear reason and the platform sees the report).
- */
-export const UPDATE_RESPONSE_MAX_BYTES = 64 * 1024 * 1024;
-
-/**
  * Joins the daemon to the firmware flow: each update the check-in offers goes to the OTA
  * handler (src/update/), which verifies the manifest with the batch's signing key from
- * enrolment, downloads with resume over the agent's session, runs the hooks and reports.
+ * enrolment, streams the image to the state
+ * directory with resume over the agent's session (`api.download`), runs the hooks and reports.
  */
 export function otaUpdateHandler(): UpdateHandler {
   return {
@@ -47,6 +41,7 @@ export function otaUpdateHandler(): UpdateHandler {
       });
       await ota.handle(offer, {
         request: sessionRequestOf(ctx),
+        fetchImage: (path, o) => ctx.api.download(path, o),
         stateDir: ctx.config.stateDir,
         config: ctx.config,
         logger: ctx.log,
@@ -55,14 +50,17 @@ export function otaUpdateHandler(): UpdateHandler {
   };
 }
 
+/** Manifests and reports: small answers, read whole. Images go through `api.download`. */
 function sessionRequestOf(ctx: UpdateContext): DeviceApiRequest {
   return async (method, path, init) => {
     if (method !== 'GET' && method !== 'POST') throw new Error(`unsupported method ${method}`);
     const body = init?.body === undefined ? undefined : Buffer.from(init.body);
-    const res = await ctx.api.sessionRequest(
-      { method, path, headers: init?.headers ?? {}, ...(body ? { body } : {}) },
-      { maxResponseBytes: UPDATE_RESPONSE_MAX_BYTES },
-    );
+    const res = await ctx.api.sessionRequest({
+      method,
+      path,
+      headers: init?.headers ?? {},
+      ...(body ? { body } : {}),
+    });
     const headers = new Headers();
     for (const [k, v] of Object.entries(res.headers)) {
       if (v !== undefined) headers.set(k, Array.isArray(v) ? v.join(', ') : String(v));

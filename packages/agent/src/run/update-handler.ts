@@ -20,8 +20,9 @@ export interface UpdateContext {
   signing: SigningBlock | undefined;
   /**
    * The device API over the pinned connection, authenticated with the agent's session:
-   * `api.sessionRequest({ method, path, headers?, body? }, { maxResponseBytes? })` for the
-   * update routes; `problemError(what, res)` (device-api-client.ts) turns a refusal into the
+   * `api.sessionRequest({ method, path, headers?, body? })` for the update routes (answers up
+   * to 1 MiB, read whole), `api.download(path, { file, expectedSize, ... })` to stream an image
+   * into a file with resume; `problemError(what, res)` (device-api-client.ts) turns a refusal into the
    * error the agent understands (a DeviceRevokedError stops the agent).
    */
   api: DeviceApiClient;
