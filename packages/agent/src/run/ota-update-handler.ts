@@ -5,7 +5,7 @@ import type { UpdateContext, UpdateHandler } from './update-handler.js';
 /**
  * Joins the daemon to the firmware flow: each update the check-in offers goes to the OTA
  * handler (src/update/), which verifies the manifest with the batch's signing key from
- * enrolment, streams the image to the state
+ * enrolment and the hardware attributes of the configuration, streams the image to the state
  * directory with resume over the agent's session (`api.download`), runs the hooks and reports.
  */
 export function otaUpdateHandler(): UpdateHandler {
@@ -34,7 +34,7 @@ export function otaUpdateHandler(): UpdateHandler {
           instanceId: ctx.instanceId,
           deviceId: ctx.deviceId,
           batchId: ctx.batchId,
-          hardware: {},
+          hardware: { ...ctx.config.hardware },
           signing,
         }),
         now: () => ctx.now(),
