@@ -1,5 +1,14 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -13,6 +22,7 @@ import { cuttingProxy } from '../src/test-helpers/device-https.js';
 import {
   agent,
   requireBuiltCli,
+  sleep,
   startAgent,
   writeAgentConfig,
   type RunningAgent,
@@ -160,6 +170,37 @@ for (const dialect of TEST_DIALECTS) {
       // read buffers waiting for V8's next collection (it collects after ~64 MiB of them).
       expect(baselinePeak).toBeGreaterThan(0);
       expect(peak - baselinePeak).toBeLessThan(IMAGE_SIZE);
+    }, 300_000);
+
+    it('ok/an agent stopped mid-download resumes from the bytes on disk when it starts again', async () => {
+      const d = await device('restarted', { board: 'tl-gw-2', revision: 'c' });
+      const first = startAgent(d.file);
+      running.push(first);
+      // A power cut once some of the image is on disk.
+      const updateDir = path.join(d.stateDir, 'update');
+      const partial = () => {
+        const img = existsSync(updateDir)
+          ? readdirSync(updateDir).find((f) => f.endsWith('.img'))
+          : undefined;
+        return img ? statSync(path.join(updateDir, img)).size : 0;
+      };
+      for (let i = 0; i < 6000 && partial() < 1024 * 1024; i++) await sleep(10);
+      first.child.kill('SIGKILL');
+      await first.exited();
+      const kept = partial();
+      expect(kept).toBeGreaterThan(0);
+      expect(kept).toBeLessThan(IMAGE_SIZE);
+      expect(first.lines.some((l) => l.includes('update installed'))).toBe(false);
+
+      const second = startAgent(d.file);
+      running.push(second);
+      const resumed = await second.waitFor(/info resuming image download from=\d+/, 120_000);
+      expect(Number(/from=(\d+)/.exec(resumed)![1])).toBe(kept);
+      await second.waitFor(/info update installed/, 180_000);
+      await second.stop();
+      const slot = readFileSync(path.join(d.dir, 'slot-b'));
+      expect(createHash('sha256').update(slot).digest('hex')).toBe(sha);
+      expect(await rolloutRow(d.id)).toMatchObject({ status: 'installed' });
     }, 300_000);
   });
 }

@@ -1,4 +1,5 @@
 import { AgentUpdateHandler } from '../update/update-handler.js';
+import { readUpdateState } from '../update/update-state.js';
 import type { DeviceApiRequest } from '../update/update-types.js';
 import type { UpdateContext, UpdateHandler } from './update-handler.js';
 
@@ -46,6 +47,10 @@ export function otaUpdateHandler(): UpdateHandler {
         config: ctx.config,
         logger: ctx.log,
       });
+      // Not decided yet (a download to resume, a reboot to wait for, a platform that did not
+      // answer): the agent hands it over again at the next check-in, and the handler goes on
+      // where update-state.json says.
+      return readUpdateState(ctx.config.stateDir).finished[offer.id] ? undefined : 'pending';
     },
   };
 }

@@ -33,12 +33,17 @@ export interface UpdateContext {
 
 /**
  * The seam between the operating mode and the firmware flow: when a check-in reports an update
- * the agent has not handled yet, it calls `handle` once (again at later check-ins if it threw).
+ * the agent has not handled yet, it calls `handle` (again at later check-ins if it threw or
+ * said the update is still pending).
  * Download, verification, installation and reports are the handler's job (the OTA work in
  * `src/update/`); the agent records the outcome in its state for `status`.
  */
 export interface UpdateHandler {
-  handle(update: UpdateOffer, ctx: UpdateContext): Promise<void>;
+  /**
+   * `'pending'` when the update is not finished (a download to resume, a reboot to wait for):
+   * the agent hands it over again at each check-in until it is.
+   */
+  handle(update: UpdateOffer, ctx: UpdateContext): Promise<void | 'pending'>;
   /** False for a handler that only notes offers (the state keeps the update `offered`). */
   readonly handlesUpdates?: boolean;
 }
