@@ -34,7 +34,8 @@ import {
  * and an image larger than the 64 MiB the agent once read into memory whole. The agent's peak
  * memory (VmHWM) is compared with that of an identical agent whose hardware attributes make it
  * refuse the manifest before any download: buffering would put at least the image's size between
- * them.
+ * them. Then an agent killed mid-download must resume from the bytes on disk when started again,
+ * and a flipped byte in the served image must be refused and reported.
  */
 
 const IMAGE_SIZE = 80 * 1024 * 1024;
@@ -201,6 +202,31 @@ for (const dialect of TEST_DIALECTS) {
       const slot = readFileSync(path.join(d.dir, 'slot-b'));
       expect(createHash('sha256').update(slot).digest('hex')).toBe(sha);
       expect(await rolloutRow(d.id)).toMatchObject({ status: 'installed' });
+    }, 300_000);
+
+    it('fail/a flipped byte in the image is refused after the streamed download and reported', async () => {
+      const d = await device('flipped', { board: 'tl-gw-2', revision: 'c' });
+      const blob = path.join(server.config.dataDir, 'firmware', server.runtime.instance.id, sha);
+      const stored = readFileSync(blob);
+      stored[IMAGE_SIZE - 12_345]! ^= 0x01;
+      writeFileSync(blob, stored);
+      const a = startAgent(d.file);
+      running.push(a);
+      try {
+        await a.waitFor(/error update failed .*digest-mismatch/, 180_000);
+      } finally {
+        stored[IMAGE_SIZE - 12_345]! ^= 0x01;
+        writeFileSync(blob, stored);
+      }
+      await a.stop();
+      expect(await rolloutRow(d.id)).toMatchObject({
+        status: 'failed',
+        reason: 'image refused: digest-mismatch: image SHA-256 differs from the manifest',
+      });
+      expect(existsSync(path.join(d.dir, 'slot-b'))).toBe(false);
+      // The refused image is not kept.
+      const left = readdirSync(path.join(d.stateDir, 'update')).filter((f) => f.endsWith('.img'));
+      expect(left).toEqual([]);
     }, 300_000);
   });
 }
