@@ -118,10 +118,13 @@ describe('fetchImage', () => {
 
   it('ok/without an ETag for the kept bytes, nothing is resumed: the whole image is fetched', async () => {
     const s = server();
-    const { o } = options();
+    const { o, restarts } = options();
     writeFileSync(o.file, image.subarray(0, 1000));
     expect(await fetchImage(s.open, o)).toEqual({ kind: 'complete', sha256: sha(image) });
     expect(s.asked).toEqual([{}]);
+    expect(readFileSync(o.file).equals(image)).toBe(true);
+    // Not a resume answered with the whole image: nothing to warn about.
+    expect(restarts).toEqual([]);
   });
 
   it('ok/a flipped byte is still a complete download; its hash is the flipped image', async () => {

@@ -104,8 +104,12 @@ export async function fetchImage(
     const transient = res.status >= 500 || res.status === 429;
     return { kind: 'refused', transient, reason: plan.reason };
   }
-  if (plan.action === 'restart') {
-    if (received > 0) o.onRestart?.(received);
+  if (!headers.range) {
+    // Nothing was resumed (no ETag for the kept bytes): the answer starts at byte 0.
+    received = 0;
+  } else if (plan.action === 'restart') {
+    // The whole image instead of the rest: never spliced onto the kept bytes.
+    o.onRestart?.(received);
     received = 0;
   }
   const declared = Number(res.header('content-length') ?? NaN);
