@@ -199,7 +199,8 @@ export function createDeviceApiClient(deps: DeviceApiClientDeps) {
 
     /**
      * Any device API request under `/device/v1/` with the agent's session (for the update
-     * handler: manifests, images, reports). The answer comes back whatever its status;
+     * handler: manifests and reports; images go through `download`), its answer read whole (at
+     * most 1 MiB). The answer comes back whatever its status;
      * `problemError` turns a refusal into the error the agent understands.
      */
     sessionRequest(req: SessionRequest): Promise<PlatformResponse> {
