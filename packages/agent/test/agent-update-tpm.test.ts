@@ -21,6 +21,7 @@ import { identitySigner } from '../src/identity/identity-signer.js';
 import { openKeyStore } from '../src/keystore/open-key-store.js';
 import { cuttingProxy, tlsDeviceRequest } from '../src/test-helpers/device-https.js';
 import { startSwtpm, type Swtpm } from '../src/test-helpers/swtpm.js';
+import { fetchImageVia } from '../src/update/image-fetch.js';
 import { AgentUpdateHandler } from '../src/update/update-handler.js';
 import { readUpdateState } from '../src/update/update-state.js';
 import type { UpdateLogger } from '../src/update/update-types.js';
@@ -144,6 +145,7 @@ for (const dialect of TEST_DIALECTS) {
         });
         await handler.handle(update, {
           request,
+          fetchImage: fetchImageVia(request),
           stateDir,
           config,
           logger: { info: log, warn: log, error: log },

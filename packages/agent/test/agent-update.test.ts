@@ -26,6 +26,7 @@ import { toPem } from '../../server/src/pki/certificate-builder.js';
 import { startTestServer, type TestServer } from '../../server/src/test-helpers/test-server.js';
 import { parseAgentConfig } from '../src/config/agent-config.js';
 import { cuttingProxy, tlsDeviceRequest } from '../src/test-helpers/device-https.js';
+import { fetchImageVia } from '../src/update/image-fetch.js';
 import { AgentUpdateHandler } from '../src/update/update-handler.js';
 import { readUpdateState } from '../src/update/update-state.js';
 import type {
@@ -180,6 +181,7 @@ for (const dialect of TEST_DIALECTS) {
           agent.logs.push({ level, message, ...(fields ? { fields } : {}) });
       agent.ctx = {
         request,
+        fetchImage: fetchImageVia(request),
         stateDir: config.stateDir,
         config,
         logger: { info: log('info'), warn: log('warn'), error: log('error') },
@@ -387,10 +389,61 @@ for (const dialect of TEST_DIALECTS) {
       expect(readUpdateState(a.ctx.stateDir).securityVersion).toBe(0);
     });
 
+    it('ok/a resumed request answered 200 (the server no longer matches If-Range) starts the file over', async () => {
+      let phase: 'cut' | 'stale' | 'plain' = 'cut';
+      const imageRequests: Record<string, string>[] = [];
+      const a = await enrolledAgent({
+        via: 'direct',
+        tamper: (req) => async (method, p, init) => {
+          if (!p.endsWith('/image')) return req(method, p, init);
+          imageRequests.push({ ...init?.headers });
+          if (phase === 'stale' && init?.headers?.['if-range']) {
+            // What a server does when the image changed since the bytes on disk: the whole image.
+            phase = 'plain';
+            return req(method, p, { ...init, headers: { ...init.headers, 'if-range': '"0"' } });
+          }
+          const res = await req(method, p, init);
+          if (phase !== 'cut') return res;
+          phase = 'stale';
+          // The link drops after some 500 kB of the first answer.
+          const reader = res.body!.getReader();
+          let passed = 0;
+          const body = new ReadableStream<Uint8Array>({
+            async pull(ctrl) {
+              if (passed >= 500_000) {
+                await reader.cancel();
+                ctrl.error(new Error('link lost'));
+                return;
+              }
+              const { done, value } = await reader.read();
+              if (done) return ctrl.close();
+              passed += value.length;
+              ctrl.enqueue(value);
+            },
+          });
+          return new Response(body, { status: res.status, headers: res.headers });
+        },
+      });
+      const update = (await checkIn(a))!;
+      await a.handler.handle(update, a.ctx);
+      const from = a.logs.find((l) => l.message === 'resuming image download')?.fields?.from;
+      expect(from).toBeGreaterThan(0);
+      expect(imageRequests[1]).toMatchObject({ range: `bytes=${from}-` });
+      expect(
+        a.logs.find((l) => l.message.startsWith('the server sent the whole image'))?.fields,
+      ).toEqual({ had: from });
+      // Appended, the 200's bytes would have made the file longer than the manifest and
+      // failed; started over, the installed image is the uploaded one byte for byte.
+      expect(readFileSync(path.join(a.slots, 'slot-b')).equals(image)).toBe(true);
+      a.reboot();
+      await a.handler.handle(update, a.ctx);
+      expect(await deviceRow(a.facts.deviceId)).toMatchObject({ status: 'installed' });
+    });
+
     it('ok/the rollout shows each agent as it reported', async () => {
       const r = await fa.rollout(batchId);
-      expect(r.counts).toMatchObject({ installed: 2, failed: 5, pending: 1 });
-      expect(agents).toHaveLength(7);
+      expect(r.counts).toMatchObject({ installed: 3, failed: 5, pending: 1 });
+      expect(agents).toHaveLength(8);
     });
   });
 }

@@ -246,7 +246,10 @@ describe('manufacture registers the device with a manufacturing credential (bund
       station(c.value),
     );
     expect(untrusted).toMatchObject({ code: EXIT.platformUntrusted, stdout: '' });
-    expect(untrusted.stderr).toMatch(/not trusted through the pinned root/);
+    // The same check and words as `run` (one pinned transport), with the station's hint.
+    expect(untrusted.stderr).toMatch(
+      /refusing https:\/\/localhost:\d+: the chain ends at ".*", which is not the pinned root ".*" \(pinned root: .*foreign-root\.pem\); check --root-ca/,
+    );
 
     const short = await credential({
       notAfter: new Date(clock.now().getTime() + 60_000).toISOString(),

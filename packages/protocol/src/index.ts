@@ -90,6 +90,7 @@ export {
 export {
   MANIFEST_JWS_TYPE,
   manifestPayloadSchema,
+  hardwareAttributesSchema,
   type ManifestPayload,
 } from './manifest/manifest-payload.js';
 export { signManifest } from './manifest/manifest-sign.js';

@@ -18,6 +18,7 @@ interface JsonSchema {
   oneOf?: JsonSchema[];
   anyOf?: JsonSchema[];
   items?: JsonSchema;
+  additionalProperties?: JsonSchema | boolean;
   pattern?: string;
   minimum?: number;
   maximum?: number;
@@ -29,6 +30,8 @@ function typeOf(s: JsonSchema): string {
   const alternatives = s.anyOf ?? s.oneOf;
   if (alternatives) return alternatives.map(typeOf).join(' or ');
   if (s.type === 'array') return `array of ${typeOf(s.items ?? {})}`;
+  if (s.type === 'object' && typeof s.additionalProperties === 'object')
+    return `object of ${typeOf(s.additionalProperties)}`;
   if (s.type === 'integer' && s.minimum !== undefined) return `integer ${s.minimum}..${s.maximum}`;
   return String(s.type ?? 'value');
 }

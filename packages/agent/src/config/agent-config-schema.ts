@@ -1,3 +1,4 @@
+import { hardwareAttributesSchema } from '@trustlink/protocol';
 import { z } from 'zod';
 import { KEY_TYPES } from '../keystore/key-store-types.js';
 
@@ -225,6 +226,11 @@ export const agentConfigSchema = z
       .default('auto')
       .describe(
         "Where the agent's idea of the time comes from: `system` (the clock), `platform` (signed time from the platform, for devices without a real-time clock), or `auto`: the clock, unless it is behind the persisted time floor, then signed time. The floor never moves backwards.",
+      ),
+    hardware: hardwareAttributesSchema
+      .default({})
+      .describe(
+        'Hardware attributes of this device, e.g. `{ "board": "tl-gw-2", "revision": "c" }`: names of letters, digits, `.`, `_` and `-` (at most 64), string values (at most 256 characters), at most 32. An update whose manifest names a hardware attribute is installed only if this device has it with exactly that value; otherwise it is reported failed (`hardware-mismatch`).',
       ),
     hooks,
   })

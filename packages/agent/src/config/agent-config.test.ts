@@ -35,6 +35,13 @@ describe('agent config', () => {
     expect(Object.isFrozen(c.keyStore)).toBe(true);
   });
 
+  it('ok/hardware attributes are kept as given; none by default', () => {
+    expect(parseAgentConfig(base, file).hardware).toEqual({});
+    const c = parseAgentConfig({ ...base, hardware: { board: 'tl-gw-2', revision: 'c' } }, file);
+    expect(c.hardware).toEqual({ board: 'tl-gw-2', revision: 'c' });
+    expect(Object.isFrozen(c.hardware)).toBe(true);
+  });
+
   it('ok/file key store defaults into the state directory', () => {
     const c = parseAgentConfig(
       { ...base, stateDir: 'state', keyStore: { type: 'file' } },
@@ -128,6 +135,25 @@ describe('agent config', () => {
       'fail/hook through a shell-relative path',
       { ...base, hooks: { install: ['install.sh'] } },
       /hooks\.install: must start with an absolute program path/,
+    ],
+    [
+      'fail/hardware attribute name with a space',
+      { ...base, hardware: { 'board name': 'tl-gw-2' } },
+      /hardware\.board name: is not a valid name: an attribute name is 1 to 64 letters/,
+    ],
+    [
+      'fail/hardware attribute that is not a string',
+      { ...base, hardware: { revision: 3 } },
+      /hardware\.revision: .*expected string/,
+    ],
+    ['fail/hardware as a list', { ...base, hardware: ['tl-gw-2'] }, /hardware: .*expected record/],
+    [
+      'fail/more than 32 hardware attributes',
+      {
+        ...base,
+        hardware: Object.fromEntries(Array.from({ length: 33 }, (_, i) => [`a${i}`, 'x'])),
+      },
+      /hardware: at most 32 hardware attributes/,
     ],
   ];
   for (const [name, data, message] of failures) {

@@ -66,6 +66,9 @@ function describeIssue(issue: z.core.$ZodIssue | undefined, data: unknown): stri
   if (issue.code === 'unrecognized_keys') {
     return issue.keys.map((k) => `unknown option ${at ? `${at}.` : ''}${k}`).join(', ');
   }
+  if (issue.code === 'invalid_key') {
+    return `${at}: is not a valid name: ${issue.issues[0]?.message ?? issue.message}`;
+  }
   if (at && valueAt(data, issue.path) === undefined) return `${at}: is required`;
   if (!at) return `must be a JSON object (${issue.message})`;
   return `${at}: ${issue.message}`;

@@ -1,10 +1,11 @@
 import { buildProofInput, signProof, toBase64url, type Signer } from '@trustlink/protocol';
-import { postJson, type JsonResponse } from './pinned-https.js';
+import { createPlatformTransport, type PlatformTransport } from '../run/platform-transport.js';
 import {
   CredentialRefusedError,
   CredentialUsedUpError,
   DeviceInOtherBatchError,
   PlatformUnreachableError,
+  PlatformUntrustedError,
 } from './registration-errors.js';
 
 /** The platform's manufacturing routes (packages/server/src/manufacturing/manufacturing-routes.ts). */
@@ -14,8 +15,9 @@ export const REGISTER_PATH = '/api/v1/manufacturing/devices';
 export interface RegistrationTarget {
   /** Management URL of the platform, e.g. https://platform.example.com:8443. */
   platformUrl: URL;
-  /** PEM of the root the agent trusts the platform through. */
+  /** PEM of the root the agent trusts the platform through, and the file it came from. */
   rootPem: string;
+  rootCaFile: string;
   /** The manufacturing credential (tlm_...), held by the station, never written anywhere. */
   credential: string;
 }
@@ -25,6 +27,11 @@ export interface Registration {
   batchName: string;
   /** False when the ID was already in the batch. */
   added: boolean;
+}
+
+interface JsonResponse {
+  status: number;
+  body: unknown;
 }
 
 const problemOf = (r: JsonResponse) => {
@@ -57,23 +64,30 @@ export async function registerDevice(
   target: RegistrationTarget,
   key: { spkiDer: Buffer; signer: Signer },
 ): Promise<Registration> {
-  const auth = { authorization: `Bearer ${target.credential}` };
-  const url = (p: string) => new URL(p, target.platformUrl);
+  // The same pinned connection as `run` (the agent's own chain check against the root, before
+  // any byte is sent), with the system clock: a line station has a real one.
+  const transport = createPlatformTransport({
+    platformUrl: target.platformUrl.href,
+    rootCaFile: target.rootCaFile,
+    rootPem: target.rootPem,
+    now: () => new Date(),
+  });
+  const post = (p: string, body: unknown) => postJson(transport, p, target.credential, body);
   for (let attempt = 1; ; attempt++) {
-    const c = await postJson(url(CHALLENGE_PATH), target.rootPem, auth, {});
+    const c = await post(CHALLENGE_PATH, {});
     if (c.status !== 200) throw failure('challenge', c);
     const nonce = (c.body as { nonce?: unknown }).nonce;
     if (typeof nonce !== 'string') throw new Error('challenge: the answer has no nonce');
     const input = buildProofInput({
       purpose: 'register',
-      host: target.platformUrl.hostname,
+      host: transport.host,
       method: 'POST',
       path: REGISTER_PATH,
       nonce,
       body: key.spkiDer,
     });
     const signature = await signProof(input, key.signer);
-    const r = await postJson(url(REGISTER_PATH), target.rootPem, auth, {
+    const r = await post(REGISTER_PATH, {
       spki: toBase64url(key.spkiDer),
       nonce,
       signature: toBase64url(signature),
@@ -83,4 +97,36 @@ export async function registerDevice(
     const b = r.body as { deviceId: string; batchName: string; added: boolean };
     return { deviceId: b.deviceId, batchName: b.batchName, added: b.added };
   }
+}
+
+/** POSTs JSON with the manufacturing credential; the answer's body parsed when it is JSON. */
+async function postJson(
+  transport: PlatformTransport,
+  path: string,
+  credential: string,
+  body: unknown,
+): Promise<JsonResponse> {
+  let res;
+  try {
+    res = await transport.request({
+      method: 'POST',
+      path,
+      headers: { authorization: `Bearer ${credential}`, 'content-type': 'application/json' },
+      body: Buffer.from(JSON.stringify(body)),
+    });
+  } catch (err) {
+    if (err instanceof PlatformUntrustedError)
+      throw new PlatformUntrustedError(
+        `${err.message}; check --root-ca or rootCaFile and the URL's host name`,
+      );
+    throw err;
+  }
+  const text = res.body.toString('utf8');
+  let parsed: unknown = text;
+  try {
+    parsed = text ? JSON.parse(text) : undefined;
+  } catch {
+    /* keep the text: a proxy's error page, for the message */
+  }
+  return { status: res.status, body: parsed };
 }

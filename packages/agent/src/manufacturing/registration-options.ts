@@ -67,5 +67,5 @@ export function registrationTarget(
     throw new ConfigError(
       `${opts.rootCa ? '--root-ca' : 'rootCaFile'}: ${rootFile} holds no PEM certificate`,
     );
-  return { platformUrl, rootPem, credential };
+  return { platformUrl, rootPem, rootCaFile: rootFile, credential };
 }

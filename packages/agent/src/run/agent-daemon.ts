@@ -264,13 +264,26 @@ export function createAgentDaemon(deps: AgentDaemonDeps) {
     adopt(await api.renew(csr, { expired }), 'renewed');
   }
 
+  /**
+   * An update the handler has not finished: it said so (`in-progress`: a download to resume, a
+   * reboot to wait for), or the agent stopped while it ran (`offered`). It goes to the handler
+   * again at every check-in, a 304 included, until the handler is done with it.
+   */
+  function unfinishedUpdate(): { id: string; manifestUrl: string } | undefined {
+    const u = state.update;
+    if (!u || updateHandler.handlesUpdates === false) return undefined;
+    return u.state === 'in-progress' || u.state === 'offered'
+      ? { id: u.id, manifestUrl: u.manifestUrl }
+      : undefined;
+  }
+
   async function handleUpdate(offer: { id: string; manifestUrl: string }): Promise<void> {
     const prior = state.update;
-    if (prior && prior.id === offer.id && prior.state !== 'failed') return;
+    if (prior && prior.id === offer.id && prior.state !== 'failed' && !unfinishedUpdate()) return;
     state.update = { ...offer, state: 'offered', at: clock.now().toISOString() };
     persist();
     try {
-      await updateHandler.handle(offer, {
+      const outcome = await updateHandler.handle(offer, {
         config,
         deviceId: state.deviceId,
         instanceId: state.enrolment!.instanceId,
@@ -281,7 +294,11 @@ export function createAgentDaemon(deps: AgentDaemonDeps) {
         log,
       });
       if (updateHandler.handlesUpdates !== false)
-        state.update = { ...offer, state: 'handled', at: clock.now().toISOString() };
+        state.update = {
+          ...offer,
+          state: outcome === 'pending' ? 'in-progress' : 'handled',
+          at: clock.now().toISOString(),
+        };
     } catch (err) {
       if (err instanceof DeviceRevokedError) throw err;
       state.update = {
@@ -298,7 +315,11 @@ export function createAgentDaemon(deps: AgentDaemonDeps) {
   async function checkIn(): Promise<void> {
     const r = await api.status(state.etag);
     state.lastCheckInAt = clock.now().toISOString();
-    if (r.notModified) return;
+    if (r.notModified) {
+      const unfinished = unfinishedUpdate();
+      if (unfinished) await handleUpdate(unfinished);
+      return;
+    }
     state.etag = r.etag;
     state.platformState = r.body.state;
     const current = state.certificate!;

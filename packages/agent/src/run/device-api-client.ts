@@ -21,7 +21,12 @@ import {
   type TimeResponse,
 } from '@trustlink/protocol';
 import type { z } from 'zod';
-import type { PlatformResponse, PlatformTransport } from './platform-transport.js';
+import {
+  fetchImage,
+  type ImageFetchOptions,
+  type ImageFetchResult,
+} from '../update/image-fetch.js';
+import type { PlatformResponse, PlatformStream, PlatformTransport } from './platform-transport.js';
 import { DeviceRevokedError, PlatformProblemError } from './run-errors.js';
 
 const API = '/device/v1';
@@ -151,49 +156,82 @@ export function createDeviceApiClient(deps: DeviceApiClientDeps) {
     return s.token;
   }
 
-  /** A request with the bearer session; a refused session is reopened once. */
-  async function withSession(
+  /**
+   * A request with the bearer session; a refused session is reopened once. `send` is the
+   * transport's `request` (answer read whole) or `stream` (body left unread).
+   */
+  async function withSession<R extends { status: number }>(
     req: SessionRequest,
-    opts: { maxResponseBytes?: number } = {},
-  ): Promise<PlatformResponse> {
+    send: (r: SessionRequest) => Promise<R>,
+    drop: (res: R) => void = () => undefined,
+  ): Promise<R> {
     for (let attempt = 0; ; attempt++) {
       const token =
         session && session.expiresAt - SESSION_MARGIN_MS > deps.now().getTime()
           ? session.token
           : await openSession();
-      const res = await transport.request(
-        {
-          ...req,
-          headers: {
-            ...(req.body ? { 'content-type': 'application/json' } : {}),
-            ...req.headers,
-            authorization: `Bearer ${token}`,
-          },
+      const res = await send({
+        ...req,
+        headers: {
+          ...(req.body ? { 'content-type': 'application/json' } : {}),
+          ...req.headers,
+          authorization: `Bearer ${token}`,
         },
-        opts,
-      );
+      });
       if (res.status === 401 && attempt === 0) {
+        drop(res);
         session = undefined;
         continue;
       }
       return res;
     }
   }
+  const sessionJson = (req: SessionRequest) => withSession(req, (r) => transport.request(r));
+  const sessionStream = (req: SessionRequest) =>
+    withSession<PlatformStream>(
+      req,
+      (r) => transport.stream(r),
+      (res) => res.discard(),
+    );
 
   return {
     challenge,
 
     /**
      * Any device API request under `/device/v1/` with the agent's session (for the update
-     * handler: manifests, images, reports). The answer comes back whatever its status;
+     * handler: manifests and reports; images go through `download`), its answer read whole (at
+     * most 1 MiB). The answer comes back whatever its status;
      * `problemError` turns a refusal into the error the agent understands.
      */
-    sessionRequest(
-      req: SessionRequest,
-      opts: { maxResponseBytes?: number } = {},
-    ): Promise<PlatformResponse> {
+    sessionRequest(req: SessionRequest): Promise<PlatformResponse> {
       if (!req.path.startsWith(`${API}/`)) throw new Error(`not a device API path: ${req.path}`);
-      return withSession(req, opts);
+      return sessionJson(req);
+    },
+
+    /**
+     * Downloads a device API resource (an update image) into `o.file` with the session,
+     * streamed: written and hashed as it arrives, resumed with Range from what the file already
+     * holds, never more than `o.expectedSize` bytes (update/image-fetch.ts has the rules).
+     * One attempt; the caller decides when to try again.
+     */
+    download(path: string, o: ImageFetchOptions): Promise<ImageFetchResult> {
+      if (!path.startsWith(`${API}/`)) throw new Error(`not a device API path: ${path}`);
+      return fetchImage(async (headers) => {
+        const res = await sessionStream({
+          method: 'GET',
+          path,
+          headers: { accept: 'application/octet-stream', ...headers },
+        });
+        return {
+          status: res.status,
+          header: (name) => {
+            const v = res.headers[name.toLowerCase()];
+            return Array.isArray(v) ? v.join(', ') : v;
+          },
+          body: res.body,
+          discard: () => res.discard(),
+        };
+      }, o);
     },
 
     /** Enrols with a proof by the identity key (`spki=`): the CSR is for the identity key. */
@@ -210,7 +248,7 @@ export function createDeviceApiClient(deps: DeviceApiClientDeps) {
 
     /** Check-in; 304 when nothing changed since the ETag. */
     async status(etag: string | undefined): Promise<StatusResult> {
-      const res = await withSession({
+      const res = await sessionJson({
         method: 'GET',
         path: `${API}/status`,
         headers: etag ? { 'if-none-match': etag } : {},
@@ -230,7 +268,7 @@ export function createDeviceApiClient(deps: DeviceApiClientDeps) {
       const payload = { csr: csrDer.toString('base64url') };
       const res = opts.expired
         ? await provenPost(`${API}/renew`, 'renew', payload, { type: 'spki', der: deps.spkiDer })
-        : await withSession({
+        : await sessionJson({
             method: 'POST',
             path: `${API}/renew`,
             body: Buffer.from(JSON.stringify(payload)),
@@ -242,14 +280,14 @@ export function createDeviceApiClient(deps: DeviceApiClientDeps) {
 
     /** The current certificate (after the platform renewed it by itself). */
     async certificate(): Promise<CertificateResponse> {
-      const res = await withSession({ method: 'GET', path: `${API}/certificate` });
+      const res = await sessionJson({ method: 'GET', path: `${API}/certificate` });
       if (res.status !== 200) throw problemError('certificate', res);
       return parseJson('certificate', res, certificateResponseSchema);
     },
 
     /** A database-direct token (404 when the device's policy has no database connection). */
     async databaseToken(): Promise<DatabaseTokenResponse> {
-      const res = await withSession({
+      const res = await sessionJson({
         method: 'POST',
         path: `${API}/database-token`,
         body: Buffer.from('{}'),
@@ -260,7 +298,7 @@ export function createDeviceApiClient(deps: DeviceApiClientDeps) {
 
     /** A token for the AWS IoT custom authorizer of the device's hub (404: none; 409: not ready). */
     async hubToken(): Promise<HubTokenResponse> {
-      const res = await withSession({
+      const res = await sessionJson({
         method: 'POST',
         path: `${API}/hub-token`,
         body: Buffer.from('{}'),

@@ -1,18 +1,13 @@
 import { AgentUpdateHandler } from '../update/update-handler.js';
+import { readUpdateState } from '../update/update-state.js';
 import type { DeviceApiRequest } from '../update/update-types.js';
 import type { UpdateContext, UpdateHandler } from './update-handler.js';
 
 /**
- * The largest response the update code may receive in one request over the agent's session.
- * The session client reads an answer whole before handing it on, so an image arrives in memory;
- * this bounds it (a larger image fails with a clear reason and the platform sees the report).
- */
-export const UPDATE_RESPONSE_MAX_BYTES = 64 * 1024 * 1024;
-
-/**
  * Joins the daemon to the firmware flow: each update the check-in offers goes to the OTA
  * handler (src/update/), which verifies the manifest with the batch's signing key from
- * enrolment, downloads with resume over the agent's session, runs the hooks and reports.
+ * enrolment and the hardware attributes of the configuration, streams the image to the state
+ * directory with resume over the agent's session (`api.download`), runs the hooks and reports.
  */
 export function otaUpdateHandler(): UpdateHandler {
   return {
@@ -40,29 +35,37 @@ export function otaUpdateHandler(): UpdateHandler {
           instanceId: ctx.instanceId,
           deviceId: ctx.deviceId,
           batchId: ctx.batchId,
-          hardware: {},
+          hardware: { ...ctx.config.hardware },
           signing,
         }),
         now: () => ctx.now(),
       });
       await ota.handle(offer, {
         request: sessionRequestOf(ctx),
+        fetchImage: (path, o) => ctx.api.download(path, o),
         stateDir: ctx.config.stateDir,
         config: ctx.config,
         logger: ctx.log,
       });
+      // Not decided yet (a download to resume, a reboot to wait for, a platform that did not
+      // answer): the agent hands it over again at the next check-in, and the handler goes on
+      // where update-state.json says.
+      return readUpdateState(ctx.config.stateDir).finished[offer.id] ? undefined : 'pending';
     },
   };
 }
 
+/** Manifests and reports: small answers, read whole. Images go through `api.download`. */
 function sessionRequestOf(ctx: UpdateContext): DeviceApiRequest {
   return async (method, path, init) => {
     if (method !== 'GET' && method !== 'POST') throw new Error(`unsupported method ${method}`);
     const body = init?.body === undefined ? undefined : Buffer.from(init.body);
-    const res = await ctx.api.sessionRequest(
-      { method, path, headers: init?.headers ?? {}, ...(body ? { body } : {}) },
-      { maxResponseBytes: UPDATE_RESPONSE_MAX_BYTES },
-    );
+    const res = await ctx.api.sessionRequest({
+      method,
+      path,
+      headers: init?.headers ?? {},
+      ...(body ? { body } : {}),
+    });
     const headers = new Headers();
     for (const [k, v] of Object.entries(res.headers)) {
       if (v !== undefined) headers.set(k, Array.isArray(v) ? v.join(', ') : String(v));

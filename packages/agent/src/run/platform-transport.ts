@@ -14,6 +14,18 @@ export interface PlatformResponse {
   body: Buffer;
 }
 
+/**
+ * An answer whose body has not been read: it arrives as the reader iterates `body` (with
+ * backpressure: the socket is not read faster than the reader takes the bytes). A reader that
+ * does not want the body calls `discard()`. A connection lost mid-body makes the iteration throw.
+ */
+export interface PlatformStream {
+  status: number;
+  headers: http.IncomingHttpHeaders;
+  body: AsyncIterable<Buffer>;
+  discard(): void;
+}
+
 export interface PlatformRequest {
   method: 'GET' | 'POST';
   /** Path and query on the platform, e.g. `/device/v1/status`. */
@@ -26,10 +38,10 @@ export interface PlatformRequest {
 export interface PlatformTransport {
   /** Host name the proofs are bound to: the platform URL's host, lower case, without port. */
   readonly host: string;
-  request(
-    req: PlatformRequest,
-    opts?: { timeUnknown?: boolean; maxResponseBytes?: number },
-  ): Promise<PlatformResponse>;
+  /** A request whose answer is read whole (JSON answers, at most 1 MiB). */
+  request(req: PlatformRequest, opts?: { timeUnknown?: boolean }): Promise<PlatformResponse>;
+  /** A request whose answer body is handed over unread, for images of any size. */
+  stream(req: PlatformRequest, opts?: { timeUnknown?: boolean }): Promise<PlatformStream>;
 }
 
 /**
@@ -102,12 +114,13 @@ export function createPlatformTransport(opts: {
     });
   }
 
-  async function request(
+  async function stream(
     req: PlatformRequest,
-    ropts: { timeUnknown?: boolean; maxResponseBytes?: number } = {},
-  ): Promise<PlatformResponse> {
+    ropts: { timeUnknown?: boolean } = {},
+  ): Promise<PlatformStream> {
     const socket = await connect(ropts.timeUnknown ?? false);
-    const maxBytes = ropts.maxResponseBytes ?? MAX_RESPONSE_BYTES;
+    const failed = (err: Error) =>
+      new PlatformUnreachableError(`${url.origin}${req.path}: ${err.message}`);
     return new Promise((resolve, reject) => {
       const r = http.request(
         {
@@ -121,38 +134,52 @@ export function createPlatformTransport(opts: {
             ...req.headers,
             connection: 'close',
           },
+          // Applies to the socket for the whole exchange: a body that stops arriving ends too.
           timeout: timeoutMs,
         },
         (res) => {
-          const chunks: Buffer[] = [];
-          let size = 0;
-          res.on('data', (c: Buffer) => {
-            size += c.length;
-            if (size > maxBytes) {
-              res.destroy(new Error('answer too large'));
-              return;
-            }
-            chunks.push(c);
+          // A connection cut mid-body must reach the reader as an error, not as a short body.
+          res.on('aborted', () => res.destroy(failed(new Error('connection lost mid-body'))));
+          // The reader sees errors through its iteration; this keeps one before it starts
+          // (or after it stopped) from being an uncaught 'error' event.
+          res.on('error', () => undefined);
+          resolve({
+            status: res.statusCode ?? 0,
+            headers: res.headers,
+            body: (async function* () {
+              try {
+                for await (const chunk of res) yield chunk as Buffer;
+              } catch (err) {
+                throw err instanceof PlatformUnreachableError ? err : failed(err as Error);
+              }
+            })(),
+            discard: () => res.destroy(),
           });
-          res.on('end', () =>
-            resolve({
-              status: res.statusCode ?? 0,
-              headers: res.headers,
-              body: Buffer.concat(chunks),
-            }),
-          );
-          res.on('error', (err) =>
-            reject(new PlatformUnreachableError(`${url.origin}${req.path}: ${err.message}`)),
-          );
         },
       );
       r.on('timeout', () => r.destroy(new Error(`no answer within ${timeoutMs / 1000} s`)));
-      r.on('error', (err) =>
-        reject(new PlatformUnreachableError(`${url.origin}${req.path}: ${err.message}`)),
-      );
+      r.on('error', (err) => reject(failed(err)));
       r.end(req.body);
     });
   }
 
-  return { host, request };
+  async function request(
+    req: PlatformRequest,
+    ropts: { timeUnknown?: boolean } = {},
+  ): Promise<PlatformResponse> {
+    const res = await stream(req, ropts);
+    const chunks: Buffer[] = [];
+    let size = 0;
+    for await (const c of res.body) {
+      size += c.length;
+      if (size > MAX_RESPONSE_BYTES) {
+        res.discard();
+        throw new PlatformUnreachableError(`${url.origin}${req.path}: answer too large`);
+      }
+      chunks.push(c);
+    }
+    return { status: res.status, headers: res.headers, body: Buffer.concat(chunks) };
+  }
+
+  return { host, request, stream };
 }

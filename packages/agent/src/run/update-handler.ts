@@ -20,8 +20,9 @@ export interface UpdateContext {
   signing: SigningBlock | undefined;
   /**
    * The device API over the pinned connection, authenticated with the agent's session:
-   * `api.sessionRequest({ method, path, headers?, body? }, { maxResponseBytes? })` for the
-   * update routes; `problemError(what, res)` (device-api-client.ts) turns a refusal into the
+   * `api.sessionRequest({ method, path, headers?, body? })` for the update routes (answers up
+   * to 1 MiB, read whole), `api.download(path, { file, expectedSize, ... })` to stream an image
+   * into a file with resume; `problemError(what, res)` (device-api-client.ts) turns a refusal into the
    * error the agent understands (a DeviceRevokedError stops the agent).
    */
   api: DeviceApiClient;
@@ -32,12 +33,17 @@ export interface UpdateContext {
 
 /**
  * The seam between the operating mode and the firmware flow: when a check-in reports an update
- * the agent has not handled yet, it calls `handle` once (again at later check-ins if it threw).
+ * the agent has not handled yet, it calls `handle` (again at later check-ins if it threw or
+ * said the update is still pending).
  * Download, verification, installation and reports are the handler's job (the OTA work in
  * `src/update/`); the agent records the outcome in its state for `status`.
  */
 export interface UpdateHandler {
-  handle(update: UpdateOffer, ctx: UpdateContext): Promise<void>;
+  /**
+   * `'pending'` when the update is not finished (a download to resume, a reboot to wait for):
+   * the agent hands it over again at each check-in until it is.
+   */
+  handle(update: UpdateOffer, ctx: UpdateContext): Promise<void | 'pending'>;
   /** False for a handler that only notes offers (the state keeps the update `offered`). */
   readonly handlesUpdates?: boolean;
 }

@@ -61,7 +61,12 @@ export const agentStateSchema = z.object({
     .object({
       id: opaqueIdSchema,
       manifestUrl: z.string(),
-      state: z.enum(['offered', 'handled', 'failed']),
+      /**
+       * `offered`: handed to the handler (still so if the agent stopped meanwhile);
+       * `in-progress`: the handler has more to do (resume a download, confirm after the reboot);
+       * `handled`: done; `failed`: the handler threw (tried again when offered again).
+       */
+      state: z.enum(['offered', 'in-progress', 'handled', 'failed']),
       at: isoTimeSchema,
       detail: z.string().optional(),
     })

@@ -77,16 +77,27 @@ export async function cuttingProxy(
     const upstream = createConnection(target);
     sockets.add(client).add(upstream);
     let down = 0;
+    let cutHere = false;
+    let upstreamEnded = false;
     const end = () => {
       client.destroy();
       upstream.destroy();
       sockets.delete(client);
       sockets.delete(upstream);
     };
-    client.on('data', (c: Buffer) => upstream.write(c));
+    // Both directions with backpressure, so a slow reader is not handed megabytes the proxy
+    // would hold (and drop when the server closes).
+    client.on('data', (c: Buffer) => {
+      if (!upstream.write(c)) client.pause();
+    });
+    upstream.on('drain', () => client.resume());
     upstream.on('data', (c: Buffer) => {
+      if (cutHere) return;
       if (cuts === 0 && down + c.length > cutAfter) {
+        // Nothing after the cut point may reach the client: it must see a clean break.
         cuts++;
+        cutHere = true;
+        upstream.pause();
         const part = c.subarray(0, cutAfter - down);
         total += part.length;
         client.write(part, end);
@@ -94,10 +105,22 @@ export async function cuttingProxy(
       }
       down += c.length;
       total += c.length;
-      client.write(c);
+      if (!client.write(c)) upstream.pause();
     });
+    client.on('drain', () => {
+      if (!cutHere) upstream.resume();
+    });
+    // The server finished (it closes after each answer): pass the end on once the client has
+    // everything, rather than destroying what is still buffered for it.
+    upstream.on('end', () => {
+      upstreamEnded = true;
+      client.end();
+    });
+    client.on('end', () => upstream.end());
     client.on('close', end);
-    upstream.on('close', end);
+    upstream.on('close', () => {
+      if (!upstreamEnded) end();
+    });
     client.on('error', end);
     upstream.on('error', end);
   });

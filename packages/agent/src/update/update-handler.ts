@@ -161,7 +161,7 @@ export class AgentUpdateHandler implements UpdateHandler {
     await this.report(ctx, update.id, { status: 'downloading' });
 
     const downloaded = await downloadImage({
-      request: ctx.request,
+      fetch: ctx.fetchImage,
       path: `/device/v1/updates/${update.id}/image`,
       file: files.image,
       expected: { size: m.size, sha256: m.sha256 },

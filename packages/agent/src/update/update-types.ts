@@ -1,5 +1,6 @@
 import type { SigningBlock } from '@trustlink/protocol';
 import type { AgentConfig } from '../config/agent-config-schema.js';
+import type { ImageFetch } from './image-fetch.js';
 
 /**
  * The contract between the agent's daemon (`trustlink-agent run`) and the update code. The
@@ -31,6 +32,11 @@ export interface UpdateLogger {
 
 export interface UpdateContext {
   request: DeviceApiRequest;
+  /**
+   * Streams an image into a file with resume (image-fetch.ts): the daemon's session client
+   * (`download`), or `fetchImageVia(request)`. Images never pass through memory whole.
+   */
+  fetchImage: ImageFetch;
   /** The agent's state directory (mode 0700); update state lives in `<stateDir>/update/`. */
   stateDir: string;
   config: AgentConfig;

@@ -7,6 +7,22 @@ import {
 } from '../messages/common-schemas.js';
 
 /**
+ * Hardware attributes: names of letters, digits, `.`, `_` and `-`, string values. A manifest
+ * lists those the target must have; a device states its own (the agent's `hardware` option).
+ */
+export const hardwareAttributesSchema = z
+  .record(
+    z
+      .string()
+      .regex(
+        /^[A-Za-z0-9._-]{1,64}$/,
+        'an attribute name is 1 to 64 letters, digits, ".", "_" or "-"',
+      ),
+    z.string().max(256),
+  )
+  .refine((h) => Object.keys(h).length <= 32, 'at most 32 hardware attributes');
+
+/**
  * The update manifest (PRODUCT.md F3), independent of its envelope: today a JWS, later perhaps a
  * COSE_Sign1 for MCUs carrying the same fields. Strict: an unknown field is refused rather than
  * ignored, because a device must not skip a constraint it does not understand (new fields mean
@@ -24,9 +40,7 @@ export const manifestPayloadSchema = z
     /** Anti-rollback counter: a device refuses anything lower than what it has installed. */
     securityVersion: z.int().min(0).max(0xffffffff),
     /** Attributes the target must have, each with exactly this value. */
-    hardware: z
-      .record(z.string().regex(/^[A-Za-z0-9._-]{1,64}$/), z.string().max(256))
-      .refine((h) => Object.keys(h).length <= 32, 'at most 32 hardware attributes'),
+    hardware: hardwareAttributesSchema,
     size: z.int().min(0),
     sha256: sha256HexSchema,
     /** How the image is laid out (for example `raw`, `intel-hex`, `esp32-sbv2`). */
