@@ -1,6 +1,7 @@
 import type { EnrolResponse } from '@trustlink/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { toPem } from '../src/pki/certificate-builder.js';
+import { firmwareApi } from '../src/test-helpers/test-firmware.js';
 import { createTestUsers, type TestPrincipal } from '../src/test-helpers/test-auth.js';
 import { TEST_DIALECTS } from '../src/test-helpers/test-databases.js';
 import {
@@ -160,6 +161,40 @@ for (const dialect of TEST_DIALECTS) {
       const bad = await both({ ...tlsAs(d, certPem), headers: { 'x-firmware-digest': 'nope' } });
       expect(bad.status).toBe(400);
       expect(await count()).toBe(n);
+    });
+
+    it('ok/the update waiting for the device is in its check-in, read with its state, until installed', async () => {
+      const fw = firmwareApi(server, admin);
+      const image = Buffer.alloc(4_096, 3);
+      const firmware = await fw.upload(
+        'name=direct&version=1.0.0&securityVersion=1&format=raw&input=binary',
+        image,
+      );
+      const key = await fw.signingKey('direct key', 'P-256');
+      expect((await fw.assign(batchId, firmware.id, key.id)).status).toBe(200);
+      const body = '{}';
+      const s = await devicePost(server, '/device/v1/session', body, {
+        headers: await proofHeaders(server, d, 'session', '/device/v1/session', body),
+      });
+      const bearer = { authorization: `Bearer ${s.json<{ token: string }>().token}` };
+
+      type Status = { update?: { id: string; manifestUrl: string } };
+      const viaTls = await both(tlsAs(d, certPem));
+      const viaBearer = await both({ headers: bearer });
+      const update = viaTls.json<Status>().update;
+      expect(update?.manifestUrl).toBe(`/device/v1/updates/${update?.id}/manifest`);
+      expect(viaBearer.json<Status>().update).toEqual(update);
+      expect(viaBearer.headers.etag).toBe(viaTls.headers.etag);
+      // The ETag covers the update: the answer before it was assigned no longer matches.
+      const report = await server.deviceRequest('POST', `/device/v1/updates/${update!.id}/report`, {
+        ...tlsAs(d, certPem),
+        body: { status: 'installed', at: new Date().toISOString() },
+      });
+      expect(report.status, report.text).toBeLessThan(300);
+      const after = await both(tlsAs(d, certPem));
+      expect(after.json<Status>().update).toBeUndefined();
+      expect(after.headers.etag).not.toBe(viaTls.headers.etag);
+      expect((await both({ headers: bearer })).json<Status>().update).toBeUndefined();
     });
 
     it('fail/a revoked device gets the same 403 on both paths', async () => {

@@ -37,12 +37,17 @@ export interface AuthenticatedDevice {
   via: 'tls' | 'bearer';
   /** Id of the device certificate presented (TLS only). */
   certId?: string;
+  /**
+   * With `withUpdate`: the id of the update waiting for the device (null: none), read in the
+   * same statement as the device's state (enrolment-hooks.ts).
+   */
+  waitingUpdateId?: string | null;
 }
 
 export interface DeviceAuthDeps {
   caRepo: Pick<CaRepo, 'list'>;
-  lifecycle: Pick<DeviceLifecycleRepo, 'findByCertificate'>;
-  sessions: Pick<DeviceSessionService, 'resolveWithDevice'>;
+  lifecycle: Pick<DeviceLifecycleRepo, 'findByCertificate' | 'findByCertificateAlongside'>;
+  sessions: Pick<DeviceSessionService, 'resolveWithDevice' | 'resolveWithDeviceAlongside'>;
   connections: Pick<DeviceConnections, 'track'>;
   audit: DeviceAudit;
   now?: () => Date;
@@ -198,13 +203,14 @@ export function createDeviceAuth(deps: DeviceAuthDeps) {
   /**
    * The device behind a request authenticated by its device certificate or a bearer session.
    * `allowExpired` lets an expired (not revoked) certificate through, for check-ins to learn
-   * that they have expired. Refusals are audited under `action` and thrown.
+   * that they have expired; `withUpdate` reads the device's waiting update in the same
+   * statement (the check-in). Refusals are audited under `action` and thrown.
    */
   async function authenticate(
     req: DeviceRequest,
     ctx: DeviceRequestContext,
     action: string,
-    opts: { allowExpired?: boolean } = {},
+    opts: { allowExpired?: boolean; withUpdate?: boolean } = {},
   ): Promise<AuthenticatedDevice> {
     const { instanceId } = ctx;
     // Only a bearer token is a session; EST clients may send Basic credentials beside TLS.
@@ -212,8 +218,14 @@ export function createDeviceAuth(deps: DeviceAuthDeps) {
     let result: AuthenticatedDevice;
     if (auth !== undefined && /^Bearer /i.test(auth)) {
       const m = /^Bearer ([A-Za-z0-9._~-]{16,512})$/.exec(auth);
-      // The session and its device's current state in one read.
-      const live = m ? await deps.sessions.resolveWithDevice(instanceId, m[1]!) : undefined;
+      // The session and its device's current state in one read (with the check-in's update).
+      const live = !m
+        ? undefined
+        : opts.withUpdate
+          ? await deps.sessions.resolveWithDeviceAlongside(instanceId, m[1]!)
+          : await deps.sessions
+              .resolveWithDevice(instanceId, m[1]!)
+              .then((l) => l && { ...l, alongside: undefined });
       if (!live)
         throw await deps.audit.refuse(
           ctx,
@@ -224,6 +236,7 @@ export function createDeviceAuth(deps: DeviceAuthDeps) {
       ctx.deviceId = live.session.deviceId;
       const { device } = live;
       result = { device, via: 'bearer' };
+      if (opts.withUpdate) result.waitingUpdateId = live.alongside;
     } else {
       const p = await peer(req, instanceId);
       if (p.kind !== 'device-certificate') {
@@ -236,7 +249,11 @@ export function createDeviceAuth(deps: DeviceAuthDeps) {
             : `the client certificate (${p.kind}) is not a device certificate of this instance`,
         );
       }
-      const found = await deps.lifecycle.findByCertificate(instanceId, p.issuerId, p.serial);
+      const found = opts.withUpdate
+        ? await deps.lifecycle.findByCertificateAlongside(instanceId, p.issuerId, p.serial)
+        : await deps.lifecycle
+            .findByCertificate(instanceId, p.issuerId, p.serial)
+            .then((f) => f && { ...f, alongside: undefined });
       if (!found)
         throw await deps.audit.refuse(
           ctx,
@@ -263,6 +280,7 @@ export function createDeviceAuth(deps: DeviceAuthDeps) {
         );
       }
       result = { device: found.device, via: 'tls', certId: found.certId };
+      if (opts.withUpdate) result.waitingUpdateId = found.alongside;
     }
     if (result.device.state === 'revoked')
       throw await deps.audit.refuse(ctx, action, 'revoked', 'device is revoked');

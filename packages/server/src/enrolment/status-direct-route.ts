@@ -75,9 +75,7 @@ export function registerDirectStatus(app: FastifyInstance, deps: DirectStatusDep
       { headers: req.headers, raw: req },
       ctx,
       'device.check-in',
-      {
-        allowExpired: true,
-      },
+      { allowExpired: true, withUpdate: true },
     );
     api.limits.device(ctx.instanceId, who.device.id);
     const digest = req.headers[FIRMWARE_DIGEST_HEADER];
@@ -86,6 +84,7 @@ export function registerDirectStatus(app: FastifyInstance, deps: DirectStatusDep
       who.device,
       req.headers['if-none-match'],
       typeof digest === 'string' ? digest : undefined,
+      who.waitingUpdateId,
     );
     if (a.notModified) {
       res.writeHead(304, { etag: a.etag, 'cache-control': 'no-cache', 'x-request-id': id });
