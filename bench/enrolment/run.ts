@@ -60,6 +60,8 @@ const ROOT = path.resolve(import.meta.dirname, '../..');
 const CLI = path.join(ROOT, 'packages/server/dist/cli.js');
 /** Redis of the two-replica row (the tests' Redis). */
 const REDIS_URL = process.env.TRUSTLINK_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+/** How long the replicas' idle CPU is read before their phase. */
+const IDLE_MS = 3000;
 /** BENCH_REPLICAS=0 leaves out the two-replica row (it needs PostgreSQL and Redis). */
 const REPLICAS = process.env.BENCH_REPLICAS !== '0' && DIALECTS.includes('postgres');
 
@@ -343,6 +345,10 @@ async function benchReplicas(devices: TestDevice[]): Promise<Figure> {
       `[replicas] enrolling ${devices.length - WARM} devices on two replicas, ${CONCURRENCY} at a time`,
     );
     const pids = [a.pid, b.pid];
+    // What each process costs doing nothing (timers, the bus, the reconciles), for the note.
+    const idle0 = pids.map(cpuMs);
+    await new Promise((r) => setTimeout(r, IDLE_MS));
+    const idle = pids.map((p, i) => ((cpuMs(p) - idle0[i]!) * 1000) / IDLE_MS);
     const each0 = pids.map(cpuMs);
     const f = await phase(
       'trustlink enrol (postgres, 2 replicas)',
@@ -355,7 +361,7 @@ async function benchReplicas(devices: TestDevice[]): Promise<Figure> {
     return {
       ...f,
       cpuMs: each[0]! + each[1]!,
-      note: `CPU of both servers together; replica A ${perK(each[0]!)} ms and replica B ${perK(each[1]!)} ms per 1,000 enrolments of the whole run`,
+      note: `CPU of both servers together; replica A ${perK(each[0]!)} ms and replica B ${perK(each[1]!)} ms per 1,000 enrolments of the whole run (each served half); idle, before the phase, they used ${idle.map((v) => v.toFixed(0)).join(' and ')} ms of CPU per second`,
     };
   } finally {
     await b?.stop();
