@@ -12,6 +12,8 @@
  *
  *   npm run bench:enrolment
  *   BENCH_N=1000 BENCH_CONCURRENCY=32 BENCH_CHECKINS=4000 BENCH_DIALECTS=sqlite,postgres
+ *   BENCH_REPLICAS=0     leaves out the two replicas
+ *   BENCH_BASELINE=<dir> measures the server of another checkout too (before/after)
  *   BENCH_PROFILE=<dir>  writes a V8 CPU profile of each trustlink server (node --cpu-prof)
  */
 import { execFileSync, execFile } from 'node:child_process';
@@ -60,6 +62,12 @@ const ROOT = path.resolve(import.meta.dirname, '../..');
 const CLI = path.join(ROOT, 'packages/server/dist/cli.js');
 /** Redis of the two-replica row (the tests' Redis). */
 const REDIS_URL = process.env.TRUSTLINK_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+/**
+ * BENCH_BASELINE=<another checkout of the repository, built, with node_modules>: its server
+ * measured too, just before this one on each database, so a change is seen before and after
+ * under the same load.
+ */
+const BASELINE = process.env.BENCH_BASELINE;
 /** How long the replicas' idle CPU is read before their phase. */
 const IDLE_MS = 3000;
 /** BENCH_REPLICAS=0 leaves out the two-replica row (it needs PostgreSQL and Redis). */
@@ -140,6 +148,7 @@ async function serve(
   prepared: Awaited<ReturnType<typeof prepare>>,
   name: string,
   extra: Record<string, string> = {},
+  cli = CLI,
 ): Promise<Spawned & { port: number }> {
   const port = await freePort();
   const env = {
@@ -166,7 +175,7 @@ async function serve(
         `${name}.cpuprofile`,
       ]
     : [];
-  const server = await spawnServer(process.execPath, [...profileArgs, CLI, 'serve'], env, () =>
+  const server = await spawnServer(process.execPath, [...profileArgs, cli, 'serve'], env, () =>
     tlsUp(port),
   );
   return { ...server, port };
@@ -193,10 +202,21 @@ async function enrolOne(port: number, ca: string, d: TestDevice): Promise<string
   );
 }
 
-async function benchTrustlink(dialect: DialectName, devices: TestDevice[]) {
+async function benchTrustlink(
+  dialect: DialectName,
+  devices: TestDevice[],
+  /** The server of another checkout (BENCH_BASELINE), measured the same way. */
+  baseline?: string,
+) {
+  const label = baseline ? 'trustlink before' : 'trustlink';
   const prepared = await prepare(dialect, devices);
   const { ca } = prepared;
-  const server = await serve(prepared, dialect);
+  const server = await serve(
+    prepared,
+    baseline ? `${dialect}-baseline` : dialect,
+    {},
+    baseline ? path.join(path.resolve(baseline), 'packages/server/dist/cli.js') : CLI,
+  );
   const { port } = server;
   try {
     const certs = new Array<string>(devices.length);
@@ -206,7 +226,7 @@ async function benchTrustlink(dialect: DialectName, devices: TestDevice[]) {
     await pool(WARM, CONCURRENCY, enrol);
     log(`[${dialect}] enrolling ${devices.length - WARM} devices, ${CONCURRENCY} at a time`);
     const enrolment = await phase(
-      `trustlink enrol (${dialect})`,
+      `${label} enrol (${dialect})`,
       server.pid,
       devices.length - WARM,
       () => pool(devices.length - WARM, CONCURRENCY, (i) => enrol(WARM + i)),
@@ -266,7 +286,7 @@ async function benchTrustlink(dialect: DialectName, devices: TestDevice[]) {
     const tlsAgents = group.map(
       (g) => new https.Agent({ keepAlive: true, maxSockets: 1, cert: g.cert, key: g.d.keyPem }),
     );
-    const mtls = await checkIns(`trustlink status, mutual TLS (${dialect})`, tlsAgents, () => ({}));
+    const mtls = await checkIns(`${label} status, mutual TLS (${dialect})`, tlsAgents, () => ({}));
 
     log(`[${dialect}] check-ins with bearer handles`);
     const tokens = await Promise.all(
@@ -310,7 +330,7 @@ async function benchTrustlink(dialect: DialectName, devices: TestDevice[]) {
       }),
     );
     const plainAgents = group.map(() => new https.Agent({ keepAlive: true, maxSockets: 1 }));
-    const bearer = await checkIns(`trustlink status, bearer (${dialect})`, plainAgents, (j) => ({
+    const bearer = await checkIns(`${label} status, bearer (${dialect})`, plainAgents, (j) => ({
       authorization: `Bearer ${tokens[j]}`,
     }));
     for (const a of [...tlsAgents, ...plainAgents]) a.destroy();
@@ -558,6 +578,11 @@ async function main() {
     figures.push(handshake!);
     const checkins: Figure[] = [bareCheckIn!];
     for (const dialect of DIALECTS) {
+      if (BASELINE) {
+        const [be, bm, bb] = await benchTrustlink(dialect, devices, BASELINE);
+        figures.push(be!);
+        checkins.push(bm!, bb!);
+      }
       const [e, m, b] = await benchTrustlink(dialect, devices);
       figures.push(e!);
       checkins.push(m!, b!);
@@ -623,8 +648,15 @@ async function report(figures: Figure[], checkins: Figure[]) {
   const perK = (f: Figure) => (f.cpuMs / f.count) * 1000;
   const bare = figures[0]!;
   const scep = figures[figures.length - 1]!;
-  const ours = figures.slice(1, -1);
-  const bold = (f: Figure, text: string) => (f.what.startsWith('trustlink') ? `**${text}**` : text);
+  const isBefore = (f: Figure) => f.what.startsWith('trustlink before');
+  const ours = figures.slice(1, -1).filter((f) => !isBefore(f));
+  /** This code's figure over the baseline's of the same row, when BENCH_BASELINE ran. */
+  const versus = (all: Figure[], f: Figure, cost: (f: Figure) => number) => {
+    const b = all.find((x) => x.what === f.what.replace(/^trustlink /, 'trustlink before '));
+    return b ? ` (${n(cost(f) / cost(b), 2)}× the CPU of the code before, same run)` : '';
+  };
+  const bold = (f: Figure, text: string) =>
+    f.what.startsWith('trustlink') && !f.what.startsWith('trustlink before') ? `**${text}**` : text;
   await writeSection('enrolment', {
     title: 'Enrolment and check-ins (`npm run bench:enrolment`)',
     header: [
@@ -649,7 +681,7 @@ async function report(figures: Figure[], checkins: Figure[]) {
       ...figures.filter((f) => f.note).map((f) => `${f.what}: ${f.note}.`),
       ...ours.map(
         (f) =>
-          `${f.what}: ${n(perK(f) / perK(bare), 2)}× a bare handshake (goal ≤ 1.2: ${perK(f) / perK(bare) <= 1.2 ? 'met' : '**not met**'}), ${n(perK(scep) / perK(f), 2)}× less CPU than the SCEP server (goal ≥ 3: ${perK(scep) / perK(f) >= 3 ? 'met' : '**not met**'}).`,
+          `${f.what}: ${n(perK(f) / perK(bare), 2)}× a bare handshake (goal ≤ 1.2: ${perK(f) / perK(bare) <= 1.2 ? 'met' : '**not met**'}), ${n(perK(scep) / perK(f), 2)}× less CPU than the SCEP server (goal ≥ 3: ${perK(scep) / perK(f) >= 3 ? 'met' : '**not met**'})${versus(figures, f, perK)}.`,
       ),
     ],
   });
@@ -675,9 +707,10 @@ async function report(figures: Figure[], checkins: Figure[]) {
     ]),
     notes: checkins
       .slice(1)
+      .filter((f) => !isBefore(f))
       .map(
         (f) =>
-          `${f.what}: ${n(us(f))} µs of server CPU per check-in (goal ≤ 100: ${us(f) <= 100 ? 'met' : '**not met**'}); the bare Node HTTPS 304 of the same run: ${n(us(floor))} µs.`,
+          `${f.what}: ${n(us(f))} µs of server CPU per check-in (goal ≤ 100: ${us(f) <= 100 ? 'met' : '**not met**'}); the bare Node HTTPS 304 of the same run: ${n(us(floor))} µs${versus(checkins, f, us)}.`,
       ),
   });
 }
