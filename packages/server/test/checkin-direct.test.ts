@@ -1,3 +1,4 @@
+import { X509Certificate } from 'node:crypto';
 import type { EnrolResponse } from '@trustlink/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { toPem } from '../src/pki/certificate-builder.js';
@@ -197,6 +198,26 @@ for (const dialect of TEST_DIALECTS) {
       expect((await both({ headers: bearer })).json<Status>().update).toBeUndefined();
     });
 
+    it('ok/a device certificate is judged once per presented chain, the whole chain being the key', async () => {
+      const auth = server.runtime.enrolment.auth;
+      expect((await both(tlsAs(d, certPem))).status).toBe(200);
+      const judged = auth.judgedSize();
+      expect(judged).toBeGreaterThan(0);
+      // The same certificate again (a new connection or a kept-alive one): nothing new judged.
+      expect((await both(tlsAs(d, certPem))).status).toBe(200);
+      expect(auth.judgedSize()).toBe(judged);
+      // With its issuing CA sent along, the chain differs: judged on its own, and remembered.
+      const issuer = new X509Certificate(certPem).issuer;
+      const ca = (
+        await server.runtime.pkiServices.caRepo.list(server.runtime.instance.id, 'issuing')
+      ).find((c) => new X509Certificate(c.der).subject === issuer)!;
+      const withCa = tlsAs(d, certPem + toPem(ca.der));
+      expect((await both(withCa)).status).toBe(200);
+      expect(auth.judgedSize()).toBe(judged + 1);
+      expect((await both(withCa)).status).toBe(200);
+      expect(auth.judgedSize()).toBe(judged + 1);
+    });
+
     it('fail/a revoked device gets the same 403 on both paths', async () => {
       const res = await server.request('POST', `/api/v1/devices/${d.deviceId}/revoke`, {
         headers: contributor.headers,
@@ -206,6 +227,7 @@ for (const dialect of TEST_DIALECTS) {
       // Revocation closed the device's kept-alive connections; let the client's pool hear of it
       // before asking again, or it may send on a connection the server has just cut.
       await new Promise((r) => setTimeout(r, 200));
+      // The chain is remembered as judged; the device's state is still read on every request.
       const r = await both(tlsAs(d, certPem));
       expect(r.status).toBe(403);
       expect(r.json()).toMatchObject({ type: 'https://trustlink.dev/problems/device-revoked' });
