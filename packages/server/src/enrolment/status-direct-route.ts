@@ -141,7 +141,14 @@ export function registerDirectStatus(app: FastifyInstance, deps: DirectStatusDep
           .child({ reqId: id })
           .info({ res: { statusCode: res.statusCode }, responseTime: ms }, 'request completed');
     });
-    answer(req, res, id).catch((err: unknown) => fail(req, res, id, err));
+    answer(req, res, id).catch((err: unknown) => {
+      try {
+        fail(req, res, id, err);
+      } catch {
+        // Not even the problem could be written: drop the connection rather than hang it.
+        res.destroy();
+      }
+    });
   });
 }
 
