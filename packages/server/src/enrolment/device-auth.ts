@@ -51,6 +51,8 @@ export interface DeviceAuthDeps {
   connections: Pick<DeviceConnections, 'track'>;
   audit: DeviceAudit;
   now?: () => Date;
+  /** Presented chains remembered as judged (10,000). */
+  judgedMax?: number;
 }
 
 const CA_CACHE_MS = 60_000;
@@ -78,6 +80,7 @@ export function requestContext(
  */
 export function createDeviceAuth(deps: DeviceAuthDeps) {
   const now = deps.now ?? (() => new Date());
+  const judgedMax = deps.judgedMax ?? JUDGED_MAX;
   const byConnection = new WeakMap<TLSSocket, Promise<PeerCredential>>();
   const cas = new Map<string, { at: number; list: { id: string; x: X509Certificate }[] }>();
   /**
@@ -182,7 +185,7 @@ export function createDeviceAuth(deps: DeviceAuthDeps) {
     const { credential, list } = await judge(instanceId, leaf!, rest);
     if (credential.kind === 'device-certificate' && list) {
       judged.delete(key);
-      if (judged.size >= JUDGED_MAX) judged.delete(judged.keys().next().value!);
+      if (judged.size >= judgedMax) judged.delete(judged.keys().next().value!);
       judged.set(key, { list, credential });
     }
     return credential;
