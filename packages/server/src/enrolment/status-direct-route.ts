@@ -152,13 +152,14 @@ export function registerDirectStatus(app: FastifyInstance, deps: DirectStatusDep
   });
 }
 
-/** What Fastify's request serializer logs of a request. */
+/** A request as Fastify's request serializer reads it (it logs method, url, host, address, port). */
 function logView(req: IncomingMessage) {
   return {
     method: req.method,
     url: req.url,
+    headers: req.headers,
     host: req.headers.host,
-    remoteAddress: req.socket.remoteAddress,
-    remotePort: req.socket.remotePort,
+    ip: req.socket.remoteAddress,
+    socket: req.socket,
   };
 }
