@@ -153,7 +153,12 @@ export function createDeviceAuth(deps: DeviceAuthDeps) {
     return { kind: 'foreign', der, intermediates };
   }
 
-  /** The certificate the client presented and the intermediates it sent, as Node links them. */
+  /**
+   * The certificate the client presented and the intermediates it sent, as Node links them.
+   * Never call socket.getPeerX509Certificate() before this: on Node 20 it takes the
+   * intermediates out of the connection's peer chain, so this would see the leaf alone (what
+   * broke factory-certificate enrolment through an intermediate in an earlier version).
+   */
   function presentedChain(socket: TLSSocket): DetailedPeerCertificate[] {
     const leaf = socket.getPeerCertificate(true);
     if (!leaf?.raw) return [];
