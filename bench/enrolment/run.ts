@@ -12,6 +12,8 @@
  *
  *   npm run bench:enrolment
  *   BENCH_N=1000 BENCH_CONCURRENCY=32 BENCH_CHECKINS=4000 BENCH_DIALECTS=sqlite,postgres
+ *   BENCH_REPLICAS=0     leaves out the two replicas
+ *   BENCH_BASELINE=<dir> measures the server of another checkout too (before/after)
  *   BENCH_PROFILE=<dir>  writes a V8 CPU profile of each trustlink server (node --cpu-prof)
  */
 import { execFileSync, execFile } from 'node:child_process';
@@ -21,6 +23,7 @@ import https from 'node:https';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import tls from 'node:tls';
+import { writeSection } from '../bench-report.js';
 import { createProofHeader, nodeKeySigner, type EnrolResponse } from '@trustlink/protocol';
 import { toPem } from '../../packages/server/src/pki/certificate-builder.js';
 import { createTestUsers } from '../../packages/server/src/test-helpers/test-auth.js';
@@ -57,6 +60,18 @@ const WARM = Math.min(50, Math.floor(N / 5));
 const CHECKIN_DEVICES = Math.min(50, N - WARM);
 const ROOT = path.resolve(import.meta.dirname, '../..');
 const CLI = path.join(ROOT, 'packages/server/dist/cli.js');
+/** Redis of the two-replica row (the tests' Redis). */
+const REDIS_URL = process.env.TRUSTLINK_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+/**
+ * BENCH_BASELINE=<another checkout of the repository, built, with node_modules>: its server
+ * measured too, just before this one on each database, so a change is seen before and after
+ * under the same load.
+ */
+const BASELINE = process.env.BENCH_BASELINE;
+/** How long the replicas' idle CPU is read before their phase. */
+const IDLE_MS = 3000;
+/** BENCH_REPLICAS=0 leaves out the two-replica row (it needs PostgreSQL and Redis). */
+const REPLICAS = process.env.BENCH_REPLICAS !== '0' && DIALECTS.includes('postgres');
 
 interface Figure {
   what: string;
@@ -106,7 +121,8 @@ function request(
   });
 }
 
-async function benchTrustlink(dialect: DialectName, devices: TestDevice[]) {
+/** A database with the instance, a policy, a batch and every device registered in it. */
+async function prepare(dialect: DialectName, devices: TestDevice[]) {
   log(`[${dialect}] preparing the instance, a policy, a batch and ${devices.length} device IDs`);
   const database = await createTestDatabase(dialect);
   const home = mkdtempSync(path.join(tmpdir(), 'trustlink-bench-'));
@@ -116,12 +132,29 @@ async function benchTrustlink(dialect: DialectName, devices: TestDevice[]) {
   await register(setup, admin, batchId, ...devices.map((d) => d.deviceId));
   const ca = setup.rootPem;
   await setup.close({ keepData: true });
+  return {
+    database,
+    home,
+    ca,
+    async remove() {
+      await database.drop();
+      rmSync(home, { recursive: true, force: true });
+    },
+  };
+}
 
+/** A `trustlink serve` process on the prepared database; `name` tells its profile apart. */
+async function serve(
+  prepared: Awaited<ReturnType<typeof prepare>>,
+  name: string,
+  extra: Record<string, string> = {},
+  cli = CLI,
+): Promise<Spawned & { port: number }> {
   const port = await freePort();
   const env = {
-    TRUSTLINK_DATA_DIR: path.join(home, 'data'),
-    TRUSTLINK_MASTER_KEY_FILE: path.join(home, 'secrets', 'master.key'),
-    TRUSTLINK_DATABASE_URL: database.url,
+    TRUSTLINK_DATA_DIR: path.join(prepared.home, 'data'),
+    TRUSTLINK_MASTER_KEY_FILE: path.join(prepared.home, 'secrets', 'master.key'),
+    TRUSTLINK_DATABASE_URL: prepared.database.url,
     TRUSTLINK_BIND_ADDRESS: '127.0.0.1',
     TRUSTLINK_DEVICE_PORT: String(port),
     TRUSTLINK_MANAGEMENT_PORT: String(await freePort()),
@@ -131,6 +164,7 @@ async function benchTrustlink(dialect: DialectName, devices: TestDevice[]) {
     // Every simulated device is 127.0.0.1 here, and check-ins run far faster than a device's.
     TRUSTLINK_DEVICE_ADDRESS_RATE_PER_MINUTE: '0',
     TRUSTLINK_DEVICE_RATE_PER_MINUTE: '0',
+    ...extra,
   };
   const profileArgs = PROFILE
     ? [
@@ -138,38 +172,61 @@ async function benchTrustlink(dialect: DialectName, devices: TestDevice[]) {
         '--cpu-prof-dir',
         path.resolve(PROFILE),
         '--cpu-prof-name',
-        `${dialect}.cpuprofile`,
+        `${name}.cpuprofile`,
       ]
     : [];
-  const server = await spawnServer(process.execPath, [...profileArgs, CLI, 'serve'], env, () =>
+  const server = await spawnServer(process.execPath, [...profileArgs, cli, 'serve'], env, () =>
     tlsUp(port),
   );
+  return { ...server, port };
+}
+
+/** One enrolment over a fresh TLS session; the certificate it got, as PEM. */
+async function enrolOne(port: number, ca: string, d: TestDevice): Promise<string> {
+  const r = await request(
+    {
+      port,
+      ca,
+      cert: d.bootstrapPem,
+      key: d.keyPem,
+      agent: false,
+      method: 'POST',
+      path: '/device/v1/enrol',
+      headers: { 'content-type': 'application/json' },
+    },
+    enrolBody(d),
+  );
+  if (r.status !== 200) throw new Error(`enrol ${d.deviceId}: ${r.status} ${r.text}`);
+  return toPem(
+    Buffer.from(JSON.parse(r.text).certificate as EnrolResponse['certificate'], 'base64url'),
+  );
+}
+
+async function benchTrustlink(
+  dialect: DialectName,
+  devices: TestDevice[],
+  /** The server of another checkout (BENCH_BASELINE), measured the same way. */
+  baseline?: string,
+) {
+  const label = baseline ? 'trustlink before' : 'trustlink';
+  const prepared = await prepare(dialect, devices);
+  const { ca } = prepared;
+  const server = await serve(
+    prepared,
+    baseline ? `${dialect}-baseline` : dialect,
+    {},
+    baseline ? path.join(path.resolve(baseline), 'packages/server/dist/cli.js') : CLI,
+  );
+  const { port } = server;
   try {
     const certs = new Array<string>(devices.length);
     const enrol = async (i: number) => {
-      const d = devices[i]!;
-      const r = await request(
-        {
-          port,
-          ca,
-          cert: d.bootstrapPem,
-          key: d.keyPem,
-          agent: false,
-          method: 'POST',
-          path: '/device/v1/enrol',
-          headers: { 'content-type': 'application/json' },
-        },
-        enrolBody(d),
-      );
-      if (r.status !== 200) throw new Error(`enrol ${i}: ${r.status} ${r.text}`);
-      certs[i] = toPem(
-        Buffer.from(JSON.parse(r.text).certificate as EnrolResponse['certificate'], 'base64url'),
-      );
+      certs[i] = await enrolOne(port, ca, devices[i]!);
     };
     await pool(WARM, CONCURRENCY, enrol);
     log(`[${dialect}] enrolling ${devices.length - WARM} devices, ${CONCURRENCY} at a time`);
     const enrolment = await phase(
-      `trustlink enrol (${dialect})`,
+      `${label} enrol (${dialect})`,
       server.pid,
       devices.length - WARM,
       () => pool(devices.length - WARM, CONCURRENCY, (i) => enrol(WARM + i)),
@@ -229,7 +286,7 @@ async function benchTrustlink(dialect: DialectName, devices: TestDevice[]) {
     const tlsAgents = group.map(
       (g) => new https.Agent({ keepAlive: true, maxSockets: 1, cert: g.cert, key: g.d.keyPem }),
     );
-    const mtls = await checkIns(`trustlink status, mutual TLS (${dialect})`, tlsAgents, () => ({}));
+    const mtls = await checkIns(`${label} status, mutual TLS (${dialect})`, tlsAgents, () => ({}));
 
     log(`[${dialect}] check-ins with bearer handles`);
     const tokens = await Promise.all(
@@ -273,15 +330,63 @@ async function benchTrustlink(dialect: DialectName, devices: TestDevice[]) {
       }),
     );
     const plainAgents = group.map(() => new https.Agent({ keepAlive: true, maxSockets: 1 }));
-    const bearer = await checkIns(`trustlink status, bearer (${dialect})`, plainAgents, (j) => ({
+    const bearer = await checkIns(`${label} status, bearer (${dialect})`, plainAgents, (j) => ({
       authorization: `Bearer ${tokens[j]}`,
     }));
     for (const a of [...tlsAgents, ...plainAgents]) a.destroy();
     return [enrolment, mtls, bearer];
   } finally {
     await server.stop();
-    await database.drop();
-    rmSync(home, { recursive: true, force: true });
+    await prepared.remove();
+  }
+}
+
+/**
+ * Two replicas (issue #11): two `trustlink serve` processes on one PostgreSQL and one Redis,
+ * the same master key, each its own data directory and ports, as docs/replicas.md sets them
+ * up. The enrolling devices alternate between them (as a load balancer would spread new
+ * connections); the CPU is both servers' together.
+ */
+async function benchReplicas(devices: TestDevice[]): Promise<Figure> {
+  const prepared = await prepare('postgres', devices);
+  const { ca } = prepared;
+  const shared = { TRUSTLINK_REDIS_URL: REDIS_URL, TRUSTLINK_FIRMWARE_STORE: 'database' };
+  const a = await serve(prepared, 'replica-a', shared);
+  let b: Awaited<ReturnType<typeof serve>> | undefined;
+  try {
+    b = await serve(prepared, 'replica-b', {
+      ...shared,
+      TRUSTLINK_DATA_DIR: path.join(prepared.home, 'data-b'),
+    });
+    const ports = [a.port, b.port];
+    const enrol = (i: number) => enrolOne(ports[i % 2]!, ca, devices[i]!).then(() => undefined);
+    await pool(WARM, CONCURRENCY, enrol);
+    log(
+      `[replicas] enrolling ${devices.length - WARM} devices on two replicas, ${CONCURRENCY} at a time`,
+    );
+    const pids = [a.pid, b.pid];
+    // What each process costs doing nothing (timers, the bus, the reconciles), for the note.
+    const idle0 = pids.map(cpuMs);
+    await new Promise((r) => setTimeout(r, IDLE_MS));
+    const idle = pids.map((p, i) => ((cpuMs(p) - idle0[i]!) * 1000) / IDLE_MS);
+    const each0 = pids.map(cpuMs);
+    const f = await phase(
+      'trustlink enrol (postgres, 2 replicas)',
+      a.pid,
+      devices.length - WARM,
+      () => pool(devices.length - WARM, CONCURRENCY, (i) => enrol(WARM + i)),
+    );
+    const each = pids.map((p, i) => cpuMs(p) - each0[i]!);
+    const perK = (ms: number) => Math.round((ms / f.count) * 1000);
+    return {
+      ...f,
+      cpuMs: each[0]! + each[1]!,
+      note: `CPU of both servers together; replica A ${perK(each[0]!)} ms and replica B ${perK(each[1]!)} ms per 1,000 enrolments of the whole run (each served half); idle, before the phase, they used ${idle.map((v) => v.toFixed(0)).join(' and ')} ms of CPU per second`,
+    };
+  } finally {
+    await b?.stop();
+    await a.stop();
+    await prepared.remove();
   }
 }
 
@@ -459,6 +564,11 @@ async function benchScep(count: number, dir: string): Promise<Figure> {
 }
 
 async function main() {
+  // The servers run from dist/: build it first, so `npm run bench` never measures stale code.
+  execFileSync('npx', ['tsc', '-b', 'packages/protocol', 'packages/server'], {
+    cwd: ROOT,
+    stdio: 'inherit',
+  });
   const dir = mkdtempSync(path.join(tmpdir(), 'trustlink-bench-enrol-'));
   try {
     log(`preparing ${N} device keys and bootstrap certificates`);
@@ -468,13 +578,20 @@ async function main() {
     figures.push(handshake!);
     const checkins: Figure[] = [bareCheckIn!];
     for (const dialect of DIALECTS) {
+      if (BASELINE) {
+        const [be, bm, bb] = await benchTrustlink(dialect, devices, BASELINE);
+        figures.push(be!);
+        checkins.push(bm!, bb!);
+      }
       const [e, m, b] = await benchTrustlink(dialect, devices);
       figures.push(e!);
       checkins.push(m!, b!);
     }
+    if (REPLICAS) figures.push(await benchReplicas(devices));
     log(`SCEP: ${N - WARM} clients`);
     figures.push(await benchScep(N - WARM, dir));
     print(figures, checkins);
+    await report(figures, checkins);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -523,3 +640,78 @@ function print(figures: Figure[], checkins: Figure[]) {
 }
 
 await main();
+
+/** The figures into docs/benchmarks.md (bench-report.ts), between this bench's markers. */
+async function report(figures: Figure[], checkins: Figure[]) {
+  const n = (v: number, d = 0) =>
+    v.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
+  const perK = (f: Figure) => (f.cpuMs / f.count) * 1000;
+  const bare = figures[0]!;
+  const scep = figures[figures.length - 1]!;
+  const isBefore = (f: Figure) => f.what.startsWith('trustlink before');
+  const ours = figures.slice(1, -1).filter((f) => !isBefore(f));
+  /** This code's figure over the baseline's of the same row, when BENCH_BASELINE ran. */
+  const versus = (all: Figure[], f: Figure, cost: (f: Figure) => number) => {
+    const b = all.find((x) => x.what === f.what.replace(/^trustlink /, 'trustlink before '));
+    return b ? ` (${n(cost(f) / cost(b), 2)}× the CPU of the code before, same run)` : '';
+  };
+  const bold = (f: Figure, text: string) =>
+    f.what.startsWith('trustlink') && !f.what.startsWith('trustlink before') ? `**${text}**` : text;
+  await writeSection('enrolment', {
+    title: 'Enrolment and check-ins (`npm run bench:enrolment`)',
+    header: [
+      `enrolment, ${N - WARM} devices, ${CONCURRENCY} at a time`,
+      'devices/s',
+      'p50 ms',
+      'p99 ms',
+      'server CPU ms per 1,000',
+      '× bare handshake',
+      'SCEP CPU ÷ this',
+    ],
+    rows: figures.map((f) => [
+      bold(f, f.what),
+      n(f.count / f.wallS),
+      n(percentile(f.latencies ?? [], 50)),
+      n(percentile(f.latencies ?? [], 99)),
+      bold(f, n(perK(f))),
+      n(perK(f) / perK(bare), 2),
+      n(perK(scep) / perK(f), 2),
+    ]),
+    notes: [
+      // The first failure's text (the peer's log) is printed, not written into the docs.
+      ...figures.filter((f) => f.note).map((f) => `${f.what}: ${f.note!.split(';')[0]}.`),
+      ...ours.map(
+        (f) =>
+          `${f.what}: ${n(perK(f) / perK(bare), 2)}× a bare handshake (goal ≤ 1.2: ${perK(f) / perK(bare) <= 1.2 ? 'met' : '**not met**'}), ${n(perK(scep) / perK(f), 2)}× less CPU than the SCEP server (goal ≥ 3: ${perK(scep) / perK(f) >= 3 ? 'met' : '**not met**'})${versus(figures, f, perK)}.`,
+      ),
+    ],
+  });
+  const floor = checkins[0]!;
+  const us = (f: Figure) => (f.cpuMs / f.count) * 1000;
+  await writeSection('check-ins', {
+    title: 'Check-ins (`npm run bench:enrolment`)',
+    header: [
+      `check-ins (304, kept-alive), ${n(floor.count)} each`,
+      'per s',
+      'p50 ms',
+      'p99 ms',
+      'server CPU µs each',
+      '× bare HTTPS 304',
+    ],
+    rows: checkins.map((f) => [
+      bold(f, f.what),
+      n(f.count / f.wallS),
+      n(percentile(f.latencies ?? [], 50), 1),
+      n(percentile(f.latencies ?? [], 99), 1),
+      bold(f, n(us(f))),
+      n(us(f) / us(floor), 2),
+    ]),
+    notes: checkins
+      .slice(1)
+      .filter((f) => !isBefore(f))
+      .map(
+        (f) =>
+          `${f.what}: ${n(us(f))} µs of server CPU per check-in (goal ≤ 100: ${us(f) <= 100 ? 'met' : '**not met**'}); the bare Node HTTPS 304 of the same run: ${n(us(floor))} µs${versus(checkins, f, us)}.`,
+      ),
+  });
+}

@@ -6,6 +6,7 @@ import { createAuditService, type AuditService } from './audit/audit-service.js'
 import { createFleet, type Fleet } from './batches/fleet.js';
 import { createFirmware, type FirmwareModule } from './firmware/firmware-module.js';
 import { createDatabaseBlobStore } from './firmware/database-blob-store.js';
+import { waitingUpdateIdOf } from './firmware/firmware-update-repo.js';
 import {
   createFirmwareNotifier,
   FIRMWARE_UPDATE_ASSIGNED_TOPIC,
@@ -390,9 +391,10 @@ export async function openRuntime(
       databaseDirect.tokens.blockFor(instanceId, policy),
     );
     // A check-in tells the device of the update its batch's rollout has waiting for it.
-    enrolment.hooks.setUpdateCheck((instanceId, device) =>
-      firmware.devices.pendingUpdateFor(instanceId, device.id, device.batchId),
-    );
+    enrolment.hooks.setUpdateCheck({
+      waitingUpdateId: waitingUpdateIdOf,
+      pointer: (id) => firmware.devices.updatePointer(id),
+    });
     // An assignment tells the batch's devices on an embedded MQTT hub (devices/<id>/firmware).
     const firmwareNotifier = createFirmwareNotifier({
       deviceIds: (i, batchId) => fleet.batches.deviceIds(i, batchId),

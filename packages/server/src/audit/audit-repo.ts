@@ -1,4 +1,5 @@
 import { sql } from 'kysely';
+import { compiledQuery } from '../db/compiled-query.js';
 import type { Executor } from '../db/database.js';
 import type { AuditCheckpoint, AuditQuery, ChainEntry } from './audit-types.js';
 import { storedNamesOf } from './renamed-actions.js';
@@ -70,8 +71,66 @@ export interface ChainHead {
   mac: string;
 }
 
+/** An entry's values in the order insertEntry binds them (after the instance). */
+type ChainEntryValues = [
+  seq: number,
+  at: string,
+  actorType: string,
+  actorId: string | null,
+  actorName: string,
+  action: string,
+  targetType: string | null,
+  targetId: string | null,
+  targetName: string | null,
+  result: string,
+  sourceAddress: string | null,
+  details: string,
+  mac: string,
+];
+
 /** The audit tables: the chain head, the entries and the checkpoints of one instance. */
 export function createAuditRepo(db: Executor) {
+  // Every audited write runs these three (enrolment: twice): compiled once.
+  const lock = compiledQuery(
+    db,
+    (q, [instanceId]: [string]) =>
+      q
+        .updateTable('audit_chain')
+        .set((eb) => ({ seq: eb.ref('seq') }))
+        .where('instance_id', '=', instanceId)
+        .returning(['seq', 'mac']),
+    1,
+  );
+  const advance = compiledQuery(
+    db,
+    (q, [instanceId, seq, mac, at]: [string, number, string, string]) =>
+      q
+        .updateTable('audit_chain')
+        .set({ seq, mac, updated_at: at })
+        .where('instance_id', '=', instanceId),
+    4,
+  );
+  const insertRow = compiledQuery(
+    db,
+    (q, a: [string, ...ChainEntryValues]) =>
+      q.insertInto('audit_log').values({
+        instance_id: a[0],
+        seq: a[1],
+        at: a[2],
+        actor_type: a[3],
+        actor_id: a[4],
+        actor_name: a[5],
+        action: a[6],
+        target_type: a[7],
+        target_id: a[8],
+        target_name: a[9],
+        result: a[10],
+        source_address: a[11],
+        details: a[12],
+        mac: a[13],
+      }),
+    14,
+  );
   return {
     async findHead(instanceId: string, tx: Executor = db): Promise<ChainHead | undefined> {
       const r = await tx
@@ -118,12 +177,7 @@ export function createAuditRepo(db: Executor) {
       instanceId: string,
       tx: Executor,
     ): Promise<{ seq: number; mac: string } | undefined> {
-      const r = await tx
-        .updateTable('audit_chain')
-        .set((eb) => ({ seq: eb.ref('seq') }))
-        .where('instance_id', '=', instanceId)
-        .returning(['seq', 'mac'])
-        .executeTakeFirst();
+      const [r] = await lock([instanceId], tx);
       return r ? { seq: Number(r.seq), mac: r.mac } : undefined;
     },
     async advanceHead(
@@ -133,32 +187,28 @@ export function createAuditRepo(db: Executor) {
       at: string,
       tx: Executor,
     ): Promise<void> {
-      await tx
-        .updateTable('audit_chain')
-        .set({ seq, mac, updated_at: at })
-        .where('instance_id', '=', instanceId)
-        .execute();
+      await advance([instanceId, seq, mac, at], tx);
     },
     async insertEntry(instanceId: string, e: ChainEntry, tx: Executor): Promise<void> {
-      await tx
-        .insertInto('audit_log')
-        .values({
-          instance_id: instanceId,
-          seq: e.seq,
-          at: e.at,
-          actor_type: e.actorType,
-          actor_id: e.actorId,
-          actor_name: e.actorName,
-          action: e.action,
-          target_type: e.targetType,
-          target_id: e.targetId,
-          target_name: e.targetName,
-          result: e.result,
-          source_address: e.sourceAddress,
-          details: e.details,
-          mac: e.mac,
-        })
-        .execute();
+      await insertRow(
+        [
+          instanceId,
+          e.seq,
+          e.at,
+          e.actorType,
+          e.actorId,
+          e.actorName,
+          e.action,
+          e.targetType,
+          e.targetId,
+          e.targetName,
+          e.result,
+          e.sourceAddress,
+          e.details,
+          e.mac,
+        ],
+        tx,
+      );
     },
     /** Entries in ascending order after `afterSeq`, for verification. */
     async pageAscending(

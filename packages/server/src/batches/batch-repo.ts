@@ -1,3 +1,4 @@
+import { compiledQuery } from '../db/compiled-query.js';
 import type { Executor } from '../db/database.js';
 import type { AttributeFilter, BatchInput } from './batch-types.js';
 
@@ -45,6 +46,12 @@ export function createBatchRepo(db: Executor) {
     createdAt: r.created_at,
     updatedAt: r.updated_at,
   });
+  // Every enrolment reads its batch: compiled once.
+  const byId = compiledQuery(
+    db,
+    (q, [instanceId, id]: [string, string]) => base(q, instanceId).where('b.id', '=', id),
+    2,
+  );
   return {
     async insert(
       instanceId: string,
@@ -88,7 +95,7 @@ export function createBatchRepo(db: Executor) {
         .execute();
     },
     async find(instanceId: string, id: string, tx: Executor = db): Promise<BatchRow | undefined> {
-      const r = await base(tx, instanceId).where('b.id', '=', id).executeTakeFirst();
+      const [r] = await byId([instanceId, id], tx);
       return r ? toRow(r) : undefined;
     },
     async findByName(

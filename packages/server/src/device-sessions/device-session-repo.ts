@@ -1,5 +1,7 @@
+import { sql } from 'kysely';
 import { compiledQuery } from '../db/compiled-query.js';
 import type { Executor } from '../db/database.js';
+import { DEVICE_D_REFS, type DeviceSubquery } from '../devices/device-lifecycle-repo.js';
 import { DEVICE_COLUMNS, toDevice, type Device } from '../devices/device-repo.js';
 
 /** A live session with the device it belongs to. */
@@ -10,7 +12,7 @@ export interface DeviceSessionRecord {
 }
 
 /** Device bearer sessions of one instance; only the token's SHA-256 is stored. */
-export function createDeviceSessionRepo(db: Executor) {
+export function createDeviceSessionRepo(db: Executor, opts: { alongside?: DeviceSubquery } = {}) {
   // Every check-in with a bearer handle runs one of these: compiled once.
   const live = compiledQuery(
     db,
@@ -23,22 +25,33 @@ export function createDeviceSessionRepo(db: Executor) {
         .where('expires_at', '>', now),
     3,
   );
+  const withDeviceQuery = (q: Executor, instanceId: string, tokenHash: string, now: string) =>
+    q
+      .selectFrom('device_sessions as s')
+      .innerJoin('devices as d', (j) =>
+        j.onRef('d.instance_id', '=', 's.instance_id').onRef('d.id', '=', 's.device_id'),
+      )
+      .select([
+        's.id as session_id',
+        's.expires_at as session_expires_at',
+        ...DEVICE_COLUMNS.map((k) => `d.${k}` as const),
+      ])
+      .where('s.instance_id', '=', instanceId)
+      .where('s.token_hash', '=', tokenHash)
+      .where('s.expires_at', '>', now);
   const liveWithDevice = compiledQuery(
     db,
     (q, [instanceId, tokenHash, now]: [string, string, string]) =>
-      q
-        .selectFrom('device_sessions as s')
-        .innerJoin('devices as d', (j) =>
-          j.onRef('d.instance_id', '=', 's.instance_id').onRef('d.id', '=', 's.device_id'),
-        )
-        .select([
-          's.id as session_id',
-          's.expires_at as session_expires_at',
-          ...DEVICE_COLUMNS.map((k) => `d.${k}` as const),
-        ])
-        .where('s.instance_id', '=', instanceId)
-        .where('s.token_hash', '=', tokenHash)
-        .where('s.expires_at', '>', now),
+      withDeviceQuery(q, instanceId, tokenHash, now),
+    3,
+  );
+  // The check-in with a bearer handle: the session, its device and the `alongside` value.
+  const liveWithDeviceAlongside = compiledQuery(
+    db,
+    (q, [instanceId, tokenHash, now]: [string, string, string]) =>
+      withDeviceQuery(q, instanceId, tokenHash, now).select(
+        (opts.alongside?.(DEVICE_D_REFS) ?? sql<string | null>`null`).as('alongside'),
+      ),
     3,
   );
   return {
@@ -85,6 +98,22 @@ export function createDeviceSessionRepo(db: Executor) {
       return {
         session: { id: r.session_id, deviceId: r.id, expiresAt: r.session_expires_at },
         device: toDevice(r),
+      };
+    },
+    /** findLiveWithDevice, with the `alongside` value of the device read in the same statement. */
+    async findLiveWithDeviceAlongside(
+      instanceId: string,
+      tokenHash: string,
+      now: string,
+    ): Promise<
+      { session: DeviceSessionRecord; device: Device; alongside: string | null } | undefined
+    > {
+      const [r] = await liveWithDeviceAlongside([instanceId, tokenHash, now]);
+      if (!r) return undefined;
+      return {
+        session: { id: r.session_id, deviceId: r.id, expiresAt: r.session_expires_at },
+        device: toDevice(r),
+        alongside: r.alongside,
       };
     },
     /** Ends every session of a device (revocation); returns how many there were. */

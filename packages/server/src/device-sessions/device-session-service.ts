@@ -51,6 +51,11 @@ export function createDeviceSessionService(deps: DeviceSessionServiceDeps) {
       if (!token.startsWith(TOKEN_PREFIX)) return Promise.resolve(undefined);
       return repo.findLiveWithDevice(instanceId, hashToken(token), now().toISOString());
     },
+    /** resolveWithDevice, with the repo's `alongside` value (the check-in's waiting update). */
+    resolveWithDeviceAlongside(instanceId: string, token: string) {
+      if (!token.startsWith(TOKEN_PREFIX)) return Promise.resolve(undefined);
+      return repo.findLiveWithDeviceAlongside(instanceId, hashToken(token), now().toISOString());
+    },
     endAll: (instanceId: string, deviceId: string, tx?: Executor) =>
       repo.deleteForDevice(instanceId, deviceId, tx),
     purgeExpired: () => repo.purgeExpired(now().toISOString()),

@@ -1,3 +1,4 @@
+import { sql, type Expression, type RawBuilder } from 'kysely';
 import { compiledQuery } from '../db/compiled-query.js';
 import type { Executor } from '../db/database.js';
 import { DEVICE_COLUMNS, toDevice, type Device, type DeviceState } from './device-repo.js';
@@ -21,6 +22,26 @@ export interface PresentedCertificate {
   device: Device;
 }
 
+/** SQL references to a device's columns in a statement that reads the device. */
+export interface DeviceColumnRefs {
+  instanceId: Expression<string>;
+  id: Expression<string>;
+  batchId: Expression<string>;
+}
+
+/**
+ * A value another domain reads with a device in the same statement (a scalar subquery over
+ * the device's columns): the check-in's waiting update, so a check-in costs one read.
+ */
+export type DeviceSubquery = (d: DeviceColumnRefs) => RawBuilder<string | null> | undefined;
+
+/** The columns of the devices table aliased `d`, for a DeviceSubquery. */
+export const DEVICE_D_REFS: DeviceColumnRefs = {
+  instanceId: sql.ref<string>('d.instance_id'),
+  id: sql.ref<string>('d.id'),
+  batchId: sql.ref<string>('d.batch_id'),
+};
+
 /** A device whose current certificate is due for automatic renewal. */
 export interface RenewalCandidate {
   instanceId: string;
@@ -37,26 +58,36 @@ const LIVE: DeviceState[] = ['enrolled', 'renewed'];
  * state change is conditional on the state it expects, so two requests racing for one device
  * cannot both win (the loser's transaction rolls back).
  */
-export function createDeviceLifecycleRepo(db: Executor) {
-  // Every device request authenticated by its certificate runs this: compiled once.
+export function createDeviceLifecycleRepo(db: Executor, opts: { alongside?: DeviceSubquery } = {}) {
+  const certificateQuery = (q: Executor, instanceId: string, issuerId: string, serial: string) =>
+    q
+      .selectFrom('device_certificates as c')
+      .innerJoin('devices as d', (j) =>
+        j.onRef('d.instance_id', '=', 'c.instance_id').onRef('d.id', '=', 'c.device_id'),
+      )
+      .select([
+        'c.id as cert_id',
+        'c.status as cert_status',
+        'c.not_before as cert_not_before',
+        'c.not_after as cert_valid_until',
+        ...DEVICE_COLUMNS.map((k) => `d.${k}` as const),
+      ])
+      .where('c.instance_id', '=', instanceId)
+      .where('c.issuer_id', '=', issuerId)
+      .where('c.serial', '=', serial);
+  // Every device request authenticated by its certificate runs one of these: compiled once.
   const byCertificate = compiledQuery(
     db,
     (q, [instanceId, issuerId, serial]: [string, string, string]) =>
-      q
-        .selectFrom('device_certificates as c')
-        .innerJoin('devices as d', (j) =>
-          j.onRef('d.instance_id', '=', 'c.instance_id').onRef('d.id', '=', 'c.device_id'),
-        )
-        .select([
-          'c.id as cert_id',
-          'c.status as cert_status',
-          'c.not_before as cert_not_before',
-          'c.not_after as cert_valid_until',
-          ...DEVICE_COLUMNS.map((k) => `d.${k}` as const),
-        ])
-        .where('c.instance_id', '=', instanceId)
-        .where('c.issuer_id', '=', issuerId)
-        .where('c.serial', '=', serial),
+      certificateQuery(q, instanceId, issuerId, serial),
+    3,
+  );
+  const byCertificateAlongside = compiledQuery(
+    db,
+    (q, [instanceId, issuerId, serial]: [string, string, string]) =>
+      certificateQuery(q, instanceId, issuerId, serial).select(
+        (opts.alongside?.(DEVICE_D_REFS) ?? sql<string | null>`null`).as('alongside'),
+      ),
     3,
   );
   // Every check-in leads to one of these in a later flush.
@@ -222,6 +253,23 @@ export function createDeviceLifecycleRepo(db: Executor) {
         notBefore: r.cert_not_before,
         notAfter: r.cert_valid_until,
         device: toDevice(r),
+      };
+    },
+    /** findByCertificate, with the `alongside` value of the device read in the same statement. */
+    async findByCertificateAlongside(
+      instanceId: string,
+      issuerId: string,
+      serial: string,
+    ): Promise<(PresentedCertificate & { alongside: string | null }) | undefined> {
+      const [r] = await byCertificateAlongside([instanceId, issuerId, serial]);
+      if (!r) return undefined;
+      return {
+        certId: r.cert_id,
+        status: r.cert_status,
+        notBefore: r.cert_not_before,
+        notAfter: r.cert_valid_until,
+        device: toDevice(r),
+        alongside: r.alongside,
       };
     },
 

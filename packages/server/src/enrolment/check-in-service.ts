@@ -8,7 +8,7 @@ import { etagMatches, pollAfterSeconds, statusEtag } from './lifecycle-fns.js';
 
 export interface CheckInServiceDeps {
   audit: DeviceAudit;
-  hooks: Pick<EnrolmentHooks, 'pendingUpdate'>;
+  hooks: Pick<EnrolmentHooks, 'updatePointer'>;
   recorder: Pick<CheckInRecorder, 'record'>;
   sessions: Pick<DeviceSessionService, 'open'>;
   now?: () => Date;
@@ -18,9 +18,9 @@ export type StatusAnswer =
   { notModified: true; etag: string } | { notModified: false; etag: string; body: StatusResponse };
 
 /**
- * Check-ins and sessions. A check-in costs the one read that authenticated it: no signing, no
- * write (last-seen times are written in batches), and a 304 when nothing the device would be
- * told has changed.
+ * Check-ins and sessions. A check-in costs the one read that authenticated it (the device's
+ * state and its waiting update in one statement): no signing, no write (last-seen times are
+ * written in batches), and a 304 when nothing the device would be told has changed.
  */
 export function createCheckInService(deps: CheckInServiceDeps) {
   const { audit } = deps;
@@ -31,6 +31,8 @@ export function createCheckInService(deps: CheckInServiceDeps) {
     device: Device,
     ifNoneMatch: string | undefined,
     firmwareDigest: string | undefined,
+    /** The update the authenticating read found waiting (authenticate with `withUpdate`). */
+    waitingUpdateId: string | null | undefined,
   ): Promise<StatusAnswer> {
     ctx.deviceId = device.id;
     if (
@@ -46,7 +48,7 @@ export function createCheckInService(deps: CheckInServiceDeps) {
       device.state === 'expired' || Date.parse(device.certNotAfter) <= t.getTime()
         ? 'expired'
         : (device.state as 'enrolled' | 'renewed');
-    const update = await deps.hooks.pendingUpdate(ctx.instanceId, device);
+    const update = deps.hooks.updatePointer(waitingUpdateId);
     deps.recorder.record(ctx.instanceId, device.id, firmwareDigest);
     const etag = statusEtag({
       state,

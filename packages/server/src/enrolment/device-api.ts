@@ -68,19 +68,25 @@ export function createDeviceApi(deps: DeviceApiDeps) {
   const { db, now } = deps;
   const k = db.kysely;
   const devices = createDeviceRepo(k);
-  const lifecycle = createDeviceLifecycleRepo(k);
+  const hooks = createEnrolmentHooks();
+  // The check-in reads its device's waiting update (the firmware domain's, through the hooks)
+  // in the statement that reads the device.
+  const alongside = { alongside: hooks.waitingUpdateId };
+  const lifecycle = createDeviceLifecycleRepo(k, alongside);
   const batches = createBatchRepo(k);
   const policies = createPolicyRepo(k);
   const authCerts = createAuthCertRepo(k);
   const audit = createDeviceAudit(deps.audit, now);
-  const sessions = createDeviceSessionService({ repo: createDeviceSessionRepo(k), now });
+  const sessions = createDeviceSessionService({
+    repo: createDeviceSessionRepo(k, alongside),
+    now,
+  });
   const connections = createDeviceConnections({
     states: (instanceId, ids) => lifecycle.states(instanceId, ids),
     log: deps.log,
     reconcileMs: deps.connectionReconcileMs,
   });
   const challenges = createChallengeService({ repo: createChallengeRepo(k), box: deps.box, now });
-  const hooks = createEnrolmentHooks();
   const auth = createDeviceAuth({
     caRepo: deps.pki.caRepo,
     lifecycle,

@@ -1,5 +1,7 @@
 import type { X509Certificate } from 'node:crypto';
-import type { TLSSocket } from 'node:tls';
+import type { IncomingHttpHeaders } from 'node:http';
+import type { Socket } from 'node:net';
+import type { DetailedPeerCertificate, TLSSocket } from 'node:tls';
 import type { FastifyRequest } from 'fastify';
 import { spkiFromCertificate } from '@trustlink/protocol';
 import type { Device } from '../devices/device-repo.js';
@@ -20,24 +22,44 @@ export type PeerCredential =
   /** Anything else: perhaps a factory certificate, with the intermediates the client sent. */
   | { kind: 'foreign'; der: Buffer; intermediates: Buffer[] };
 
+/**
+ * What authentication reads of a request: its headers and its connection. A Fastify request
+ * is one; so is `{ headers, raw: message }` for a Node request (the check-in's direct path).
+ */
+export interface DeviceRequest {
+  headers: IncomingHttpHeaders;
+  raw: { socket: Socket };
+}
+
 /** A device request that authenticated with a device certificate or a bearer session. */
 export interface AuthenticatedDevice {
   device: Device;
   via: 'tls' | 'bearer';
   /** Id of the device certificate presented (TLS only). */
   certId?: string;
+  /**
+   * With `withUpdate`: the id of the update waiting for the device (null: none), read in the
+   * same statement as the device's state (enrolment-hooks.ts).
+   */
+  waitingUpdateId?: string | null;
 }
 
 export interface DeviceAuthDeps {
   caRepo: Pick<CaRepo, 'list'>;
-  lifecycle: Pick<DeviceLifecycleRepo, 'findByCertificate'>;
-  sessions: Pick<DeviceSessionService, 'resolveWithDevice'>;
+  lifecycle: Pick<DeviceLifecycleRepo, 'findByCertificate' | 'findByCertificateAlongside'>;
+  sessions: Pick<DeviceSessionService, 'resolveWithDevice' | 'resolveWithDeviceAlongside'>;
   connections: Pick<DeviceConnections, 'track'>;
   audit: DeviceAudit;
   now?: () => Date;
+  /** Presented chains remembered as judged (10,000). */
+  judgedMax?: number;
 }
 
 const CA_CACHE_MS = 60_000;
+/** Presented chains judged to be device certificates, remembered across connections. */
+const JUDGED_MAX = 10_000;
+/** Longest chain a client's certificate is followed through (leaf and intermediates). */
+const CHAIN_MAX = 9;
 /** A certificate naming an issuer we do not know reloads the CA list at most this often. */
 const CA_MISS_RELOAD_MS = 2_000;
 
@@ -58,8 +80,21 @@ export function requestContext(
  */
 export function createDeviceAuth(deps: DeviceAuthDeps) {
   const now = deps.now ?? (() => new Date());
+  const judgedMax = deps.judgedMax ?? JUDGED_MAX;
   const byConnection = new WeakMap<TLSSocket, Promise<PeerCredential>>();
   const cas = new Map<string, { at: number; list: { id: string; x: X509Certificate }[] }>();
+  /**
+   * Device certificates already judged ours, keyed by the instance and the SHA-256 of every
+   * certificate the client presented (leaf and intermediates, in order), so a device opening
+   * a new connection (the next check-in without keep-alive, the next range of a download)
+   * skips the parse and the signature check. Only what the presented bytes and the issuing CA
+   * list decide is kept, and only while that same CA list is current: a reloaded or dropped
+   * list (a new issuing CA) makes every entry judged against the old one stale. Whether the
+   * certificate and its device are still valid is read on every request as before, so a
+   * revocation is seen on the very next request, on every replica. Least recently used go
+   * first once it is full.
+   */
+  const judged = new Map<string, { list: object; credential: PeerCredential }>();
 
   async function issuingCas(instanceId: string, fresh: boolean) {
     const hit = cas.get(instanceId);
@@ -78,13 +113,36 @@ export function createDeviceAuth(deps: DeviceAuthDeps) {
     der: Buffer,
     intermediates: Buffer[],
   ): Promise<PeerCredential> {
+    return (await judge(instanceId, der, intermediates)).credential;
+  }
+
+  /** The classification, and for a device certificate the CA list it was judged against. */
+  async function judge(
+    instanceId: string,
+    der: Buffer,
+    intermediates: Buffer[],
+  ): Promise<{ credential: PeerCredential; list?: object }> {
+    let list: object | undefined;
+    const credential = await judgeBytes(instanceId, der, intermediates, (l) => (list = l));
+    return { credential, list };
+  }
+
+  async function judgeBytes(
+    instanceId: string,
+    der: Buffer,
+    intermediates: Buffer[],
+    usedList: (list: object) => void,
+  ): Promise<PeerCredential> {
     const x = parseCertificate(der);
     if (!x) return { kind: 'foreign', der, intermediates };
     for (const fresh of [false, true]) {
-      const issuer = (await issuingCas(instanceId, fresh)).find((c) => c.x.subject === x.issuer);
+      const list = await issuingCas(instanceId, fresh);
+      const issuer = list.find((c) => c.x.subject === x.issuer);
       if (issuer) {
-        if (signedBy(x, issuer.x))
+        if (signedBy(x, issuer.x)) {
+          usedList(list);
           return { kind: 'device-certificate', issuerId: issuer.id, serial: serialOf(x), der };
+        }
         break;
       }
     }
@@ -95,24 +153,51 @@ export function createDeviceAuth(deps: DeviceAuthDeps) {
     return { kind: 'foreign', der, intermediates };
   }
 
-  function classify(socket: TLSSocket, instanceId: string): Promise<PeerCredential> {
-    const peer = socket.getPeerCertificate(true);
-    if (!peer?.raw) return Promise.resolve({ kind: 'none' });
-    const der = Buffer.from(peer.raw);
-    // The intermediates the client sent, as Node links them (a self-link ends the chain).
-    const intermediates: Buffer[] = [];
-    let link = peer.issuerCertificate;
-    while (link?.raw && intermediates.length < 8) {
-      const d = Buffer.from(link.raw);
-      if (d.equals(der) || intermediates.some((i) => i.equals(d))) break;
-      intermediates.push(d);
+  /**
+   * The certificate the client presented and the intermediates it sent, as Node links them.
+   * Never call socket.getPeerX509Certificate() before this: on Node 20 it takes the
+   * intermediates out of the connection's peer chain, so this would see the leaf alone (what
+   * broke factory-certificate enrolment through an intermediate in an earlier version).
+   */
+  function presentedChain(socket: TLSSocket): DetailedPeerCertificate[] {
+    const leaf = socket.getPeerCertificate(true);
+    if (!leaf?.raw) return [];
+    const chain = [leaf];
+    // A self-link (or a loop) ends the chain.
+    let link = leaf.issuerCertificate;
+    while (link?.raw && chain.length < CHAIN_MAX) {
+      const fp = link.fingerprint256;
+      if (chain.some((c) => c.fingerprint256 === fp)) break;
+      chain.push(link);
       link = link.issuerCertificate;
     }
-    return classifyCertificate(instanceId, der, intermediates);
+    return chain;
+  }
+
+  async function classify(socket: TLSSocket, instanceId: string): Promise<PeerCredential> {
+    const chain = presentedChain(socket);
+    if (chain.length === 0) return { kind: 'none' };
+    const key = `${instanceId}\n${chain.map((c) => c.fingerprint256).join(',')}`;
+    const hit = judged.get(key);
+    const current = cas.get(instanceId);
+    if (hit && current && hit.list === current.list && Date.now() - current.at < CA_CACHE_MS) {
+      // Most recently used last.
+      judged.delete(key);
+      judged.set(key, hit);
+      return hit.credential;
+    }
+    const [leaf, ...rest] = chain.map((c) => Buffer.from(c.raw));
+    const { credential, list } = await judge(instanceId, leaf!, rest);
+    if (credential.kind === 'device-certificate' && list) {
+      judged.delete(key);
+      if (judged.size >= judgedMax) judged.delete(judged.keys().next().value!);
+      judged.set(key, { list, credential });
+    }
+    return credential;
   }
 
   /** The TLS client certificate of the request's connection, classified once per connection. */
-  function peer(req: FastifyRequest, instanceId: string): Promise<PeerCredential> {
+  function peer(req: DeviceRequest, instanceId: string): Promise<PeerCredential> {
     const socket = req.raw.socket as TLSSocket;
     if (typeof socket.getPeerCertificate !== 'function') return Promise.resolve({ kind: 'none' });
     let p = byConnection.get(socket);
@@ -126,13 +211,14 @@ export function createDeviceAuth(deps: DeviceAuthDeps) {
   /**
    * The device behind a request authenticated by its device certificate or a bearer session.
    * `allowExpired` lets an expired (not revoked) certificate through, for check-ins to learn
-   * that they have expired. Refusals are audited under `action` and thrown.
+   * that they have expired; `withUpdate` reads the device's waiting update in the same
+   * statement (the check-in). Refusals are audited under `action` and thrown.
    */
   async function authenticate(
-    req: FastifyRequest,
+    req: DeviceRequest,
     ctx: DeviceRequestContext,
     action: string,
-    opts: { allowExpired?: boolean } = {},
+    opts: { allowExpired?: boolean; withUpdate?: boolean } = {},
   ): Promise<AuthenticatedDevice> {
     const { instanceId } = ctx;
     // Only a bearer token is a session; EST clients may send Basic credentials beside TLS.
@@ -140,8 +226,14 @@ export function createDeviceAuth(deps: DeviceAuthDeps) {
     let result: AuthenticatedDevice;
     if (auth !== undefined && /^Bearer /i.test(auth)) {
       const m = /^Bearer ([A-Za-z0-9._~-]{16,512})$/.exec(auth);
-      // The session and its device's current state in one read.
-      const live = m ? await deps.sessions.resolveWithDevice(instanceId, m[1]!) : undefined;
+      // The session and its device's current state in one read (with the check-in's update).
+      const live = !m
+        ? undefined
+        : opts.withUpdate
+          ? await deps.sessions.resolveWithDeviceAlongside(instanceId, m[1]!)
+          : await deps.sessions
+              .resolveWithDevice(instanceId, m[1]!)
+              .then((l) => l && { ...l, alongside: undefined });
       if (!live)
         throw await deps.audit.refuse(
           ctx,
@@ -152,6 +244,7 @@ export function createDeviceAuth(deps: DeviceAuthDeps) {
       ctx.deviceId = live.session.deviceId;
       const { device } = live;
       result = { device, via: 'bearer' };
+      if (opts.withUpdate) result.waitingUpdateId = live.alongside;
     } else {
       const p = await peer(req, instanceId);
       if (p.kind !== 'device-certificate') {
@@ -164,7 +257,11 @@ export function createDeviceAuth(deps: DeviceAuthDeps) {
             : `the client certificate (${p.kind}) is not a device certificate of this instance`,
         );
       }
-      const found = await deps.lifecycle.findByCertificate(instanceId, p.issuerId, p.serial);
+      const found = opts.withUpdate
+        ? await deps.lifecycle.findByCertificateAlongside(instanceId, p.issuerId, p.serial)
+        : await deps.lifecycle
+            .findByCertificate(instanceId, p.issuerId, p.serial)
+            .then((f) => f && { ...f, alongside: undefined });
       if (!found)
         throw await deps.audit.refuse(
           ctx,
@@ -191,6 +288,7 @@ export function createDeviceAuth(deps: DeviceAuthDeps) {
         );
       }
       result = { device: found.device, via: 'tls', certId: found.certId };
+      if (opts.withUpdate) result.waitingUpdateId = found.alongside;
     }
     if (result.device.state === 'revoked')
       throw await deps.audit.refuse(ctx, action, 'revoked', 'device is revoked');
@@ -209,6 +307,8 @@ export function createDeviceAuth(deps: DeviceAuthDeps) {
     noteIssuer(instanceId: string, issuerId: string): void {
       if (!cas.get(instanceId)?.list.some((c) => c.id === issuerId)) cas.delete(instanceId);
     },
+    /** Chains remembered as judged (for tests). */
+    judgedSize: () => judged.size,
   };
 }
 export type DeviceAuth = ReturnType<typeof createDeviceAuth>;

@@ -1,6 +1,7 @@
 import type { DatabaseBlock, HubBlock, StatusResponse } from '@trustlink/protocol';
+import type { RawBuilder } from 'kysely';
 import type { Executor } from '../db/database.js';
-import type { Device } from '../devices/device-repo.js';
+import type { DeviceColumnRefs } from '../devices/device-lifecycle-repo.js';
 import type { CertificateIssued } from './device-issuance.js';
 import type { Policy } from '../policies/policy-types.js';
 
@@ -17,11 +18,17 @@ export type DatabaseConnectionResolver = (
   policy: Policy,
 ) => Promise<DatabaseBlock | undefined>;
 
-/** The update waiting for a device, if any; the firmware domain answers. */
-export type UpdateCheck = (
-  instanceId: string,
-  device: Device,
-) => Promise<StatusResponse['update'] | undefined>;
+/**
+ * The update waiting for a device, if any; the firmware domain answers. It is read in the
+ * check-in's own statement (the device's state and its waiting update in one read): the
+ * firmware domain gives the subquery, and what the device is told of the update it finds.
+ */
+export interface UpdateCheck {
+  /** A scalar subquery: the waiting update's id, or null, for the device whose columns are named. */
+  waitingUpdateId(device: DeviceColumnRefs): RawBuilder<string | null>;
+  /** The check-in's pointer to that update. */
+  pointer(updateId: string): NonNullable<StatusResponse['update']>;
+}
 
 /** Adds other domains' outbox intents to the transaction that issued a device certificate. */
 export type IssuedInTransaction = (tx: Executor, issued: CertificateIssued) => Promise<void>;
@@ -51,16 +58,20 @@ export function createEnrolmentHooks() {
       if (database) throw new Error('a database connection resolver is already registered');
       database = fn;
     },
-    setUpdateCheck(fn: UpdateCheck) {
+    /** Registered at start, before the device port serves: the check-in reads build with it. */
+    setUpdateCheck(check: UpdateCheck) {
       if (update) throw new Error('an update check is already registered');
-      update = fn;
+      update = check;
     },
     hubConnection: (instanceId: string, policy: Policy, deviceId: string) =>
       hub ? hub(instanceId, policy, deviceId) : Promise.resolve(undefined),
     databaseConnection: (instanceId: string, policy: Policy) =>
       database ? database(instanceId, policy) : Promise.resolve(undefined),
-    pendingUpdate: (instanceId: string, device: Device) =>
-      update ? update(instanceId, device) : Promise.resolve(undefined),
+    /** The subquery the check-in's read selects (undefined: no firmware domain, no update). */
+    waitingUpdateId: (device: DeviceColumnRefs) => update?.waitingUpdateId(device),
+    /** What a check-in tells the device of the update its read found waiting. */
+    updatePointer: (updateId: string | null | undefined) =>
+      updateId && update ? update.pointer(updateId) : undefined,
   };
 }
 export type EnrolmentHooks = ReturnType<typeof createEnrolmentHooks>;

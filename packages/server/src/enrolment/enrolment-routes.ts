@@ -261,13 +261,17 @@ export function registerDeviceApiRoutes(app: FastifyInstance, api: DeviceApi): v
     },
     async (req, reply) => {
       const ctx = requestContext(req, api.instanceOf(req), 'device-api');
-      const who = await api.auth.authenticate(req, ctx, 'device.check-in', { allowExpired: true });
+      const who = await api.auth.authenticate(req, ctx, 'device.check-in', {
+        allowExpired: true,
+        withUpdate: true,
+      });
       api.limits.device(ctx.instanceId, who.device.id);
       const answer = await api.checkIn.status(
         ctx,
         who.device,
         req.headers['if-none-match'],
         req.headers[FIRMWARE_DIGEST_HEADER],
+        who.waitingUpdateId,
       );
       void reply.header('etag', answer.etag).header('cache-control', 'no-cache');
       if (answer.notModified) return reply.status(304).send(null);

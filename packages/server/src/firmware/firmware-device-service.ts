@@ -184,6 +184,12 @@ export function createFirmwareDeviceService(deps: FirmwareDeviceServiceDeps) {
      * indexed read, no signing. Pass the device's batch when known (the authenticator has it),
      * so a device registered after the assignment is told too.
      */
+    /** The check-in's pointer to an update found waiting for a device. */
+    updatePointer: (id: string): PendingUpdate => ({
+      id,
+      manifestUrl: `/device/v1/updates/${id}/manifest`,
+    }),
+
     async pendingUpdateFor(
       instanceId: string,
       deviceId: string,

@@ -1,6 +1,7 @@
-import type { Selectable } from 'kysely';
+import { sql, type RawBuilder, type Selectable } from 'kysely';
 import { compiledQuery } from '../db/compiled-query.js';
 import type { Executor } from '../db/database.js';
+import type { DeviceColumnRefs } from '../devices/device-lifecycle-repo.js';
 import type { FirmwareTables } from './firmware-tables.js';
 import {
   UPDATE_STATUSES,
@@ -30,6 +31,19 @@ export interface UpdateRow {
 /** Rows per statement in bulk inserts: well under both dialects' bound-parameter limits. */
 const CHUNK = 2000;
 const WAITING: UpdateStatus[] = ['pending', 'downloading', 'installing'];
+
+/**
+ * The update waiting for the device whose columns are named, as a scalar subquery (null when
+ * none): its batch's current update unless the device has finished it. Another domain's read
+ * of the device (the check-in) selects it in its own statement, so a check-in is one read.
+ * `waitingFor` with a batch answers the same (at most one current update per batch: the
+ * firmware_updates_current_uq index).
+ */
+export function waitingUpdateIdOf(d: DeviceColumnRefs): RawBuilder<string | null> {
+  return sql<
+    string | null
+  >`(select u.id from firmware_updates u left join firmware_update_devices fd on fd.instance_id = u.instance_id and fd.update_id = u.id and fd.device_id = ${d.id} where u.instance_id = ${d.instanceId} and u.batch_id = ${d.batchId} and u.superseded_at is null and (fd.status is null or fd.status in (${sql.join(WAITING)})))`;
+}
 
 const toUpdate = (r: Selectable<FirmwareTables['firmware_updates']>): UpdateRow => ({
   id: r.id,

@@ -30,7 +30,7 @@ const TITLES: Record<number, string> = {
   503: 'Service Unavailable',
 };
 
-interface ProblemInput {
+export interface ProblemInput {
   type: string;
   status: number;
   detail: string;
@@ -38,14 +38,36 @@ interface ProblemInput {
   [extra: string]: unknown;
 }
 
-function send(reply: FastifyReply, request: FastifyRequest, problem: ProblemInput) {
-  const body: Problem = {
+/** The problem document of an error for the request at `url` (its path is the instance). */
+export function problemBody(problem: ProblemInput, url: string, requestId: string): Problem {
+  return {
     ...problem,
     title: TITLES[problem.status] ?? 'Error',
     type: PROBLEM_TYPE_BASE + problem.type,
-    instance: request.url.split('?')[0] ?? request.url,
-    requestId: String(request.id),
+    instance: url.split('?')[0] ?? url,
+    requestId,
   };
+}
+
+/** What one of our typed errors tells the caller, as a problem. */
+export function appErrorProblem(error: AppError): ProblemInput {
+  return {
+    type: error.type,
+    status: error.status,
+    detail: error.message,
+    ...(error.details ?? {}),
+  };
+}
+
+/** What an unexpected error tells the caller (its cause goes only to the log). */
+export const INTERNAL_ERROR_PROBLEM: ProblemInput = {
+  type: 'internal-error',
+  status: 500,
+  detail: 'The server failed to handle this request; the log has the cause under this request id.',
+};
+
+function send(reply: FastifyReply, request: FastifyRequest, problem: ProblemInput) {
+  const body = problemBody(problem, request.url, String(request.id));
   return reply.status(problem.status).type('application/problem+json').send(body);
 }
 
@@ -73,12 +95,7 @@ export function registerProblemHandler(app: FastifyInstance): void {
         void reply.header('retry-after', String(error.retryAfterSeconds));
       }
       if (error.internalCause) request.log.info({ cause: error.internalCause }, error.message);
-      return send(reply, request, {
-        type: error.type,
-        status: error.status,
-        detail: error.message,
-        ...(error.details ?? {}),
-      });
+      return send(reply, request, appErrorProblem(error));
     }
     // Fastify's own client errors (bad JSON, body too large, wrong content type) carry a 4xx.
     const status = error.statusCode;
@@ -97,12 +114,7 @@ export function registerProblemHandler(app: FastifyInstance): void {
       });
     }
     request.log.error({ err: error }, 'unhandled error');
-    return send(reply, request, {
-      type: 'internal-error',
-      status: 500,
-      detail:
-        'The server failed to handle this request; the log has the cause under this request id.',
-    });
+    return send(reply, request, INTERNAL_ERROR_PROBLEM);
   });
 
   app.setNotFoundHandler((request, reply) =>

@@ -1,3 +1,4 @@
+import { compiledQuery } from '../db/compiled-query.js';
 import type { Executor } from '../db/database.js';
 
 export type DeviceCertStatus = 'valid' | 'revoked';
@@ -59,25 +60,61 @@ export interface DeviceCertFilter {
 
 /** Issued device certificates; (issuer, serial) is unique per instance. */
 export function createDeviceCertRepo(db: Executor) {
+  // Every enrolment and renewal writes one: compiled once.
+  const insertRow = compiledQuery(
+    db,
+    (
+      q,
+      a: [
+        string,
+        string,
+        string,
+        string,
+        string,
+        string,
+        string,
+        string,
+        string | null,
+        string | null,
+        Buffer,
+        string,
+      ],
+    ) =>
+      q.insertInto('device_certificates').values({
+        instance_id: a[0],
+        id: a[1],
+        issuer_id: a[2],
+        serial: a[3],
+        device_id: a[4],
+        not_before: a[5],
+        not_after: a[6],
+        status: a[7],
+        revocation_reason: a[8],
+        revoked_at: a[9],
+        der: a[10],
+        created_at: a[11],
+      }),
+    12,
+  );
   return {
     async insert(rec: DeviceCertificateRecord, tx: Executor = db): Promise<void> {
-      await tx
-        .insertInto('device_certificates')
-        .values({
-          instance_id: rec.instanceId,
-          id: rec.id,
-          issuer_id: rec.issuerId,
-          serial: rec.serial,
-          device_id: rec.deviceId,
-          not_before: rec.notBefore,
-          not_after: rec.notAfter,
-          status: rec.status,
-          revocation_reason: rec.revocationReason,
-          revoked_at: rec.revokedAt,
-          der: rec.der,
-          created_at: rec.createdAt,
-        })
-        .execute();
+      await insertRow(
+        [
+          rec.instanceId,
+          rec.id,
+          rec.issuerId,
+          rec.serial,
+          rec.deviceId,
+          rec.notBefore,
+          rec.notAfter,
+          rec.status,
+          rec.revocationReason,
+          rec.revokedAt,
+          rec.der,
+          rec.createdAt,
+        ],
+        tx,
+      );
     },
     async find(instanceId: string, id: string, tx: Executor = db) {
       const row = await tx

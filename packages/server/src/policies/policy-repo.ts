@@ -1,4 +1,5 @@
 import type { Selectable } from 'kysely';
+import { compiledQuery } from '../db/compiled-query.js';
 import type { Executor } from '../db/database.js';
 import type { DurationUnit } from '../lib/duration.js';
 import type { PolicyTables } from './policy-tables.js';
@@ -68,6 +69,17 @@ function columns(p: PolicyInput) {
 
 /** Policies of one instance. */
 export function createPolicyRepo(db: Executor) {
+  // Every enrolment reads its batch's policy: compiled once.
+  const byId = compiledQuery(
+    db,
+    (q, [instanceId, id]: [string, string]) =>
+      q
+        .selectFrom('policies')
+        .selectAll()
+        .where('instance_id', '=', instanceId)
+        .where('id', '=', id),
+    2,
+  );
   return {
     async insert(
       instanceId: string,
@@ -133,12 +145,7 @@ export function createPolicyRepo(db: Executor) {
       return Number(r.numUpdatedRows) === 1;
     },
     async find(instanceId: string, id: string, tx: Executor = db): Promise<Policy | undefined> {
-      const r = await tx
-        .selectFrom('policies')
-        .selectAll()
-        .where('instance_id', '=', instanceId)
-        .where('id', '=', id)
-        .executeTakeFirst();
+      const [r] = await byId([instanceId, id], tx);
       return r ? toPolicy(r) : undefined;
     },
     async findByName(
