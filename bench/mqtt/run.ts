@@ -87,7 +87,11 @@ interface Broker {
 }
 
 async function startEmbedded(ca: BenchCa): Promise<Broker> {
-  const child = tsFork('embedded-broker-process.ts', ['--expose-gc']);
+  // BENCH_CPU_PROF=<dir>: a V8 CPU profile of the broker process, written when it stops.
+  const prof = process.env.BENCH_CPU_PROF
+    ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`]
+    : [];
+  const child = tsFork('embedded-broker-process.ts', ['--expose-gc', ...prof]);
   const ready = await ask<{ port: number }>(child, {
     cmd: 'ready',
     caPem: ca.caPem,
@@ -128,6 +132,8 @@ async function startMosquitto(ca: BenchCa, dir: string): Promise<Broker> {
       'log_dest stderr',
       'log_type error',
       'max_connections -1',
+      // The embedded broker's listener sets TCP_NODELAY on every connection; so does this.
+      'set_tcp_nodelay true',
       `listener ${port} 127.0.0.1`,
       `cafile ${dir}/ca.pem`,
       `certfile ${dir}/server.pem`,
@@ -168,6 +174,8 @@ interface Result {
   qos0: number;
   qos1: number;
   cpuPer1000Qos1Ms: number;
+  /** The publishing and subscribing client process's CPU, to tell whether it is the limit. */
+  clientCpuPer1000Qos1Ms: number;
   connected: number;
   failed: number;
   firstError?: string;
@@ -221,6 +229,7 @@ async function measure(b: Broker, pools: ChildProcess[], tput: ChildProcess): Pr
   });
   log(`${b.name}: QoS 1`);
   const c1 = procCpuMs(b.pid);
+  const k1 = procCpuMs(tput.pid!);
   const t1 = await ask<{ perSecond: number; received: number }>(tput, {
     cmd: 'throughput',
     port: b.port,
@@ -229,10 +238,12 @@ async function measure(b: Broker, pools: ChildProcess[], tput: ChildProcess): Pr
     protocolVersion: PROTOCOL,
   });
   const cpuQos1 = procCpuMs(b.pid) - c1;
+  const clientCpuQos1 = procCpuMs(tput.pid!) - k1;
   return {
     qos0: t0.perSecond,
     qos1: t1.perSecond,
     cpuPer1000Qos1Ms: (cpuQos1 / t1.received) * 1000,
+    clientCpuPer1000Qos1Ms: (clientCpuQos1 / t1.received) * 1000,
     connected,
     failed,
     firstError: conns.find((c) => c.firstError)?.firstError,
@@ -297,6 +308,7 @@ async function main() {
   row('QoS 0 messages/s', (r) => r.qos0.toFixed(0));
   row('QoS 1 messages/s', (r) => r.qos1.toFixed(0));
   row('broker CPU ms per 1000 QoS 1', (r) => r.cpuPer1000Qos1Ms.toFixed(1));
+  row('client CPU ms per 1000 QoS 1', (r) => r.clientCpuPer1000Qos1Ms.toFixed(1));
   row('connections held (failed)', (r) => `${r.connected} (${r.failed})`);
   row('connection setups/s (wall)', (r) => r.setupPerSecond.toFixed(0));
   row('broker CPU ms per setup', (r) => r.cpuPerConnectionMs.toFixed(2));

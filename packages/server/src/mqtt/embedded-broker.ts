@@ -168,7 +168,7 @@ export function createEmbeddedBroker(deps: EmbeddedBrokerDeps) {
     if (!peer.issuerId) return refuse('unknown-issuer');
     let serial: string;
     try {
-      serial = serialOf(peer.der);
+      serial = peer.serial ?? serialOf(peer.der);
     } catch {
       return refuse('malformed-certificate');
     }

@@ -2,12 +2,7 @@ import type { Duplex } from 'node:stream';
 import { Aedes, type AuthenticateError, type Client } from 'aedes';
 import type { Logger } from 'pino';
 import type { HubClient } from '../hubs/hub-directory.js';
-import {
-  checkPublish,
-  checkSubscribe,
-  parseSharedFilter,
-  type AccessRules,
-} from './mqtt-rules-fns.js';
+import { compileRules, parseSharedFilter, type AccessRules } from './mqtt-rules-fns.js';
 import { createShareGroups } from './mqtt-share-fns.js';
 import type { FabricPacket, HubEmitter } from './mqtt-fabric.js';
 
@@ -34,6 +29,33 @@ interface RawPacket {
   cmd: string;
   subscriptions?: { topic: string; rh?: number }[];
   unsubscriptions?: string[];
+}
+
+/**
+ * Stops a broker that shares no fabric from publishing its `$SYS/<id>/new/...` and
+ * `$SYS/<id>/disconnect/...` notices (a client connected or left, subscribed, unsubscribed).
+ * aedes publishes one on every connect and disconnect; no client here can read them (the
+ * access rules refuse `$` filters), and aedes itself acts only on those of *other* brokers
+ * (client takeover across replicas), so alone they cost a publish through the topic tree per
+ * connection for nothing. The heartbeat stays: aedes publishes stored wills of brokers whose
+ * heartbeat it no longer sees. With a fabric everything is kept: the replicas rely on it.
+ */
+function dropClientNotices(broker: Aedes): void {
+  const notices = [`$SYS/${broker.id}/new/`, `$SYS/${broker.id}/disconnect/`];
+  const publish = broker.publish.bind(broker) as (...args: unknown[]) => void;
+  (broker as unknown as { publish: (...args: unknown[]) => void }).publish = (
+    packet: unknown,
+    client?: unknown,
+    done?: unknown,
+  ) => {
+    const topic = (packet as { topic?: unknown }).topic;
+    if (typeof topic === 'string' && notices.some((n) => topic.startsWith(n))) {
+      const cb = typeof client === 'function' ? client : done;
+      if (typeof cb === 'function') process.nextTick(cb as () => void);
+      return;
+    }
+    publish(packet, client, done);
+  };
 }
 
 function refusal(message: string, returnCode: number): AuthenticateError {
@@ -83,6 +105,7 @@ export async function createHubBroker(opts: {
    */
   const choices = new Map<string, Map<string, string | undefined>>();
   let rules = opts.rules;
+  let compiled = compileRules(rules);
   const admitted = new WeakMap<Duplex, Admitted>();
   /** Who published each retained message, so a revoked client's can be dropped. */
   const retainedBy = new Map<string, string>();
@@ -100,6 +123,7 @@ export async function createHubBroker(opts: {
     ...(opts.mq ? { mq: opts.mq } : {}),
   });
   const clients = (broker as unknown as { clients: Record<string, Client> }).clients;
+  if (!opts.mq) dropClientNotices(broker);
   const entry = (c: Client | null) => (c ? admitted.get(c.conn as Duplex) : undefined);
   const cutOff = (a: Admitted) => (evictedAt.get(a.who.clientId) ?? -1) >= a.ticket;
   /** The client of a connection that may still act, or undefined. */
@@ -130,7 +154,7 @@ export async function createHubBroker(opts: {
   broker.authorizePublish = (client, packet, done) => {
     const who = identity(client);
     if (!who) return done(new Error('not authorized'));
-    const r = checkPublish(rules, who.kind, who.clientId, packet.topic);
+    const r = compiled.publish(who.kind, who.clientId, packet.topic);
     if (!r.ok) {
       log.info(
         { hub: opts.hubId, clientId: who.clientId, topic: packet.topic, reason: r.reason },
@@ -154,7 +178,7 @@ export async function createHubBroker(opts: {
     // or repeats another filter of its SUBSCRIBE.
     const r = sub.topic.startsWith('$share/')
       ? ({ ok: false, reason: 'malformed' } as const)
-      : checkSubscribe(rules, who.kind, who.clientId, sub.topic, {
+      : compiled.subscribe(who.kind, who.clientId, sub.topic, {
           sharedSubscriptions: SHARED_SUBSCRIPTIONS,
         });
     if (!r.ok) {
@@ -333,6 +357,7 @@ export async function createHubBroker(opts: {
     rules: (): AccessRules => rules,
     setRules(next: AccessRules): void {
       rules = next;
+      compiled = compileRules(next);
     },
     /** The identities of the connected clients. */
     connected(): HubClient[] {
