@@ -13,11 +13,11 @@ const NOT_AUTHORIZED = 5;
 /** Shared subscriptions are served by this layer (see `rewriteShared`), for 3.1.1 and 5. */
 const SHARED_SUBSCRIPTIONS = true;
 
-/** What a hub broker reports for the audit log. */
+/** What a hub broker reports for the audit log; the peer's address is read when asked for. */
 export type HubClientEvent =
-  | { kind: 'connect'; who: HubClient; protocolVersion: number; address: string | null }
-  | { kind: 'disconnect'; who: HubClient; address: string | null }
-  | { kind: 'refuse'; who: HubClient; reason: string; address: string | null };
+  | { kind: 'connect'; who: HubClient; protocolVersion: number; address: () => string | null }
+  | { kind: 'disconnect'; who: HubClient; address: () => string | null }
+  | { kind: 'refuse'; who: HubClient; reason: string; address: () => string | null };
 
 /** The parts of an aedes client this file reaches into (aedes types them loosely). */
 interface ClientInternals {
@@ -58,6 +58,24 @@ function dropClientNotices(broker: Aedes): void {
   };
 }
 
+/** mqtt-packet's parser as far as `slimParser` touches it. */
+interface ParserBuffer {
+  _list?: { length: number; constructor: { BufferList?: new () => unknown } };
+}
+
+/**
+ * mqtt-packet's parser keeps its unparsed bytes in a `bl` BufferListStream, a full duplex
+ * stream (two stream states and their listeners) per connection that the parser only ever
+ * appends to and reads from. The plain BufferList of the same module has those methods
+ * (the stream copies them from it); swapping it in before the first byte arrives saves that
+ * memory on every held connection. A parser that has started, or another `bl`, is left as is.
+ */
+function slimParser(parser: ParserBuffer): void {
+  const list = parser._list;
+  const Plain = list?.constructor.BufferList;
+  if (list && Plain && list.length === 0) parser._list = new Plain() as ParserBuffer['_list'];
+}
+
 function refusal(message: string, returnCode: number): AuthenticateError {
   return Object.assign(new Error(message), { returnCode }) as AuthenticateError;
 }
@@ -96,7 +114,7 @@ export async function createHubBroker(opts: {
       log.warn({ err }, 'mqtt: event handler failed');
     }
   };
-  const addressOf = (c: Client | null) =>
+  const addressOf = (c: Client | null) => () =>
     ((c?.conn as { remoteAddress?: string } | undefined)?.remoteAddress ?? null) || null;
   const shares = createShareGroups();
   /**
@@ -351,6 +369,7 @@ export async function createHubBroker(opts: {
     handle(socket: Duplex, who: HubClient, ticket: number): void {
       admitted.set(socket, { who, ticket });
       const client = broker.handle(socket) as unknown as ClientInternals;
+      slimParser(client._parser as ParserBuffer);
       // The parser belongs to aedes (pinned version): this listener runs before aedes'.
       client._parser.prependListener('packet', (p) => rewriteShared(who.clientId, p));
     },
