@@ -108,6 +108,9 @@ export function createMqttListener(opts: {
     return { der, issuerId: issuer?.id, serial: fields?.serial };
   }
 
+  /** One handler for every socket, not a closure per held connection. */
+  const onSocketError = (err: Error) => opts.log.debug({ err: err.message }, 'mqtt: socket error');
+
   return {
     async listen(host: string, port: number): Promise<number> {
       const ctx = (await secureContextOptions())!;
@@ -116,7 +119,7 @@ export function createMqttListener(opts: {
         // MQTT is request/response: without this, Nagle's algorithm and delayed ACKs hold
         // small packets (PUBACKs, QoS 0 bursts) back by tens of milliseconds.
         socket.setNoDelay(true);
-        socket.on('error', (err) => opts.log.debug({ err: err.message }, 'mqtt: socket error'));
+        socket.on('error', onSocketError);
         let peer: PeerCertificate;
         try {
           peer = peerOf(socket);
