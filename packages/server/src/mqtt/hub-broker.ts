@@ -41,7 +41,8 @@ interface RawPacket {
  * heartbeat it no longer sees. With a fabric everything is kept: the replicas rely on it.
  */
 function dropClientNotices(broker: Aedes): void {
-  const notices = [`$SYS/${broker.id}/new/`, `$SYS/${broker.id}/disconnect/`];
+  const added = `$SYS/${broker.id}/new/`;
+  const gone = `$SYS/${broker.id}/disconnect/`;
   const publish = broker.publish.bind(broker) as (...args: unknown[]) => void;
   (broker as unknown as { publish: (...args: unknown[]) => void }).publish = (
     packet: unknown,
@@ -49,7 +50,12 @@ function dropClientNotices(broker: Aedes): void {
     done?: unknown,
   ) => {
     const topic = (packet as { topic?: unknown }).topic;
-    if (typeof topic === 'string' && notices.some((n) => topic.startsWith(n))) {
+    // Every client publish passes here too: one character decides for all of them.
+    if (
+      typeof topic === 'string' &&
+      topic.charCodeAt(0) === 36 && // '$'
+      (topic.startsWith(added) || topic.startsWith(gone))
+    ) {
       const cb = typeof client === 'function' ? client : done;
       if (typeof cb === 'function') process.nextTick(cb as () => void);
       return;
