@@ -20,6 +20,7 @@
  *
  *   npm run bench:mqtt                      (BENCH_N=1000 connections, BENCH_MESSAGES=20000)
  *   BENCH_N=15000 BENCH_PER_PROCESS=2500 BENCH_BROKERS=embedded BENCH_ROUNDS=1 npm run bench:mqtt
+ *   BENCH_PUBLISHERS=2       two publishing client processes (one can be the limit)
  *   BENCH_CPU_PROF=<dir>     V8 CPU profile of the embedded broker, written when it stops
  */
 import { fork, spawn, spawnSync, type ChildProcess } from 'node:child_process';
@@ -39,6 +40,8 @@ const PROTOCOL = Number(process.env.BENCH_PROTOCOL ?? 4) as 4 | 5;
 /** Which to measure: all by default; `embedded` alone for the largest runs. */
 const BROKERS = (process.env.BENCH_BROKERS ?? 'embedded,mosquitto,floor').split(',');
 const ROUNDS = Math.max(1, Number(process.env.BENCH_ROUNDS ?? 3));
+/** Client processes for the message rates, each one publisher and one subscriber. */
+const PUBLISHERS = Math.max(1, Number(process.env.BENCH_PUBLISHERS ?? 1));
 const here = path.dirname(new URL(import.meta.url).pathname);
 const TICK = 100; // clock ticks per second (USER_HZ) in /proc/<pid>/stat
 
@@ -290,31 +293,38 @@ async function holdConnections(b: Broker, pools: ChildProcess[]): Promise<Held> 
   };
 }
 
-/** QoS 0 then QoS 1 from one publisher to one subscriber. */
-async function flow(b: Broker, tput: ChildProcess): Promise<Flow> {
-  log(`${b.name}: QoS 0 and QoS 1, ${MESSAGES} messages each`);
-  const t0 = await ask<{ perSecond: number; received: number }>(tput, {
-    cmd: 'throughput',
-    port: b.port,
-    qos: 0,
-    messages: MESSAGES,
-    protocolVersion: PROTOCOL,
-  });
+/**
+ * QoS 0 then QoS 1, each client process with one publisher and one subscriber on a topic of
+ * its own, all processes at once; rates are summed over the processes.
+ */
+async function flow(b: Broker, tputs: ChildProcess[]): Promise<Flow> {
+  log(`${b.name}: QoS 0 and QoS 1, ${MESSAGES} messages each per publisher`);
+  const run = (qos: 0 | 1) =>
+    Promise.all(
+      tputs.map((t) =>
+        ask<{ perSecond: number; received: number }>(t, {
+          cmd: 'throughput',
+          port: b.port,
+          qos,
+          messages: MESSAGES,
+          protocolVersion: PROTOCOL,
+        }),
+      ),
+    );
+  const clientsCpu = () => tputs.reduce((a, t) => a + procCpuMs(t.pid!), 0);
+  const sum = (rs: { perSecond: number; received: number }[], k: 'perSecond' | 'received') =>
+    rs.reduce((a, r) => a + r[k], 0);
+  const t0 = await run(0);
   const c1 = procCpuMs(b.pid);
-  const k1 = procCpuMs(tput.pid!);
-  const t1 = await ask<{ perSecond: number; received: number }>(tput, {
-    cmd: 'throughput',
-    port: b.port,
-    qos: 1,
-    messages: MESSAGES,
-    protocolVersion: PROTOCOL,
-  });
+  const k1 = clientsCpu();
+  const t1 = await run(1);
+  const received1 = sum(t1, 'received');
   return {
-    qos0: t0.perSecond,
-    qos1: t1.perSecond,
-    lost: 2 * MESSAGES - t0.received - t1.received,
-    cpuPer1000Qos1Ms: ((procCpuMs(b.pid) - c1) / t1.received) * 1000,
-    clientCpuPer1000Qos1Ms: ((procCpuMs(tput.pid!) - k1) / t1.received) * 1000,
+    qos0: sum(t0, 'perSecond'),
+    qos1: sum(t1, 'perSecond'),
+    lost: 2 * MESSAGES * tputs.length - sum(t0, 'received') - received1,
+    cpuPer1000Qos1Ms: ((procCpuMs(b.pid) - c1) / received1) * 1000,
+    clientCpuPer1000Qos1Ms: ((clientsCpu() - k1) / received1) * 1000,
   };
 }
 
@@ -341,11 +351,13 @@ async function main() {
     await ask(p, { cmd: 'setup', setup: { ca, from, to, localAddress: `127.0.0.${2 + k}` } });
     pools.push(p);
   }
-  const tput = tsFork('client-process.ts');
-  await ask(tput, {
-    cmd: 'setup',
-    setup: { ca, from: N + 10, to: N + 12, localAddress: '127.0.0.1' },
-  });
+  const tputs: ChildProcess[] = [];
+  for (let k = 0; k < PUBLISHERS; k++) {
+    const t = tsFork('client-process.ts');
+    const from = N + 10 + 2 * k;
+    await ask(t, { cmd: 'setup', setup: { ca, from, to: from + 2, localAddress: '127.0.0.1' } });
+    tputs.push(t);
+  }
 
   const starters = [
     ['embedded', () => startEmbedded(ca)],
@@ -363,12 +375,12 @@ async function main() {
       for (const b of brokers) {
         loads.push(loadavg()[0]!);
         held.get(b)!.push(await holdConnections(b, pools));
-        if (b.messages) flows.get(b)!.push(await flow(b, tput));
+        if (b.messages) flows.get(b)!.push(await flow(b, tputs));
       }
     }
   } finally {
     for (const b of brokers) await b.stop();
-    for (const p of [...pools, tput]) p.send({ cmd: 'exit' });
+    for (const p of [...pools, ...tputs]) p.send({ cmd: 'exit' });
     rmSync(dir, { recursive: true, force: true });
   }
 
@@ -474,10 +486,10 @@ async function main() {
     header,
     rows,
     notes: [
-      `\`BENCH_N=${N} BENCH_MESSAGES=${MESSAGES} BENCH_ROUNDS=${ROUNDS}\`, MQTT ${PROTOCOL === 5 ? '5' : '3.1.1'}: ${N} connections from ${nProcs} client process(es), all brokers running at once and measured in turn, ${ROUNDS} rounds; load average ${Math.min(...loads).toFixed(1)} to ${Math.max(...loads).toFixed(1)} during the rounds.`,
+      `\`BENCH_N=${N} BENCH_MESSAGES=${MESSAGES} BENCH_ROUNDS=${ROUNDS} BENCH_PUBLISHERS=${PUBLISHERS}\`, MQTT ${PROTOCOL === 5 ? '5' : '3.1.1'}: ${N} connections from ${nProcs} client process(es), all brokers running at once and measured in turn, ${ROUNDS} rounds; load average ${Math.min(...loads).toFixed(1)} to ${Math.max(...loads).toFixed(1)} during the rounds.`,
       'CPU and message figures are the medians of the rounds; memory is round 1 (every process fresh).',
       'The TLS floor is the product listener alone (mqtt-listener.ts) answering CONNECT with a fixed CONNACK: what Node TLS costs before aedes.',
-      `Which process limits QoS 1: at the rates measured, the embedded broker used ${core(emb.cpuQos1, emb.qos1)} of a core and its client ${core(emb.clientCpuQos1, emb.qos1)}; Mosquitto ${core(mos.cpuQos1, mos.qos1)} and its client ${core(mos.clientCpuQos1, mos.qos1)} (one mqtt.js process publishes and subscribes; a Node process does its work on one thread, so near 100% it is the limit).`,
+      `Which process limits QoS 1: at the rates measured, the embedded broker used ${core(emb.cpuQos1, emb.qos1)} of a core and its client ${core(emb.clientCpuQos1, emb.qos1)}; Mosquitto ${core(mos.cpuQos1, mos.qos1)} and its client ${core(mos.clientCpuQos1, mos.qos1)} (clients: ${PUBLISHERS} mqtt.js process(es), each publishing and subscribing; a Node process does its work on one thread, so near 100% of a core per process it is the limit).`,
     ],
   });
 }
