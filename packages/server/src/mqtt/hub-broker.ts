@@ -40,7 +40,7 @@ interface RawPacket {
  * connection for nothing. The heartbeat stays: aedes publishes stored wills of brokers whose
  * heartbeat it no longer sees. With a fabric everything is kept: the replicas rely on it.
  */
-function dropClientNotices(broker: Aedes): void {
+export function dropClientNotices(broker: Aedes): void {
   const added = `$SYS/${broker.id}/new/`;
   const gone = `$SYS/${broker.id}/disconnect/`;
   const publish = broker.publish.bind(broker) as (...args: unknown[]) => void;
@@ -65,7 +65,7 @@ function dropClientNotices(broker: Aedes): void {
 }
 
 /** mqtt-packet's parser as far as `slimParser` touches it. */
-interface ParserBuffer {
+export interface ParserBuffer {
   _list?: { length: number; constructor: { BufferList?: new () => unknown } };
 }
 
@@ -76,7 +76,7 @@ interface ParserBuffer {
  * (the stream copies them from it); swapping it in before the first byte arrives saves that
  * memory on every held connection. A parser that has started, or another `bl`, is left as is.
  */
-function slimParser(parser: ParserBuffer): void {
+export function slimParser(parser: ParserBuffer): void {
   const list = parser._list;
   const Plain = list?.constructor.BufferList;
   if (list && Plain && list.length === 0) parser._list = new Plain() as ParserBuffer['_list'];
