@@ -46,6 +46,7 @@ export async function makeCa(): Promise<BenchCa> {
         x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign,
         true,
       ),
+      await x509.SubjectKeyIdentifierExtension.create(ca.publicKey),
     ],
   });
   const server = await keyPair();
@@ -102,6 +103,8 @@ export async function clientCerts(ca: BenchCa, from: number, to: number): Promis
     true,
     ['verify'],
   );
+  // Key identifiers as the product's device certificates carry them (certificate-builder.ts).
+  const aki = await x509.AuthorityKeyIdentifierExtension.create(caCert);
   const out: string[] = [];
   const notBefore = new Date(Date.now() - 3600_000);
   const notAfter = new Date(Date.now() + 7 * 24 * 3600_000);
@@ -115,7 +118,7 @@ export async function clientCerts(ca: BenchCa, from: number, to: number): Promis
       publicKey,
       signingKey,
       signingAlgorithm: alg,
-      extensions: [new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.clientAuth])],
+      extensions: [new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.clientAuth]), aki],
     });
     out.push(c.toString('pem') + '\n');
   }

@@ -75,18 +75,23 @@ export function createEmbeddedBroker(deps: EmbeddedBrokerDeps) {
     maxPerWindow: 600,
     now: Date.now,
   });
-  /** Records an audit entry unless the throttle holds it back; evictions always pass. */
-  function audit(key: string | undefined, e: AuditEvent): void {
+  /**
+   * Records an audit entry unless the throttle holds it back; evictions always pass. The entry
+   * may be given as a function, built only when it is written (a connection storm is mostly
+   * held back, and the peer's address costs a system call).
+   */
+  function audit(key: string | undefined, entry: AuditEvent | (() => AuditEvent)): void {
     if (!deps.record) return;
-    let details = e.details ?? {};
+    let details: Record<string, unknown> | undefined;
     if (key) {
       const a = throttle.admit(key);
       if (!a.record) return;
-      if (a.heldBack) details = { ...details, heldBack: a.heldBack };
+      if (a.heldBack) details = { heldBack: a.heldBack };
       if (a.heldOverall) details = { ...details, heldBackOverall: a.heldOverall };
     }
+    const e = typeof entry === 'function' ? entry() : entry;
     deps
-      .record({ ...e, details })
+      .record({ ...e, details: { ...e.details, ...details } })
       .catch((err) => log.warn({ err, action: e.action }, 'mqtt: audit entry not written'));
   }
   function auditEvict(who: HubClient, reason: string): void {
@@ -100,34 +105,35 @@ export function createEmbeddedBroker(deps: EmbeddedBrokerDeps) {
     });
   }
   function onHubEvent(e: HubClientEvent): void {
-    const base = {
+    if (!deps.record) return;
+    const base = () => ({
       instanceId,
       actor: actorOf(e.who),
       target: { type: 'hub', id: e.who.hubId },
-      sourceAddress: e.address,
-    };
+      sourceAddress: e.address(),
+    });
     const who = `${e.who.kind}:${e.who.clientId}`;
     if (e.kind === 'connect')
-      audit(`connect:${who}`, {
-        ...base,
+      audit(`connect:${who}`, () => ({
+        ...base(),
         action: 'mqtt.client.connect',
         result: 'ok',
         details: { clientId: e.who.clientId, protocolVersion: e.protocolVersion },
-      });
+      }));
     else if (e.kind === 'disconnect')
-      audit(`disconnect:${who}`, {
-        ...base,
+      audit(`disconnect:${who}`, () => ({
+        ...base(),
         action: 'mqtt.client.disconnect',
         result: 'ok',
         details: { clientId: e.who.clientId },
-      });
+      }));
     else
-      audit(`refuse:${who}:${e.reason}`, {
-        ...base,
+      audit(`refuse:${who}:${e.reason}`, () => ({
+        ...base(),
         action: 'mqtt.client.connect',
         result: 'denied',
         details: { clientId: e.who.clientId, reason: e.reason },
-      });
+      }));
   }
   const keyOf = (i: string, hubId: string) => `${i}/${hubId}`;
 
@@ -168,7 +174,7 @@ export function createEmbeddedBroker(deps: EmbeddedBrokerDeps) {
     if (!peer.issuerId) return refuse('unknown-issuer');
     let serial: string;
     try {
-      serial = serialOf(peer.der);
+      serial = peer.serial ?? serialOf(peer.der);
     } catch {
       return refuse('malformed-certificate');
     }

@@ -2,12 +2,7 @@ import type { Duplex } from 'node:stream';
 import { Aedes, type AuthenticateError, type Client } from 'aedes';
 import type { Logger } from 'pino';
 import type { HubClient } from '../hubs/hub-directory.js';
-import {
-  checkPublish,
-  checkSubscribe,
-  parseSharedFilter,
-  type AccessRules,
-} from './mqtt-rules-fns.js';
+import { compileRules, parseSharedFilter, type AccessRules } from './mqtt-rules-fns.js';
 import { createShareGroups } from './mqtt-share-fns.js';
 import type { FabricPacket, HubEmitter } from './mqtt-fabric.js';
 
@@ -18,11 +13,11 @@ const NOT_AUTHORIZED = 5;
 /** Shared subscriptions are served by this layer (see `rewriteShared`), for 3.1.1 and 5. */
 const SHARED_SUBSCRIPTIONS = true;
 
-/** What a hub broker reports for the audit log. */
+/** What a hub broker reports for the audit log; the peer's address is read when asked for. */
 export type HubClientEvent =
-  | { kind: 'connect'; who: HubClient; protocolVersion: number; address: string | null }
-  | { kind: 'disconnect'; who: HubClient; address: string | null }
-  | { kind: 'refuse'; who: HubClient; reason: string; address: string | null };
+  | { kind: 'connect'; who: HubClient; protocolVersion: number; address: () => string | null }
+  | { kind: 'disconnect'; who: HubClient; address: () => string | null }
+  | { kind: 'refuse'; who: HubClient; reason: string; address: () => string | null };
 
 /** The parts of an aedes client this file reaches into (aedes types them loosely). */
 interface ClientInternals {
@@ -34,6 +29,57 @@ interface RawPacket {
   cmd: string;
   subscriptions?: { topic: string; rh?: number }[];
   unsubscriptions?: string[];
+}
+
+/**
+ * Stops a broker that shares no fabric from publishing its `$SYS/<id>/new/...` and
+ * `$SYS/<id>/disconnect/...` notices (a client connected or left, subscribed, unsubscribed).
+ * aedes publishes one on every connect and disconnect; no client here can read them (the
+ * access rules refuse `$` filters), and aedes itself acts only on those of *other* brokers
+ * (client takeover across replicas), so alone they cost a publish through the topic tree per
+ * connection for nothing. The heartbeat stays: aedes publishes stored wills of brokers whose
+ * heartbeat it no longer sees. With a fabric everything is kept: the replicas rely on it.
+ */
+export function dropClientNotices(broker: Aedes): void {
+  const added = `$SYS/${broker.id}/new/`;
+  const gone = `$SYS/${broker.id}/disconnect/`;
+  const publish = broker.publish.bind(broker) as (...args: unknown[]) => void;
+  (broker as unknown as { publish: (...args: unknown[]) => void }).publish = (
+    packet: unknown,
+    client?: unknown,
+    done?: unknown,
+  ) => {
+    const topic = (packet as { topic?: unknown }).topic;
+    // Every client publish passes here too: one character decides for all of them.
+    if (
+      typeof topic === 'string' &&
+      topic.charCodeAt(0) === 36 && // '$'
+      (topic.startsWith(added) || topic.startsWith(gone))
+    ) {
+      const cb = typeof client === 'function' ? client : done;
+      if (typeof cb === 'function') process.nextTick(cb as () => void);
+      return;
+    }
+    publish(packet, client, done);
+  };
+}
+
+/** mqtt-packet's parser as far as `slimParser` touches it. */
+export interface ParserBuffer {
+  _list?: { length: number; constructor: { BufferList?: new () => unknown } };
+}
+
+/**
+ * mqtt-packet's parser keeps its unparsed bytes in a `bl` BufferListStream, a full duplex
+ * stream (two stream states and their listeners) per connection that the parser only ever
+ * appends to and reads from. The plain BufferList of the same module has those methods
+ * (the stream copies them from it); swapping it in before the first byte arrives saves that
+ * memory on every held connection. A parser that has started, or another `bl`, is left as is.
+ */
+export function slimParser(parser: ParserBuffer): void {
+  const list = parser._list;
+  const Plain = list?.constructor.BufferList;
+  if (list && Plain && list.length === 0) parser._list = new Plain() as ParserBuffer['_list'];
 }
 
 function refusal(message: string, returnCode: number): AuthenticateError {
@@ -74,7 +120,7 @@ export async function createHubBroker(opts: {
       log.warn({ err }, 'mqtt: event handler failed');
     }
   };
-  const addressOf = (c: Client | null) =>
+  const addressOf = (c: Client | null) => () =>
     ((c?.conn as { remoteAddress?: string } | undefined)?.remoteAddress ?? null) || null;
   const shares = createShareGroups();
   /**
@@ -83,6 +129,7 @@ export async function createHubBroker(opts: {
    */
   const choices = new Map<string, Map<string, string | undefined>>();
   let rules = opts.rules;
+  let compiled = compileRules(rules);
   const admitted = new WeakMap<Duplex, Admitted>();
   /** Who published each retained message, so a revoked client's can be dropped. */
   const retainedBy = new Map<string, string>();
@@ -100,6 +147,7 @@ export async function createHubBroker(opts: {
     ...(opts.mq ? { mq: opts.mq } : {}),
   });
   const clients = (broker as unknown as { clients: Record<string, Client> }).clients;
+  if (!opts.mq) dropClientNotices(broker);
   const entry = (c: Client | null) => (c ? admitted.get(c.conn as Duplex) : undefined);
   const cutOff = (a: Admitted) => (evictedAt.get(a.who.clientId) ?? -1) >= a.ticket;
   /** The client of a connection that may still act, or undefined. */
@@ -130,7 +178,7 @@ export async function createHubBroker(opts: {
   broker.authorizePublish = (client, packet, done) => {
     const who = identity(client);
     if (!who) return done(new Error('not authorized'));
-    const r = checkPublish(rules, who.kind, who.clientId, packet.topic);
+    const r = compiled.publish(who.kind, who.clientId, packet.topic);
     if (!r.ok) {
       log.info(
         { hub: opts.hubId, clientId: who.clientId, topic: packet.topic, reason: r.reason },
@@ -154,7 +202,7 @@ export async function createHubBroker(opts: {
     // or repeats another filter of its SUBSCRIBE.
     const r = sub.topic.startsWith('$share/')
       ? ({ ok: false, reason: 'malformed' } as const)
-      : checkSubscribe(rules, who.kind, who.clientId, sub.topic, {
+      : compiled.subscribe(who.kind, who.clientId, sub.topic, {
           sharedSubscriptions: SHARED_SUBSCRIPTIONS,
         });
     if (!r.ok) {
@@ -327,12 +375,14 @@ export async function createHubBroker(opts: {
     handle(socket: Duplex, who: HubClient, ticket: number): void {
       admitted.set(socket, { who, ticket });
       const client = broker.handle(socket) as unknown as ClientInternals;
+      slimParser(client._parser as ParserBuffer);
       // The parser belongs to aedes (pinned version): this listener runs before aedes'.
       client._parser.prependListener('packet', (p) => rewriteShared(who.clientId, p));
     },
     rules: (): AccessRules => rules,
     setRules(next: AccessRules): void {
       rules = next;
+      compiled = compileRules(next);
     },
     /** The identities of the connected clients. */
     connected(): HubClient[] {

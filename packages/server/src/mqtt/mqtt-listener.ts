@@ -2,6 +2,13 @@ import { X509Certificate } from 'node:crypto';
 import tls, { type TLSSocket } from 'node:tls';
 import type { Logger } from 'pino';
 import { toPem } from '../pki/certificate-builder.js';
+import {
+  leafFields,
+  namesIssuer,
+  peerCertificateFromSession,
+  subjectRefOf,
+  type SubjectRef,
+} from './mqtt-peer-fns.js';
 
 /** A CA whose certificates the listener accepts, as the database holds it. */
 export interface TrustedCa {
@@ -14,12 +21,24 @@ export interface PeerCertificate {
   der: Buffer;
   /** The CA (by id) that issued it, from the verified chain. */
   issuerId: string | undefined;
+  /** Its serial (lowercase hex, no leading zeros), when the DER reader could read it. */
+  serial?: string;
 }
 
 /** A trusted CA, parsed once: finding a client's issuer costs a name comparison, not a parse. */
 interface ParsedCa {
   id: string;
   cert: X509Certificate;
+  /** Its subject Name and key ID as DER, for the byte comparison; undefined if unreadable. */
+  ref: SubjectRef | undefined;
+}
+
+function subjectRefOrUndefined(der: Buffer): SubjectRef | undefined {
+  try {
+    return subjectRefOf(der);
+  } catch {
+    return undefined;
+  }
 }
 
 /**
@@ -46,7 +65,11 @@ export function createMqttListener(opts: {
       .join(',');
     if (key === trustKey) return undefined;
     trustKey = key;
-    trusted = cas.map((c) => ({ id: c.id, cert: new X509Certificate(c.der) }));
+    trusted = cas.map((c) => ({
+      id: c.id,
+      cert: new X509Certificate(c.der),
+      ref: subjectRefOrUndefined(c.der),
+    }));
     return {
       cert: opts.certPem,
       key: opts.keyPem,
@@ -57,18 +80,36 @@ export function createMqttListener(opts: {
 
   /**
    * The client certificate and the trusted CA that issued it. TLS has verified the chain;
-   * here the issuer is named among the trusted CAs by name and key identifier, and, where
-   * two CAs would fit (a renewed CA with the same name and no key identifiers), by the
-   * signature. Cheaper than `getPeerCertificate(true)`, which turns every certificate of the
-   * chain into a JavaScript object on each connection.
+   * here the issuer is named among the trusted CAs. The certificate is read from the TLS
+   * session (about 20 µs) rather than with `getPeerX509Certificate()` (about 500 µs with
+   * Node 20's OpenSSL 3, most of the port's own CPU per connection), and the issuer found by
+   * comparing the DER of the issuer Name and key identifier with each CA's. Where that is not
+   * conclusive (no key identifiers, no CA or two CAs fitting by bytes), the certificate is
+   * parsed and judged as before: by name and key identifier, then by the signature.
    */
   function peerOf(socket: TLSSocket): PeerCertificate {
-    const leaf = socket.getPeerX509Certificate();
-    if (!leaf) throw new Error('no client certificate');
+    const session = socket.getSession();
+    const der =
+      (session && peerCertificateFromSession(session)) ?? socket.getPeerX509Certificate()?.raw;
+    if (!der) throw new Error('no client certificate');
+    let fields: ReturnType<typeof leafFields> | undefined;
+    try {
+      fields = leafFields(der);
+    } catch {
+      fields = undefined;
+    }
+    if (fields?.authorityKeyId) {
+      const byBytes = trusted.filter((ca) => ca.ref?.subjectKeyId && namesIssuer(fields, ca.ref));
+      if (byBytes.length === 1) return { der, issuerId: byBytes[0]!.id, serial: fields.serial };
+    }
+    const leaf = new X509Certificate(der);
     const fits = trusted.filter((ca) => leaf.checkIssued(ca.cert));
     const issuer = fits.length <= 1 ? fits[0] : fits.find((ca) => leaf.verify(ca.cert.publicKey));
-    return { der: leaf.raw, issuerId: issuer?.id };
+    return { der, issuerId: issuer?.id, serial: fields?.serial };
   }
+
+  /** One handler for every socket, not a closure per held connection. */
+  const onSocketError = (err: Error) => opts.log.debug({ err: err.message }, 'mqtt: socket error');
 
   return {
     async listen(host: string, port: number): Promise<number> {
@@ -78,7 +119,7 @@ export function createMqttListener(opts: {
         // MQTT is request/response: without this, Nagle's algorithm and delayed ACKs hold
         // small packets (PUBACKs, QoS 0 bursts) back by tens of milliseconds.
         socket.setNoDelay(true);
-        socket.on('error', (err) => opts.log.debug({ err: err.message }, 'mqtt: socket error'));
+        socket.on('error', onSocketError);
         let peer: PeerCertificate;
         try {
           peer = peerOf(socket);

@@ -4,6 +4,8 @@ import {
   accessRulesSchema,
   checkPublish,
   checkSubscribe,
+  compileRules,
+  expandFilters,
   filterCovered,
   filterProblem,
   parseSharedFilter,
@@ -170,4 +172,48 @@ describe('parseSharedFilter', () => {
   it('ok/plain filter', () => expect(parseSharedFilter('a/b')).toEqual({ shared: false }));
   it('fail/no filter part', () =>
     expect(parseSharedFilter('$share/g1')).toEqual({ shared: 'malformed' }));
+});
+
+describe('compiled rules', () => {
+  // Every topic and filter below against rules with and without {clientId}: the compiled
+  // matcher must answer as the definition does (expand the placeholders, then match).
+  const rules: AccessRules = {
+    device: {
+      publish: ['devices/{clientId}/#', 'fleet/+/{clientId}', 'up/{clientId}'],
+      subscribe: ['devices/{clientId}/#', 'fleet/+/{clientId}', 'news/#'],
+    },
+    tool: { publish: ['devices/+/commands/#'], subscribe: ['devices/+/#', '{clientId}/+'] },
+  };
+  const topics = [
+    `devices/${me}/t`,
+    `devices/${other}/t`,
+    `devices/${me}`,
+    `fleet/x/${me}`,
+    `fleet/x/${other}`,
+    `fleet/x/${me}/y`,
+    `up/${me}`,
+    `up/${me}/more`,
+    'devices/x/commands/reboot',
+    `${me}/status`,
+    'news/today',
+  ];
+  const filters = [...topics, `devices/${me}/#`, 'devices/+/t', '#', `fleet/+/${me}`, 'news/#'];
+  const compiled = compileRules(rules);
+  for (const kind of ['device', 'tool'] as const) {
+    it(`ok/publish answers as the expanded filters do (${kind})`, () => {
+      for (const t of topics) {
+        const want = expandFilters(rules[kind].publish, me).some((f) => topicMatches(f, t));
+        expect(compiled.publish(kind, me, t).ok, t).toBe(want);
+      }
+    });
+    it(`ok/subscribe answers as the expanded filters do (${kind})`, () => {
+      for (const f of filters) {
+        const want = expandFilters(rules[kind].subscribe, me).some((a) => filterCovered(f, a));
+        expect(compiled.subscribe(kind, me, f, shared).ok, f).toBe(want);
+      }
+    });
+  }
+  it('fail/a client ID that cannot stand in a topic is refused as before', () => {
+    expect(() => compiled.publish('device', 'a/b', 'up/a/b')).toThrow(/client ID/);
+  });
 });
