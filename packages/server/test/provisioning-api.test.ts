@@ -274,7 +274,7 @@ for (const dialect of TEST_DIALECTS) {
       expect((await identity(t, broken, formatIdentityLine(deviceKey().spkiDer))).status).toBe(409);
     });
 
-    it('ok/a task\'s runs, a page at a time, newest first, for contributors too; bad paging is 400', async () => {
+    it("ok/a task's runs, a page at a time, newest first, for contributors too; bad paging is 400", async () => {
       const t = await task({ name: 'Paged line' });
       const plans: FlashPlan[] = [];
       for (let i = 0; i < 3; i++) plans.push(await start(t, i === 0 ? contributor : admin));

@@ -304,7 +304,12 @@ export function createProvisioningRuns(deps: ProvisioningRunDeps) {
       let ended = 0;
       for (const r of await repo.staleRuns(before, SWEEP_BATCH)) {
         const done = await db.kysely.transaction().execute(async (tx) => {
-          const end = { status: 'abandoned', deviceId: null, reason, at: at.toISOString() } as const;
+          const end = {
+            status: 'abandoned',
+            deviceId: null,
+            reason,
+            at: at.toISOString(),
+          } as const;
           if (!(await repo.endRun(r.instanceId, r.id, end, tx))) return false;
           await audit.record(
             {

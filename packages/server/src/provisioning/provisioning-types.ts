@@ -63,11 +63,10 @@ export const runSchema = z.object({
 export type Run = z.infer<typeof runSchema>;
 
 /** A page of a task's runs, newest first. */
-export const runPageQuerySchema = z
-  .object({
-    offset: z.coerce.number().int().min(0).default(0),
-    limit: z.coerce.number().int().min(1).max(200).default(20),
-  });
+export const runPageQuerySchema = z.object({
+  offset: z.coerce.number().int().min(0).default(0),
+  limit: z.coerce.number().int().min(1).max(200).default(20),
+});
 export const runPageSchema = z.object({ items: z.array(runSchema), total: z.number().int() });
 
 /** Starting a run: the Wi-Fi the device joins. Used for this answer only, never stored. */
