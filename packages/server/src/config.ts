@@ -350,7 +350,7 @@ export const CONFIG_OPTIONS = {
       .max(24 * 60),
     default: 30,
     description:
-      'A provisioning run still in progress this many minutes after it started (the console was closed or lost its connection mid-run) is ended as `abandoned` and audited; a late identity for it is refused (409 `run-abandoned`). Longer than a flash and the device\'s first boot take.',
+      "A provisioning run still in progress this many minutes after it started (the console was closed or lost its connection mid-run) is ended as `abandoned` and audited; a late identity for it is refused (409 `run-abandoned`). Longer than a flash and the device's first boot take.",
   },
 } as const;
 
