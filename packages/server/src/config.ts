@@ -341,6 +341,17 @@ export const CONFIG_OPTIONS = {
     description:
       'Where firmware images are kept: `files` under the data directory (`firmware/`), or `database`, in the PostgreSQL database itself (table `firmware_blobs`, in chunks), so that every replica serves every image. `database` needs PostgreSQL. Images already stored stay where they are: choose before uploading.',
   },
+  provisioningRunExpiryMinutes: {
+    env: 'TRUSTLINK_PROVISIONING_RUN_EXPIRY_MINUTES',
+    schema: z.coerce
+      .number()
+      .int()
+      .min(1)
+      .max(24 * 60),
+    default: 30,
+    description:
+      "A provisioning run still in progress this many minutes after it started (the console was closed or lost its connection mid-run) is ended as `abandoned` and audited; a late identity for it is refused (409 `run-abandoned`). Longer than a flash and the device's first boot take.",
+  },
 } as const;
 
 type Options = typeof CONFIG_OPTIONS;

@@ -444,6 +444,8 @@ export async function openRuntime(
       firmware,
       config,
       now,
+      log,
+      lease: leases.run,
     });
     // What other replicas cache (trusted CAs, hub rules) hears of changes made here, and back.
     const stopRelay = createReplicaRelay({
@@ -494,6 +496,7 @@ export async function openRuntime(
         await hubs.stop();
         await databaseDirect.stop();
         await pkiServices.stop();
+        await provisioning.jobs.stop();
         await outboxWorker.stop();
         stopRelay();
         deviceEvents.close();

@@ -89,6 +89,7 @@ export async function startServer(
     const pkiUrl = runtime.pkiEndpoint.baseUrl();
     runtime.pkiServices.jobs.start();
     runtime.enrolment.start();
+    runtime.provisioning.jobs.start();
     let setupUrl: string | undefined;
     if (!runtime.instance.claimedAt) {
       const link = await runtime.setup.issue(runtime.instance.id, config.setupLinkTtlMinutes);

@@ -274,6 +274,101 @@ for (const dialect of TEST_DIALECTS) {
       expect((await identity(t, broken, formatIdentityLine(deviceKey().spkiDer))).status).toBe(409);
     });
 
+    it("ok/a task's runs, a page at a time, newest first, for contributors too; bad paging is 400", async () => {
+      const t = await task({ name: 'Paged line' });
+      const plans: FlashPlan[] = [];
+      for (let i = 0; i < 3; i++) plans.push(await start(t, i === 0 ? contributor : admin));
+      const device = deviceKey('P-256');
+      expect((await identity(t, plans[1]!, formatIdentityLine(device.spkiDer))).status).toBe(200);
+      const failure = `${TASKS}/${t.id}/runs/${plans[2]!.run.id}/failure`;
+      expect((await call('POST', failure, { reason: 'cable pulled' })).status).toBe(200);
+      type Page = {
+        items: {
+          id: string;
+          status: string;
+          deviceId: string | null;
+          reason: string | null;
+          startedBy: string;
+        }[];
+        total: number;
+      };
+      const page = async (q: string, who = admin) => {
+        const r = await call('GET', `${TASKS}/${t.id}/runs${q}`, undefined, who);
+        expect(r.status, r.text).toBe(200);
+        return r.json<Page>();
+      };
+      const all = await page('', contributor);
+      expect(all.total).toBe(3);
+      // Newest first.
+      expect(all.items.map((r) => r.id)).toEqual(plans.map((p) => p.run.id).reverse());
+      expect(all.items.map((r) => [r.status, r.deviceId, r.reason])).toEqual([
+        ['failed', null, 'cable pulled'],
+        ['finished', device.deviceId, null],
+        ['started', null, null],
+      ]);
+      expect(all.items[2]!.startedBy).not.toBe(all.items[1]!.startedBy);
+      const first = await page('?limit=2');
+      const second = await page('?limit=2&offset=2');
+      expect([...first.items, ...second.items].map((r) => r.id)).toEqual(
+        all.items.map((r) => r.id),
+      );
+      expect(second).toMatchObject({ total: 3, items: [{ status: 'started' }] });
+      for (const q of ['?limit=0', '?limit=201', '?offset=-1', '?limit=two'])
+        expect((await call('GET', `${TASKS}/${t.id}/runs${q}`)).status, q).toBe(400);
+      expect((await call('GET', `${TASKS}/nope/runs`)).status).toBe(404);
+      // Leave no run started for the sweep test below.
+      await call('POST', `${TASKS}/${t.id}/runs/${plans[0]!.run.id}/failure`, { reason: 'done' });
+      expect((await call('DELETE', `${TASKS}/${t.id}`)).status).toBe(204);
+    });
+
+    it('fail/a run nobody ends is abandoned after the expiry, audited once; its late identity is 409', async () => {
+      const t = (await call('GET', TASKS))
+        .json<{ items: Task[] }>()
+        .items.find((x) => x.name === 'Sensor line')!;
+      const before = await devicesOf(batches.signed);
+      const plan = await start(t, contributor);
+      const runs = server.runtime.provisioning.runs;
+      const inMinutes = (m: number) => new Date(Date.now() + m * 60_000);
+      // Within the expiry (30 minutes by default) the run stays open.
+      expect(await runs.abandonStale(inMinutes(29))).toBe(0);
+      expect(await runs.abandonStale(inMinutes(31))).toBe(1);
+      // The sweep is idempotent: a second replica running it too ends nothing more.
+      expect(await runs.abandonStale(inMinutes(32))).toBe(0);
+
+      const listed = (await call('GET', `${TASKS}/${t.id}/runs?limit=1`)).json<{
+        items: { id: string; status: string; reason: string }[];
+      }>().items[0]!;
+      expect(listed).toMatchObject({ id: plan.run.id, status: 'abandoned' });
+      expect(listed.reason).toMatch(/no result within 30 minutes/);
+      const entries = (await call('GET', '/api/v1/audit?action=provisioning.run.abandon')).json<{
+        entries: {
+          actor: { type: string };
+          result: string;
+          target: { name: string };
+          details: Record<string, unknown>;
+        }[];
+      }>().entries;
+      expect(entries).toHaveLength(1);
+      expect(entries[0]).toMatchObject({
+        actor: { type: 'system' },
+        result: 'failed',
+        target: { name: 'Sensor line' },
+        details: { runId: plan.run.id, startedBy: expect.stringMatching(/contributor/) },
+      });
+
+      const late = await identity(t, plan, formatIdentityLine(deviceKey('P-256').spkiDer));
+      expect(late.status).toBe(409);
+      expect(late.json()).toMatchObject({ type: expect.stringMatching(/run-abandoned$/) });
+      expect(late.json<{ detail: string }>().detail).toMatch(
+        /this run was abandoned: .*flash the device again in a new run/,
+      );
+      const fail = await call('POST', `${TASKS}/${t.id}/runs/${plan.run.id}/failure`, {
+        reason: 'late',
+      });
+      expect(fail.status).toBe(409);
+      expect(await devicesOf(batches.signed)).toEqual(before);
+    });
+
     it('fail/firmware and batches a task uses cannot be deleted; a task whose batch lost its key cannot run', async () => {
       const t = (await call('GET', TASKS))
         .json<{ items: Task[] }>()

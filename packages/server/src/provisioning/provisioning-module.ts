@@ -1,11 +1,14 @@
+import type { Logger } from 'pino';
 import type { AuditService } from '../audit/audit-service.js';
 import type { BatchService } from '../batches/batch-service.js';
 import type { Db } from '../db/database.js';
 import type { FirmwareModule } from '../firmware/firmware-module.js';
+import type { JobLease } from '../jobs/job-leases.js';
 import type { KeyStore } from '../keystore/keystore-types.js';
 import { NotFoundError } from '../lib/errors.js';
 import type { InstancePki } from '../pki/instance-pki.js';
 import type { Pki } from '../pki/pki-module.js';
+import { createProvisioningJobs } from './provisioning-jobs.js';
 import { createProvisioningRepo } from './provisioning-repo.js';
 import { createProvisioningRuns } from './provisioning-run-service.js';
 import { createProvisioningService } from './provisioning-service.js';
@@ -18,8 +21,11 @@ export interface ProvisioningModuleDeps {
   pki: Pick<Pki, 'signingKeys'>;
   batches: BatchService;
   firmware: FirmwareModule;
-  config: { publicHostname: string; devicePort: number };
+  config: { publicHostname: string; devicePort: number; provisioningRunExpiryMinutes: number };
   now: () => Date;
+  log?: Pick<Logger, 'warn' | 'info'>;
+  /** Runs the abandoned-run sweep on one replica of several (jobs/job-leases.ts). */
+  lease?: JobLease;
 }
 
 const orUndefined = <T>(p: Promise<T>) =>
@@ -62,6 +68,7 @@ export function createProvisioning(deps: ProvisioningModuleDeps) {
     keystore,
     batches,
     now,
+    runExpiryMs: deps.config.provisioningRunExpiryMinutes * 60_000,
     deviceUrl: () => deviceUrlOf({ publicHostname: deps.config.publicHostname, devicePort }),
     rootDer: async (i) => (await deps.instancePki.root(i)).der,
     async imageOf(i, id) {
@@ -73,9 +80,12 @@ export function createProvisioning(deps: ProvisioningModuleDeps) {
   });
   firmware.catalog.usage.register('provisioning', tasks.usersOfFirmware);
   batches.usage.register('provisioning', tasks.usersOfBatch);
+  const jobs = createProvisioningJobs({ runs, log: deps.log, lease: deps.lease });
   return {
     tasks,
     runs,
+    /** The abandoned-run sweep; serve starts it, the runtime stops it. */
+    jobs,
     /** Tells the config blob the device port actually bound (when configured as 0). */
     bindDevicePort(port: number) {
       if (deps.config.devicePort === 0) devicePort = port;

@@ -160,7 +160,7 @@ export function createProvisioningRepo(db: Executor) {
       instanceId: string,
       runId: string,
       end: {
-        status: 'finished' | 'failed';
+        status: 'finished' | 'failed' | 'abandoned';
         deviceId: string | null;
         reason: string | null;
         at: string;
@@ -176,16 +176,53 @@ export function createProvisioningRepo(db: Executor) {
         .executeTakeFirst();
       return Number(r.numUpdatedRows) === 1;
     },
-    async listRuns(instanceId: string, taskId: string, limit: number): Promise<Run[]> {
+    /** A page of a task's runs, newest first, with how many there are in all. */
+    async listRuns(
+      instanceId: string,
+      taskId: string,
+      page: { offset: number; limit: number },
+    ): Promise<{ items: Run[]; total: number }> {
       const rows = await db
         .selectFrom('provisioning_runs')
         .selectAll()
         .where('instance_id', '=', instanceId)
         .where('task_id', '=', taskId)
+        // The id breaks ties between runs started in the same millisecond, so pages are stable.
         .orderBy('started_at', 'desc')
+        .orderBy('id', 'desc')
+        .offset(page.offset)
+        .limit(page.limit)
+        .execute();
+      const count = await db
+        .selectFrom('provisioning_runs')
+        .select((eb) => eb.fn.countAll<string | number>().as('n'))
+        .where('instance_id', '=', instanceId)
+        .where('task_id', '=', taskId)
+        .executeTakeFirstOrThrow();
+      return { items: rows.map(toRun), total: Number(count.n) };
+    },
+    /** Runs of every instance still started before `before` (the browser left them), oldest first. */
+    async staleRuns(before: string, limit: number, tx: Executor = db) {
+      return tx
+        .selectFrom('provisioning_runs')
+        .innerJoin('provisioning_tasks', (j) =>
+          j
+            .onRef('provisioning_tasks.instance_id', '=', 'provisioning_runs.instance_id')
+            .onRef('provisioning_tasks.id', '=', 'provisioning_runs.task_id'),
+        )
+        .select([
+          'provisioning_runs.instance_id as instanceId',
+          'provisioning_runs.id as id',
+          'provisioning_runs.task_id as taskId',
+          'provisioning_runs.started_at as startedAt',
+          'provisioning_runs.started_by as startedBy',
+          'provisioning_tasks.name as taskName',
+        ])
+        .where('provisioning_runs.status', '=', 'started')
+        .where('provisioning_runs.started_at', '<', before)
+        .orderBy('provisioning_runs.started_at')
         .limit(limit)
         .execute();
-      return rows.map(toRun);
     },
   };
 }

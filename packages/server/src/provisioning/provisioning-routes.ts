@@ -9,6 +9,8 @@ import {
   flashPlanSchema,
   identityInputSchema,
   identityResultSchema,
+  runPageQuerySchema,
+  runPageSchema,
   runSchema,
   runStartSchema,
   taskInputSchema,
@@ -116,15 +118,18 @@ export function registerProvisioningRoutes(
       schema: {
         tags,
         operationId: 'listProvisioningRuns',
-        summary: 'The 50 latest runs of a task',
+        summary: "A task's runs, newest first, a page at a time",
+        description:
+          'Each run: when and by whom it started, its status (started, finished, failed, abandoned), the device ID it registered or why it failed. `total` counts every run of the task.',
         params: idParams,
-        response: { 200: z.object({ items: z.array(runSchema) }) },
+        querystring: runPageQuerySchema,
+        response: { 200: runPageSchema },
       },
     },
     async (req) => {
       const instanceId = principalOf(req).instanceId;
       await tasks.get(instanceId, req.params.id);
-      return { items: await runs.list(instanceId, req.params.id) };
+      return runs.list(instanceId, req.params.id, req.query);
     },
   );
   r.post(
@@ -166,7 +171,7 @@ export function registerProvisioningRoutes(
         operationId: 'finishProvisioningRun',
         summary: "Finish a run with the device's identity line; its ID joins the task's batch",
         description:
-          'The server derives the device ID from the key (SHA-256 of the canonical DER SPKI). A bad line or key: 400 identity-refused; an ID in another batch: 409 device-in-other-batch. Either ends the run as failed.',
+          'The server derives the device ID from the key (SHA-256 of the canonical DER SPKI). A bad line or key: 400 identity-refused; an ID in another batch: 409 device-in-other-batch. Either ends the run as failed. A run already ended: 409 run-ended; one the server ended as abandoned (no result within the expiry): 409 run-abandoned.',
         params: runParams,
         body: identityInputSchema,
         response: { 200: identityResultSchema },

@@ -34,8 +34,13 @@ export interface ProvisioningRunDeps {
   rootDer(instanceId: string): Promise<Buffer>;
   /** Base URL of the device API as devices reach it. */
   deviceUrl: () => string;
+  /** How long a run may stay started before the sweep calls it abandoned. */
+  runExpiryMs: number;
   now: () => Date;
 }
+
+/** How many abandoned runs one sweep ends; the next sweep takes the rest. */
+const SWEEP_BATCH = 200;
 
 const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
@@ -51,6 +56,11 @@ export function createProvisioningRuns(deps: ProvisioningRunDeps) {
   async function loadRun(instanceId: string, taskId: string, runId: string): Promise<Run> {
     const run = await repo.findRun(instanceId, taskId, runId);
     if (!run) throw new NotFoundError(`run ${runId} of provisioning task ${taskId} not found`);
+    if (run.status === 'abandoned')
+      throw new ConflictError(
+        `this run was abandoned: ${run.reason ?? 'no result came in time'}; flash the device again in a new run`,
+        'run-abandoned',
+      );
     if (run.status !== 'started')
       throw new ConflictError(`this run has already ${run.status}; start a new run`, 'run-ended');
     return run;
@@ -278,7 +288,46 @@ export function createProvisioningRuns(deps: ProvisioningRunDeps) {
       return (await repo.findRun(instanceId, taskId, runId))!;
     },
 
-    list: (instanceId: string, taskId: string) => repo.listRuns(instanceId, taskId, 50),
+    list: (instanceId: string, taskId: string, page: { offset: number; limit: number }) =>
+      repo.listRuns(instanceId, taskId, page),
+
+    /**
+     * Ends as abandoned the runs of every instance still started after the expiry (the browser
+     * was closed or lost its connection mid-run), each with an audit entry; returns how many.
+     * A run the console ends at the same moment keeps the console's result: endRun ends a
+     * run once. Idempotent, so two replicas overlapping around a lease handover do no harm.
+     */
+    async abandonStale(at: Date = now()): Promise<number> {
+      const minutes = Math.round(deps.runExpiryMs / 60_000);
+      const reason = `abandoned: no result within ${minutes} minute${minutes === 1 ? '' : 's'} of the start (the console was closed or lost its connection)`;
+      const before = new Date(at.getTime() - deps.runExpiryMs).toISOString();
+      let ended = 0;
+      for (const r of await repo.staleRuns(before, SWEEP_BATCH)) {
+        const done = await db.kysely.transaction().execute(async (tx) => {
+          const end = {
+            status: 'abandoned',
+            deviceId: null,
+            reason,
+            at: at.toISOString(),
+          } as const;
+          if (!(await repo.endRun(r.instanceId, r.id, end, tx))) return false;
+          await audit.record(
+            {
+              instanceId: r.instanceId,
+              actor: { type: 'system', name: 'provisioning' },
+              action: 'provisioning.run.abandon',
+              target: { type: 'provisioning-task', id: r.taskId, name: r.taskName },
+              result: 'failed',
+              details: { runId: r.id, startedBy: r.startedBy, startedAt: r.startedAt, reason },
+            },
+            tx,
+          );
+          return true;
+        });
+        if (done) ended++;
+      }
+      return ended;
+    },
   };
 }
 export type ProvisioningRuns = ReturnType<typeof createProvisioningRuns>;

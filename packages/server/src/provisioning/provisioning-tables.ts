@@ -21,7 +21,10 @@ export interface ProvisioningTables {
     instance_id: string;
     id: string;
     task_id: string;
-    /** 'started', then 'finished' (with device_id) or 'failed' (with reason). */
+    /**
+     * 'started', then 'finished' (with device_id), 'failed' (with reason), or 'abandoned' (with
+     * reason) when no result came within the expiry.
+     */
     status: string;
     device_id: string | null;
     reason: string | null;

@@ -42,7 +42,12 @@ export const taskSchema = z.object({
 });
 export type Task = z.infer<typeof taskSchema>;
 
-export const RUN_STATUSES = ['started', 'finished', 'failed'] as const;
+/**
+ * A run is `started` until the console finishes it (`finished`, with the device ID) or fails it
+ * (`failed`, with the reason); one nobody ended within the configured time (the browser was
+ * closed) becomes `abandoned` on the server's sweep, and a late identity for it is refused.
+ */
+export const RUN_STATUSES = ['started', 'finished', 'failed', 'abandoned'] as const;
 export type RunStatus = (typeof RUN_STATUSES)[number];
 
 export const runSchema = z.object({
@@ -56,6 +61,13 @@ export const runSchema = z.object({
   endedAt: z.string().nullable(),
 });
 export type Run = z.infer<typeof runSchema>;
+
+/** A page of a task's runs, newest first. */
+export const runPageQuerySchema = z.object({
+  offset: z.coerce.number().int().min(0).default(0),
+  limit: z.coerce.number().int().min(1).max(200).default(20),
+});
+export const runPageSchema = z.object({ items: z.array(runSchema), total: z.number().int() });
 
 /** Starting a run: the Wi-Fi the device joins. Used for this answer only, never stored. */
 export const runStartSchema = z.object({ wifi: wifiSchema }).strict();

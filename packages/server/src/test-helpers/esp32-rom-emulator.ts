@@ -5,8 +5,9 @@ import { constants, inflateSync } from 'node:zlib';
  * An ESP32 as esptool-js sees it over a serial port, for browser tests of the console's
  * flashing: the auto-reset circuit (DTR/RTS drive EN and IO0), the ROM loader's SLIP protocol
  * (SYNC, READ_REG/WRITE_REG for chip detection and the flash ID, MEM_* to load the flasher stub,
- * CHANGE_BAUDRATE, FLASH_BEGIN/DATA/END and the compressed FLASH_DEFL_*, SPI_FLASH_MD5), a flash
- * that records every write, and after a normal reset a boot log ending with the line the test
+ * CHANGE_BAUDRATE, FLASH_BEGIN/DATA/END and the compressed FLASH_DEFL_*, SPI_FLASH_MD5 over
+ * what the flash holds, which the console compares with each image), a flash that records
+ * every write (optionally with one byte that does not take it), and after a normal reset a boot log ending with the line the test
  * gives (the identity line of the firmware "running" on it).
  */
 
@@ -65,6 +66,11 @@ export interface EmulatorOptions {
   unplugAfterBlocks?: number;
   /** Called to unplug: the port's streams fail from then on. */
   unplug?: () => void;
+  /**
+   * A flash address whose byte does not take the write (a worn or faulty cell): once the region
+   * holding it is written, the byte there is inverted, so SPI_FLASH_MD5 over the region differs.
+   */
+  corruptAt?: number;
 }
 
 interface Region {
@@ -198,6 +204,11 @@ export class Esp32RomEmulator {
     if (!this.region) return;
     this.flushRegion(true);
     const r = this.region;
+    const bad = this.opts.corruptAt;
+    if (bad !== undefined && bad >= r.address && bad < r.address + r.written) {
+      this.flash[bad] = this.flash[bad]! ^ 0xff;
+      this.events.push(`byte at 0x${bad.toString(16)} did not take the write`);
+    }
     this.writes.push({
       address: r.address,
       data: Buffer.from(this.flash.subarray(r.address, r.address + r.written)),

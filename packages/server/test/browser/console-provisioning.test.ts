@@ -58,6 +58,8 @@ describe('console: Provisioning in Chromium', () => {
   let fa: ReturnType<typeof firmwareApi>;
   let rsaSpki: Buffer;
   const batches = { signed: '', plain: '' };
+  /** The device the first run provisioned, which the runs list shows. */
+  let provisioned = '';
 
   const devicesOf = async (batchId: string) =>
     (await server.request('GET', `/api/v1/batches/${batchId}/devices`, { headers: api.headers }))
@@ -137,7 +139,12 @@ describe('console: Provisioning in Chromium', () => {
       expect(await run.getByTestId(`progress-${part}`).innerText()).toBe('100%');
     await run.getByRole('button', { name: 'Show logs' }).click();
     await run.getByText(/device: TRUSTLINK-IDENTITY v1/).waitFor();
+    // Each image was checked against the MD5 the chip computed over its flash.
+    const logText = await run.getByLabel('Provisioning log').innerText();
+    expect(logText.match(/Hash of data verified/g)).toHaveLength(4);
+    expect(logText).toMatch(/All images written and verified/);
     await admin.screenshot('provisioning-run-finished');
+    provisioned = device.deviceId;
 
     // What the emulated chip holds is what the server planned, byte for byte (esptool-js pads
     // each image to 4 bytes with 0xFF), at the ESP32 offsets.
@@ -218,6 +225,86 @@ describe('console: Provisioning in Chromium', () => {
     expect(String(failed[1]!.details.reason)).not.toBe('');
     expect(unexpectedProblems(admin.problems, EXPECTED)).toEqual([]);
   }, 120_000);
+  it('fail/a byte the flash did not take: verification fails, the run ends failed with that reason, nothing is added', async () => {
+    const { page } = admin;
+    await page.goto('/provisioning');
+    const row = page.getByTestId('task-Sensor line');
+    const before = await devicesOf(batches.signed);
+    const device = deviceKey('P-256');
+    // One byte of the partition table does not take the write.
+    serial.plug({ bootLine: () => formatIdentityLine(device.spkiDer), corruptAt: 0x8000 + 100 });
+    await row.getByRole('button', { name: 'Run Sensor line' }).click();
+    const run = page.getByRole('dialog', { name: 'Run Sensor line' });
+    await run.getByLabel(field('Wi-Fi network \\(SSID\\)')).fill(WIFI.ssid);
+    await run.getByRole('button', { name: 'Start' }).click();
+    await run.getByText('Provisioning failed').waitFor(POLL);
+    expect(await run.getByRole('alert').innerText()).toMatch(
+      /flash verification failed: the device does not hold Partitions at 0x8000 as written[^]*Nothing was added to the batch/,
+    );
+    // The bootloader before it verified; the console stopped at the bad image and never booted
+    // the device.
+    expect(serial.device.writes.map((w) => w.address)).toEqual([0x1000, 0x8000]);
+    expect(serial.device.events).not.toContain('boot: flash');
+    await admin.screenshot('provisioning-run-verification-failed');
+    await run.getByRole('button', { name: 'Close' }).click();
+
+    expect(await devicesOf(batches.signed)).toEqual(before);
+    expect(before).not.toContain(device.deviceId);
+    const failed = (await auditActions()).filter((e) => e.action === 'provisioning.run.fail');
+    expect(failed).toHaveLength(3);
+    expect(String(failed[0]!.details.reason)).toMatch(
+      /^flash verification failed: the device does not hold Partitions at 0x8000/,
+    );
+    expect(unexpectedProblems(admin.problems, EXPECTED)).toEqual([]);
+  }, 120_000);
+
+  it('ok/the runs of a task: when, who, status, device ID or reason, an abandoned run among them', async () => {
+    // A run whose browser went away, ended by the server's sweep once past the expiry.
+    const task = (
+      await server.request('GET', '/api/v1/provisioning-tasks', { headers: api.headers })
+    ).json<{ items: { id: string; name: string }[] }>().items[0]!;
+    const started = await server.request('POST', `/api/v1/provisioning-tasks/${task.id}/runs`, {
+      body: { wifi: WIFI },
+      headers: api.headers,
+    });
+    expect(started.status, started.text).toBe(201);
+    expect(
+      await server.runtime.provisioning.runs.abandonStale(new Date(Date.now() + 31 * 60_000)),
+    ).toBe(1);
+
+    const { page } = admin;
+    await page.goto('/provisioning');
+    await page
+      .getByTestId('task-Sensor line')
+      .getByRole('button', { name: 'Runs of Sensor line' })
+      .click();
+    const drawer = page.getByRole('dialog', { name: 'Runs of Sensor line' });
+    const table = drawer.getByRole('table', { name: 'Runs of Sensor line' });
+    await table.waitFor();
+    await drawer.getByText('5 runs, newest first').waitFor();
+    const rows = table.locator('tbody tr');
+    const texts = await rows.allInnerTexts();
+    expect(texts).toHaveLength(5);
+    // (Badges are upper-cased by CSS, hence the /i.)
+    const expected = [
+      [/Abandoned/i, /abandoned: no result within 30 minutes/],
+      [/Failed/i, /flash verification failed/],
+      [/Failed/i, /bad identity line/],
+      [/Failed/i, /./],
+      [/Provisioned/i, new RegExp(provisioned)],
+    ];
+    expected.forEach(([status, outcome], i) => {
+      expect(texts[i]).toMatch(status!);
+      expect(texts[i]).toMatch(outcome!);
+      // Who started it: the console's user, or (the abandoned one) the API token's.
+      expect(texts[i]).toMatch(i === 0 ? /administrator-/ : /prov-admin/);
+    });
+    await admin.screenshot('provisioning-runs');
+    await page.keyboard.press('Escape');
+    await drawer.waitFor({ state: 'hidden' });
+    expect(unexpectedProblems(admin.problems, EXPECTED)).toEqual([]);
+  }, 120_000);
+
   it('ok/a contributor runs tasks but has no controls to change them', async () => {
     const contributor = (await signInAs(server, browser, base, 'contributor', 'prov-runner'))
       .console;
@@ -229,6 +316,11 @@ describe('console: Provisioning in Chromium', () => {
       expect(await row.getByRole('button', { name: 'Edit Sensor line' }).count()).toBe(0);
       expect(await row.getByRole('button', { name: 'Delete Sensor line' }).count()).toBe(0);
       expect(await page.getByRole('button', { name: 'New task' }).count()).toBe(0);
+      // Contributors run tasks, so they see the runs too.
+      await row.getByRole('button', { name: 'Runs of Sensor line' }).click();
+      const drawer = page.getByRole('dialog', { name: 'Runs of Sensor line' });
+      await drawer.getByText('5 runs, newest first').waitFor();
+      await drawer.getByText('Abandoned', { exact: true }).waitFor();
       expect(unexpectedProblems(contributor.problems, EXPECTED)).toEqual([]);
     } finally {
       await contributor.close();

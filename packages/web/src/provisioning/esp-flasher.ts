@@ -1,6 +1,13 @@
 import { ESPLoader, Transport, type IEspLoaderTerminal } from 'esptool-js';
 import type { SerialPortLike } from '../terminal/web-serial';
-import { bytesOf, findIdentityLine, hexAddress, splitLines } from './provisioning-fns';
+import {
+  bytesOf,
+  findIdentityLine,
+  hexAddress,
+  md5Hex,
+  splitLines,
+  verificationFailure,
+} from './provisioning-fns';
 import type { FlashPlan } from './provisioning-types';
 
 /** Web Serial's port with the control lines, which resetting the chip needs. */
@@ -26,7 +33,8 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /**
  * Writes the plan's images with esptool-js (Espressif's Web Serial flasher): connects through
  * the ROM loader, checks the chip is the task's, writes each image compressed at its address
- * without touching its header (a signed image must stay byte for byte), then closes the port.
+ * without touching its header (a signed image must stay byte for byte), verifies each against
+ * the MD5 the chip computes over what its flash now holds, then closes the port.
  */
 export async function flashImages(
   port: FlashPort,
@@ -58,16 +66,29 @@ export async function flashImages(
         `the connected chip is ${loader.chip.CHIP_NAME}, but this task is for ${plan.chip}; nothing was written`,
       );
     for (const i of plan.images) cb.log(`Writing ${i.name} at ${hexAddress(i.address)}`);
-    await loader.writeFlash({
-      fileArray: plan.images.map((i) => ({ data: bytesOf(i.data), address: i.address })),
-      flashMode: 'keep',
-      flashFreq: 'keep',
-      flashSize: 'keep',
-      eraseAll: false,
-      compress: true,
-      reportProgress: (index, written, total) => cb.progress(index, written, total),
-    });
-    cb.log('All images written');
+    // esptool-js hashes each image just before writing it, so the count says which one failed.
+    let hashed = 0;
+    await loader
+      .writeFlash({
+        fileArray: plan.images.map((i) => ({ data: bytesOf(i.data), address: i.address })),
+        flashMode: 'keep',
+        flashFreq: 'keep',
+        flashSize: 'keep',
+        eraseAll: false,
+        compress: true,
+        reportProgress: (index, written, total) => cb.progress(index, written, total),
+        // After each image, esptool-js asks the chip for the MD5 of that flash region and
+        // throws when it differs from this one.
+        calculateMD5Hash: (image: Uint8Array) => {
+          hashed++;
+          return md5Hex(image);
+        },
+      })
+      .catch((err: unknown) => {
+        const failed = verificationFailure(err, plan.images[hashed - 1]);
+        throw failed ? new Error(failed) : err;
+      });
+    cb.log('All images written and verified');
   } finally {
     await transport.disconnect().catch(() => undefined);
   }

@@ -3,9 +3,11 @@ import {
   bytesOf,
   findIdentityLine,
   imageStep,
+  md5Hex,
   percent,
   splitLines,
   taskErrors,
+  verificationFailure,
   wifiErrors,
 } from './provisioning-fns';
 
@@ -77,5 +79,26 @@ describe('provisioning console functions', () => {
       'iefFirmwareId',
       'batchId',
     ]);
+  });
+
+  it('ok/MD5 as the chip answers it: RFC 1321 test vectors, lower-case hex', () => {
+    const enc = (t: string) => new TextEncoder().encode(t);
+    expect(md5Hex(enc(''))).toBe('d41d8cd98f00b204e9800998ecf8427e');
+    expect(md5Hex(enc('abc'))).toBe('900150983cd24fb0d6963f7d28e17f72');
+    expect(md5Hex(enc('message digest'))).toBe('f96b697d7cb7938d525a2f31aaf161d0');
+    // Past one 64-byte block, as every image is.
+    expect(md5Hex(enc('1234567890'.repeat(8)))).toBe('57edf4a22be3c955ac49da2e2107b67a');
+  });
+
+  it('ok/an MD5 mismatch names the image and address; fail/other errors are left as they are', () => {
+    const img = { name: 'Partitions', address: 0x8000 };
+    const mismatch = new Error('MD5 of file does not match data in flash!');
+    expect(verificationFailure(mismatch, img)).toMatch(
+      /^flash verification failed: the device does not hold Partitions at 0x8000 as written/,
+    );
+    expect(verificationFailure(mismatch, undefined)).toMatch(/does not hold an image as written/);
+    expect(verificationFailure(new Error('Failed to connect with the device'), img)).toBe(
+      undefined,
+    );
   });
 });

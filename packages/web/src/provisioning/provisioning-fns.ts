@@ -1,3 +1,5 @@
+import { md5 } from '@noble/hashes/legacy.js';
+import { bytesToHex } from '@noble/hashes/utils.js';
 import type { FlashImage, TaskInput } from './provisioning-types';
 
 /** The start of the line the initial enrolment firmware prints (docs/provisioning-device.md). */
@@ -33,6 +35,30 @@ export const hexAddress = (n: number) => `0x${n.toString(16)}`;
 export function percent(written: number, total: number): number {
   if (total <= 0) return 0;
   return Math.min(100, Math.floor((written / total) * 100));
+}
+
+/**
+ * MD5 of an image as esptool-js compares it with the chip's SPI_FLASH_MD5 answer (lower-case
+ * hex). MD5 is what the ROM loader and its stub compute; it guards against a torn or garbled
+ * write, not against an attacker (secure boot's signature does that).
+ */
+export const md5Hex = (bytes: Uint8Array): string => bytesToHex(md5(bytes));
+
+/** esptool-js's error when the flash's MD5 differs from the image's. */
+const MD5_MISMATCH = /MD5 of file does not match/i;
+
+/**
+ * The reason shown (and sent to the server) when the flash does not hold what was written;
+ * undefined when `err` is another failure.
+ */
+export function verificationFailure(
+  err: unknown,
+  image: Pick<FlashImage, 'name' | 'address'> | undefined,
+): string | undefined {
+  const message = err instanceof Error ? err.message : String(err);
+  if (!MD5_MISMATCH.test(message)) return undefined;
+  const what = image ? `${image.name} at ${hexAddress(image.address)}` : 'an image';
+  return `flash verification failed: the device does not hold ${what} as written (its MD5 differs); check the cable and the board's flash, then run again`;
 }
 
 /** The line each image gets in the steps list. */

@@ -13,6 +13,7 @@ import {
 } from '@mantine/core';
 import {
   IconBrandDatabricks,
+  IconHistory,
   IconPencil,
   IconPlayerPlay,
   IconPlus,
@@ -29,9 +30,11 @@ import { ProblemAlert } from '../components/problem-alert';
 import { useSession } from '../session/session-context';
 import { BOOTLOADER_LABELS, DEVICE_TYPE_LABELS, type Task } from './provisioning-types';
 import { RunDialog } from './run-dialog';
+import { RunsDrawer } from './runs-drawer';
 import { TaskDialog } from './task-dialog';
 
-type Dialog = { kind: 'create' } | { kind: 'edit' | 'delete' | 'run'; task: Task } | undefined;
+type Dialog =
+  { kind: 'create' } | { kind: 'edit' | 'delete' | 'run' | 'runs'; task: Task } | undefined;
 
 /** What to do on an empty screen: who can make a task, and what it needs first. */
 function FirstSteps({ admin, onCreate }: { admin: boolean; onCreate: () => void }) {
@@ -64,7 +67,8 @@ function FirstSteps({ admin, onCreate }: { admin: boolean; onCreate: () => void 
 
 /**
  * Provisioning (W3): tasks that flash a device over Web Serial and add its identity to a batch.
- * Administrators create, edit and delete tasks; every signed-in user runs them.
+ * Administrators create, edit and delete tasks; every signed-in user runs them and sees their
+ * runs.
  */
 export function ProvisioningPage() {
   const api = useApi();
@@ -145,6 +149,15 @@ export function ProvisioningPage() {
                           >
                             Run
                           </Button>
+                          <Tooltip label="Runs">
+                            <ActionIcon
+                              variant="subtle"
+                              aria-label={`Runs of ${t.name}`}
+                              onClick={() => setDialog({ kind: 'runs', task: t })}
+                            >
+                              <IconHistory size={16} aria-hidden />
+                            </ActionIcon>
+                          </Tooltip>
                           {admin && (
                             <>
                               <Tooltip label="Edit">
@@ -188,6 +201,7 @@ export function ProvisioningPage() {
         }}
       />
       <RunDialog task={dialog?.kind === 'run' ? dialog.task : undefined} onClose={close} />
+      <RunsDrawer task={dialog?.kind === 'runs' ? dialog.task : undefined} onClose={close} />
       <ConfirmDialog
         opened={dialog?.kind === 'delete'}
         title="Delete task"

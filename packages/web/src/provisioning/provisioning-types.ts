@@ -42,13 +42,31 @@ export interface TaskInput {
   batchId: string;
 }
 
+export type RunStatus = 'started' | 'finished' | 'failed' | 'abandoned';
+
 export interface Run {
   id: string;
   taskId: string;
-  status: 'started' | 'finished' | 'failed';
+  status: RunStatus;
   deviceId: string | null;
   reason: string | null;
+  startedBy: string;
+  startedAt: string;
+  endedAt: string | null;
 }
+
+/** What GET /provisioning-tasks/:id/runs answers: a page, newest first, and the count of all. */
+export interface RunPage {
+  items: Run[];
+  total: number;
+}
+
+export const RUN_STATUS_LABELS: Record<RunStatus, { label: string; color: string }> = {
+  started: { label: 'In progress', color: 'blue' },
+  finished: { label: 'Provisioned', color: 'green' },
+  failed: { label: 'Failed', color: 'red' },
+  abandoned: { label: 'Abandoned', color: 'orange' },
+};
 
 export interface FlashImage {
   part: 'bootloader' | 'partition-table' | 'config' | 'ief';
