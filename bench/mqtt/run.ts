@@ -164,7 +164,7 @@ async function startMosquitto(ca: BenchCa, dir: string): Promise<Broker> {
     ['ca.pem', ca.caPem],
     ['server.pem', ca.serverPem],
     ['server.key', ca.serverKeyPem],
-  ])
+  ] as const)
     writeFileSync(path.join(dir, f), v, { mode: 0o644 });
   // Run as root, mosquitto drops to its own user, which must read the files.
   chmodSync(dir, 0o755);

@@ -214,7 +214,7 @@ for (const dialect of TEST_DIALECTS) {
         device_id: d.deviceId,
         document: { temperature: 21.5, unit: 'C', tags: ['a'] },
       });
-      expect(Math.abs(new Date(rows[0].received_at).getTime() - Date.now())).toBeLessThan(120_000);
+      expect(Math.abs(new Date(rows[0]!.received_at).getTime() - Date.now())).toBeLessThan(120_000);
 
       // The token verifies with the published JWKS, as a database service would check it.
       const jwks = await server.deviceRequest('GET', pgConn.jwksPath);

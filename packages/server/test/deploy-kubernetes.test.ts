@@ -183,14 +183,14 @@ describe('deploy/kubernetes', () => {
     // The management API may sit behind an ingress; the device paths may not.
     expect(byTarget.get('management')!.spec.type).toBe('ClusterIP');
     const devices = byTarget.get('device')!;
-    expect((devices.spec.ports as Obj[]).find((p) => p.targetPort === 'device').port).toBe(
+    expect((devices.spec.ports as Obj[]).find((p) => p.targetPort === 'device')!.port).toBe(
       CONFIG_OPTIONS.devicePort.default,
     );
     expect(
-      (byTarget.get('mqtt')!.spec.ports as Obj[]).find((p) => p.targetPort === 'mqtt').port,
+      (byTarget.get('mqtt')!.spec.ports as Obj[]).find((p) => p.targetPort === 'mqtt')!.port,
     ).toBe(CONFIG_OPTIONS.mqttPort.default);
     // The PKI is published on port 80 of the name written into certificates.
-    expect((devices.spec.ports as Obj[]).find((p) => p.targetPort === 'pki').port).toBe(80);
+    expect((devices.spec.ports as Obj[]).find((p) => p.targetPort === 'pki')!.port).toBe(80);
     expect(configEnv.TRUSTLINK_PKI_BASE_URL).toBe(`http://${configEnv.TRUSTLINK_PUBLIC_HOSTNAME}`);
   });
 
@@ -306,7 +306,7 @@ describe('deploy/kubernetes', () => {
     // The whole configuration is accepted, with the database URL from the Secret.
     const dbEnv = (containerOf(server).env as Obj[]).find(
       (e) => e.valueFrom?.secretKeyRef?.key === 'database-url',
-    );
+    )!;
     expect(dbEnv.name).toBe(CONFIG_OPTIONS.databaseUrl.env);
     const config = loadConfig({
       ...configMap.data,

@@ -6,6 +6,7 @@ import {
 } from '@trustlink/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyEsp32SecureBootV2 } from '../src/firmware/esp32-sbv2-fns.js';
+import { esp32KeyDigest } from '../src/firmware/esp32-sbv2-key-fns.js';
 import type { Firmware } from '../src/firmware/firmware-types.js';
 import type { FlashPlan, Task } from '../src/provisioning/provisioning-types.js';
 import { createTestUsers, type TestPrincipal } from '../src/test-helpers/test-auth.js';
@@ -172,7 +173,9 @@ for (const dialect of TEST_DIALECTS) {
       const bytes = (part: string) =>
         Buffer.from(plan.images.find((i) => i.part === part)!.data, 'base64');
       for (const part of ['bootloader', 'ief']) {
-        const v = verifyEsp32SecureBootV2(bytes(part), [rsaSpki]);
+        const v = verifyEsp32SecureBootV2(bytes(part), {
+          trustedKeyDigests: [esp32KeyDigest(rsaSpki)],
+        });
         expect(v.ok, part).toBe(true);
       }
       const config = decodeProvisioningConfig(bytes('config'));

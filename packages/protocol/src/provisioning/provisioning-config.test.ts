@@ -49,7 +49,7 @@ describe('provisioning config blob', () => {
       'fail/a flipped payload byte',
       () => {
         const b = Buffer.from(vector.blobBase64, 'base64');
-        b[20] ^= 1;
+        b[20]! ^= 1;
         return b;
       },
       'bad-digest',

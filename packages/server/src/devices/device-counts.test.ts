@@ -133,6 +133,7 @@ for (const dialect of TEST_DIALECTS) {
           algorithm: 'P-256',
           backend: 'software',
           purpose: 'issuing-ca',
+          origin: 'generated',
           public_key: Buffer.from([0]),
           handle: Buffer.from([0]),
           created_at: at,
@@ -155,6 +156,7 @@ for (const dialect of TEST_DIALECTS) {
             der: Buffer.from([0]),
             created_at: at,
             retired_at: null,
+            auto_renew: 0,
           })),
         )
         .execute();

@@ -2,10 +2,11 @@ import { X509Certificate } from 'node:crypto';
 import type { TLSSocket } from 'node:tls';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { Device } from '../devices/device-repo.js';
+import { UnauthorizedError } from '../lib/errors.js';
 import { factoryPki } from '../test-helpers/test-factory-ca.js';
 import { testDevice, type TestDevice } from '../test-helpers/test-devices.js';
 import { createDeviceAuth, type DeviceAuthDeps } from './device-auth.js';
-import type { DeviceRequestContext } from './device-audit.js';
+import type { DeviceRequestContext, RefusalKind } from './device-audit.js';
 
 const pemDer = (pem: string) => new X509Certificate(pem).raw;
 
@@ -71,8 +72,8 @@ describe('device certificate judgements across connections', () => {
       },
       connections: { track: () => {} },
       audit: {
-        refuse: async (_c: DeviceRequestContext, _a: string, kind: string, reason: string) =>
-          Object.assign(new Error(reason), { kind }),
+        refuse: async (_c: DeviceRequestContext, _a: string, kind: RefusalKind, reason: string) =>
+          Object.assign(new UnauthorizedError(reason), { kind }),
         ok: async () => {},
       },
       ...extra,

@@ -80,6 +80,8 @@ interface Region {
   written: number;
 }
 
+type Esp32Mode = 'running' | 'reset' | 'rom' | 'stub' | 'app' | 'unplugged';
+
 export class Esp32RomEmulator {
   /** The flash as written (erased bytes are 0xFF). */
   readonly flash = Buffer.alloc(FLASH_SIZE, 0xff);
@@ -87,7 +89,7 @@ export class Esp32RomEmulator {
   readonly writes: { address: number; data: Buffer }[] = [];
   /** What happened, for test failure messages. */
   readonly events: string[] = [];
-  private mode: 'running' | 'reset' | 'rom' | 'stub' | 'app' | 'unplugged' = 'running';
+  private mode: Esp32Mode = 'running';
   private dtr = false;
   private rts = false;
   private rx: number[] = [];
@@ -170,7 +172,8 @@ export class Esp32RomEmulator {
         // SLIP_END both ends a packet and may start the next.
         this.inPacket = true;
       } else this.rx.push(b);
-      if (this.mode === 'unplugged') return;
+      // A command may have unplugged the board (TypeScript keeps the narrowing from above).
+      if ((this.mode as Esp32Mode) === 'unplugged') return;
     }
   }
 

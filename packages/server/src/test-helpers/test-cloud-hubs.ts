@@ -610,7 +610,7 @@ export function fakeAzureIotHub(opts: {
   key: string;
   apiVersion: string;
 }) {
-  const devices = new Map<string, Record<string, unknown>>();
+  const devices = new Map<string, IdentityBody>();
   const handler: Handler = async (req, url, raw) => {
     const t = parseSasToken(String(req.headers.authorization ?? ''));
     if (!t)
@@ -639,14 +639,14 @@ export function fakeAzureIotHub(opts: {
         return { status: 409, body: { Message: 'ErrorCode:DeviceAlreadyExists' } };
       if (!devices.has(id) && req.headers['if-match'] !== undefined)
         return { status: 404, body: { Message: 'ErrorCode:DeviceNotFound' } };
-      if (!['enabled', 'disabled'].includes(body.status))
+      if (!['enabled', 'disabled'].includes(body.status ?? ''))
         return { status: 400, body: { Message: 'status' } };
       const a = body.authentication;
       const tp = /^([0-9A-F]{40}|[0-9A-F]{64})$/;
       if (a?.type === 'selfSigned') {
         if (!tp.test(a.x509Thumbprint?.primaryThumbprint ?? ''))
           return { status: 400, body: { Message: 'primaryThumbprint' } };
-        const s = a.x509Thumbprint.secondaryThumbprint;
+        const s = a.x509Thumbprint?.secondaryThumbprint;
         if (s !== null && s !== undefined && !tp.test(s))
           return { status: 400, body: { Message: 'secondaryThumbprint' } };
       } else if (a?.type !== 'certificateAuthority')
@@ -700,7 +700,7 @@ export function fakeAzureIotCentral(opts: { token: string; apiVersion: string })
       const certs = body.x509?.clientCertificates;
       if (body.type !== 'x509' || !certs?.primary?.certificate) return { status: 400, body: {} };
       for (const k of ['primary', 'secondary'])
-        if (certs[k]) new X509Certificate(certs[k].certificate);
+        if (certs[k]) new X509Certificate(certs[k].certificate ?? '');
       d.attestation = body;
       return { status: 200, body };
     }

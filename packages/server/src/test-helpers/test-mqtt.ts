@@ -3,7 +3,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
+import mqtt, { type IClientOptions, type MqttClient, type Packet } from 'mqtt';
 import { batchInputSchema } from '../batches/batch-types.js';
 import { createDeviceStateRepo } from '../devices/device-state-repo.js';
 import { HUB_DEVICE_REVOKED_TOPIC } from '../hubs/hubs-module.js';
@@ -199,10 +199,11 @@ export function closed(c: MqttClient, ms = 5000): Promise<void> {
  */
 export function subscribeCodes(c: MqttClient, topics: string[], qos: 0 | 1 = 0): Promise<number[]> {
   return new Promise((resolve) => {
-    const onPacket = (p: { cmd: string; granted?: number[] }) => {
+    const onPacket = (p: Packet) => {
       if (p.cmd !== 'suback') return;
       c.off('packetreceive', onPacket);
-      resolve(p.granted ?? []);
+      // The parser reads the codes as numbers (the type's Object[] is for packets written).
+      resolve(p.granted as number[]);
     };
     c.on('packetreceive', onPacket);
     c.subscribe(topics, { qos }, () => undefined);

@@ -9,6 +9,7 @@ import {
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyEsp32SecureBootV2 } from '../../src/firmware/esp32-sbv2-fns.js';
+import { esp32KeyDigest } from '../../src/firmware/esp32-sbv2-key-fns.js';
 import type { FlashPlan } from '../../src/provisioning/provisioning-types.js';
 import {
   launchBrowser,
@@ -162,10 +163,12 @@ describe('console: Provisioning in Chromium', () => {
       expect(written.subarray(bytes.length).every((b) => b === 0xff)).toBe(true);
     }
     const at = (address: number, size: number) => dev.flash.subarray(address, address + size);
+    // Signed with the batch's release key (its eFuse digest), not just some valid key.
+    const trusted = { trustedKeyDigests: [esp32KeyDigest(rsaSpki)] };
     const signedBoot = plan.images.find((i) => i.part === 'bootloader')!;
-    expect(verifyEsp32SecureBootV2(at(0x1000, signedBoot.size), [rsaSpki]).ok).toBe(true);
+    expect(verifyEsp32SecureBootV2(at(0x1000, signedBoot.size), trusted).ok).toBe(true);
     const ief = plan.images.find((i) => i.part === 'ief')!;
-    expect(verifyEsp32SecureBootV2(at(0x10000, ief.size), [rsaSpki]).ok).toBe(true);
+    expect(verifyEsp32SecureBootV2(at(0x10000, ief.size), trusted).ok).toBe(true);
     const config = decodeProvisioningConfig(at(PROVISIONING_CONFIG_OFFSET, 4096));
     expect(config).toMatchObject({
       ok: true,
