@@ -266,7 +266,7 @@ export async function openRuntime(
       log,
     });
     await audit.ensureChain(instance.id);
-    const setup = createSetupService(db.kysely, now);
+    const setup = createSetupService(db.kysely, now, db.dialect);
     const access = createAccessServices({ db, box, audit, config, setup, instances, now });
     let pkiPort: number | undefined;
     const pkiEndpoint = {

@@ -33,7 +33,13 @@ export interface RunningServer {
   /** The port the embedded MQTT broker listens on (TLS, client certificates). */
   mqttPort: number;
   rootPem: string;
+  /** The setup link this start issued (the instance has no administrator and had no link). */
   setupUrl?: string;
+  /**
+   * A setup link issued before (by another replica or an earlier start) that still works; its
+   * token is not known here, so it is not printed again.
+   */
+  earlierSetupLink?: { createdAt: string; expiresAt: string };
   stop(): Promise<void>;
 }
 
@@ -90,10 +96,21 @@ export async function startServer(
     runtime.pkiServices.jobs.start();
     runtime.enrolment.start();
     let setupUrl: string | undefined;
+    let earlierSetupLink: RunningServer['earlierSetupLink'];
     if (!runtime.instance.claimedAt) {
-      const link = await runtime.setup.issue(runtime.instance.id, config.setupLinkTtlMinutes);
+      const link = await runtime.setup.issueAtStart(
+        runtime.instance.id,
+        config.setupLinkTtlMinutes,
+      );
       // The token travels in the fragment, so it never reaches access logs or proxies.
-      setupUrl = `${managementUrl}/setup#token=${link.token}`;
+      if (link.kind === 'issued') setupUrl = `${managementUrl}/setup#token=${link.token}`;
+      if (link.kind === 'valid') {
+        earlierSetupLink = { createdAt: link.createdAt, expiresAt: link.expiresAt };
+        log.info(
+          { issuedAt: link.createdAt, expiresAt: link.expiresAt },
+          'a setup link issued by another replica or an earlier start still works; not issuing a new one (trustlink setup link issues a new one and voids it)',
+        );
+      }
     }
     return {
       runtime,
@@ -104,6 +121,7 @@ export async function startServer(
       mqttPort,
       rootPem: tls.rootPem,
       setupUrl,
+      earlierSetupLink,
       async stop() {
         await runtime.enrolment.stop();
         await runtime.pkiServices.jobs.stop();
