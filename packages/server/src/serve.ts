@@ -2,6 +2,7 @@ import net from 'node:net';
 import pino, { type Logger } from 'pino';
 import { createApps, type AppOptions, type Apps } from './app.js';
 import { ConfigError, type Config } from './config.js';
+import { takeStartupLock } from './db/startup-lock.js';
 import { endpointNames } from './pki/instance-pki.js';
 import { openRuntime, type Runtime } from './runtime.js';
 
@@ -62,7 +63,7 @@ export function createLogger(config: Pick<Config, 'logLevel'>): Logger {
 export async function startServer(
   config: Config,
   log: Logger = createLogger(config),
-  opts: { now?: () => Date } & AppOptions = {},
+  opts: Parameters<typeof openRuntime>[2] & AppOptions = {},
 ): Promise<RunningServer> {
   await probePort(config.bindAddress, config.managementPort, 'TRUSTLINK_MANAGEMENT_PORT');
   await probePort(config.bindAddress, config.devicePort, 'TRUSTLINK_DEVICE_PORT');
@@ -70,10 +71,15 @@ export async function startServer(
   await probePort(config.bindAddress, config.mqttPort, 'TRUSTLINK_MQTT_PORT');
   const runtime = await openRuntime(config, log, opts);
   try {
-    const tls = await runtime.pki.ensureTls(
-      runtime.instance.id,
-      endpointNames(config.publicHostname, config.tlsSubjectAltNames),
-    );
+    // Replicas starting together take turns, so one of them issues a missing or ageing TLS
+    // certificate and the others use it.
+    const unlock = await takeStartupLock(runtime.db);
+    const tls = await runtime.pki
+      .ensureTls(
+        runtime.instance.id,
+        endpointNames(config.publicHostname, config.tlsSubjectAltNames),
+      )
+      .finally(unlock);
     const apps = await createApps(runtime, tls, log, {
       authenticateDevice: opts.authenticateDevice,
     });

@@ -14,7 +14,9 @@ export function registerSetupCommands(
   const setup = program.command('setup').description('first run: claiming a new instance');
   setup
     .command('link')
-    .description('issue a new one-time setup link (voids the earlier one) while no administrator exists')
+    .description(
+      'issue a new one-time setup link (voids the earlier one) while no administrator exists',
+    )
     .option('-c, --config <file>', 'JSON configuration file (see docs/configuration.md)')
     .option('--json', 'print JSON')
     .action((o: { config?: string; json?: boolean }) =>

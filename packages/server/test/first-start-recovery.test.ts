@@ -1,0 +1,191 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { sql } from 'kysely';
+import { afterEach, describe, expect, it } from 'vitest';
+import { openDatabase, type Db } from '../src/db/database.js';
+import type { KeyStore } from '../src/keystore/keystore-types.js';
+import {
+  createTestDatabase,
+  TEST_DIALECTS,
+  type TestDatabase,
+} from '../src/test-helpers/test-databases.js';
+import { opensslAsync, scratch } from '../src/test-helpers/test-openssl.js';
+import { startTestServer, type TestServer } from '../src/test-helpers/test-server.js';
+
+/** A fault injected into one first start: it may also change the database (a trigger). */
+interface Fault {
+  name: string;
+  wrap(ks: KeyStore, db: Db): KeyStore;
+  /** What the cut-short start leaves, checked before the next start. */
+  leaves: { instances: number; caCertificates: number; keys: number };
+}
+
+const failing = (what: string) => new Error(`injected failure: ${what}`);
+
+/** Makes every insert into ca_certificates fail, as a database error would. */
+async function breakCaInserts(db: Db): Promise<void> {
+  if (db.dialect === 'sqlite') {
+    await sql`create trigger injected_ca_failure before insert on ca_certificates
+      begin select raise(abort, 'injected database failure'); end`.execute(db.kysely);
+    return;
+  }
+  await sql`create function injected_ca_failure() returns trigger language plpgsql as
+    $$ begin raise exception 'injected database failure'; end $$`.execute(db.kysely);
+  await sql`create trigger injected_ca_failure before insert on ca_certificates
+    for each row execute function injected_ca_failure()`.execute(db.kysely);
+}
+
+async function repairCaInserts(db: Db): Promise<void> {
+  await sql`drop trigger if exists injected_ca_failure${sql.raw(db.dialect === 'postgres' ? ' on ca_certificates' : '')}`.execute(
+    db.kysely,
+  );
+  if (db.dialect === 'postgres')
+    await sql`drop function if exists injected_ca_failure()`.execute(db.kysely);
+}
+
+/** The steps of a first start, each cut short once: key store, then database, then TLS. */
+const FAULTS: Fault[] = [
+  {
+    name: 'the key store fails to make the root key',
+    wrap: (ks) => ({
+      ...ks,
+      async generate(i, input) {
+        if (input.purpose === 'ca') throw failing('root key generation');
+        return ks.generate(i, input);
+      },
+    }),
+    leaves: { instances: 1, caCertificates: 0, keys: 0 },
+  },
+  {
+    name: 'the key store fails to sign the root certificate',
+    wrap: (ks) => ({
+      ...ks,
+      async sign() {
+        throw failing('root signature');
+      },
+    }),
+    leaves: { instances: 1, caCertificates: 0, keys: 1 },
+  },
+  {
+    name: 'the database fails to store the root certificate',
+    wrap: (ks, db) => ({
+      ...ks,
+      async generate(i, input) {
+        const made = await ks.generate(i, input);
+        if (input.purpose === 'ca') await breakCaInserts(db);
+        return made;
+      },
+    }),
+    leaves: { instances: 1, caCertificates: 0, keys: 1 },
+  },
+  {
+    name: 'the key store fails to make the TLS key',
+    wrap: (ks) => ({
+      ...ks,
+      async generate(i, input) {
+        if (input.purpose === 'tls') throw failing('TLS key generation');
+        return ks.generate(i, input);
+      },
+    }),
+    leaves: { instances: 1, caCertificates: 1, keys: 2 },
+  },
+];
+
+async function counts(db: Db) {
+  const n = async (table: 'instances' | 'ca_certificates' | 'keys') =>
+    Number(
+      (
+        await db.kysely
+          .selectFrom(table)
+          .select((e) => e.fn.countAll().as('n'))
+          .executeTakeFirstOrThrow()
+      ).n,
+    );
+  return {
+    instances: await n('instances'),
+    caCertificates: await n('ca_certificates'),
+    keys: await n('keys'),
+  };
+}
+
+/**
+ * A first start cut short between its steps leaves a half-made instance (a crash leaves the
+ * same; an error on PostgreSQL or on a database file that existed before cannot be undone by
+ * removing files). The next ordinary start finishes it into a complete, working instance.
+ */
+for (const dialect of TEST_DIALECTS) {
+  describe(`a first start cut short, then started again, on ${dialect}`, () => {
+    let database: TestDatabase | undefined;
+    let home: string | undefined;
+    let server: TestServer | undefined;
+    let db: Db | undefined;
+    afterEach(async () => {
+      await server?.close();
+      await db?.close();
+      await database?.drop();
+      if (home) rmSync(home, { recursive: true, force: true });
+      server = db = database = home = undefined;
+    });
+
+    for (const fault of FAULTS) {
+      it(`ok/${fault.name}: the next start finishes the instance`, async () => {
+        database = await createTestDatabase(dialect);
+        home = mkdtempSync(path.join(os.tmpdir(), 'trustlink-home-'));
+        // On SQLite the file exists before the start (provisioned by the operator, or left by a
+        // crash), so the failed start cannot simply delete it: the half-made state stays.
+        if (dialect === 'sqlite') writeFileSync(database.url.slice('sqlite:'.length), '');
+        db = await openDatabase(database.url);
+        const probe = db;
+
+        await expect(
+          startTestServer(dialect, { database, home, keyStore: (ks) => fault.wrap(ks, probe) }),
+        ).rejects.toThrow(/injected/);
+        expect(await counts(db)).toEqual(fault.leaves);
+        await repairCaInserts(db);
+
+        server = await startTestServer(dialect, { database, home });
+        expect(server.runtime.created).toBe(fault.leaves.caCertificates === 0);
+        const health = await server.request('GET', '/healthz');
+        expect(health.status).toBe(200);
+
+        // One instance, one root and one TLS certificate, and no key left from the cut start:
+        // the root, the TLS key and the audit log's key.
+        const after = await counts(db);
+        expect(after).toEqual({ instances: 1, caCertificates: 2, keys: 3 });
+        const id = server.runtime.instance.id;
+        const unreferenced = await db.kysely
+          .selectFrom('keys')
+          .select('id')
+          .where('instance_id', '=', id)
+          .where('purpose', '=', 'ca')
+          .where('id', 'not in', db.kysely.selectFrom('ca_certificates').select('key_id'))
+          .execute();
+        expect(unreferenced).toEqual([]);
+
+        // The TLS chain the management port presents verifies against the root.
+        const files = scratch();
+        try {
+          const root = files.file('root.pem', server.rootPem);
+          const port = new URL(server.managementUrl).port;
+          const r = await opensslAsync([
+            's_client',
+            '-connect',
+            `127.0.0.1:${port}`,
+            '-servername',
+            'localhost',
+            '-CAfile',
+            root,
+            '-verify_return_error',
+            '-verify_hostname',
+            'localhost',
+          ]);
+          expect(r.out).toMatch(/Verify return code: 0 \(ok\)/);
+          expect(r.status).toBe(0);
+        } finally {
+          files.remove();
+        }
+      }, 60_000);
+    }
+  });
+}
