@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -10,6 +11,7 @@ import {
   TEST_DIALECTS,
   type TestDatabase,
 } from '../src/test-helpers/test-databases.js';
+import { createSoftHsmToken, type TestToken } from '../src/test-helpers/test-hsm.js';
 import { opensslAsync, scratch } from '../src/test-helpers/test-openssl.js';
 import { startTestServer, type TestServer } from '../src/test-helpers/test-server.js';
 
@@ -91,6 +93,24 @@ const FAULTS: Fault[] = [
     leaves: { instances: 1, caCertificates: 1, keys: 2 },
   },
 ];
+
+/** Labels of the private keys in a SoftHSM2 token, read by another process (pkcs11-tool). */
+function tokenKeyLabels(token: TestToken): string[] {
+  const out = execFileSync(
+    'pkcs11-tool',
+    [
+      '--module',
+      token.module,
+      '--token-label',
+      token.tokenLabel,
+      '--login',
+      '--pin',
+      token.pin,
+    ].concat(['--list-objects', '--type', 'privkey']),
+    { env: { ...process.env, SOFTHSM2_CONF: token.conf }, encoding: 'utf8', stdio: 'pipe' },
+  );
+  return [...out.matchAll(/label:\s+(.+)/g)].map((m) => m[1]!.trim());
+}
 
 async function counts(db: Db) {
   const n = async (table: 'instances' | 'ca_certificates' | 'keys') =>
@@ -187,5 +207,39 @@ for (const dialect of TEST_DIALECTS) {
         }
       }, 60_000);
     }
+
+    it('ok/with an HSM, the root key a cut-short start made is destroyed in the token', async () => {
+      database = await createTestDatabase(dialect);
+      home = mkdtempSync(path.join(os.tmpdir(), 'trustlink-home-'));
+      if (dialect === 'sqlite') writeFileSync(database.url.slice('sqlite:'.length), '');
+      db = await openDatabase(database.url);
+      const token = createSoftHsmToken();
+      const env = {
+        TRUSTLINK_KEYSTORE: 'pkcs11',
+        TRUSTLINK_PKCS11_MODULE: token.module,
+        TRUSTLINK_PKCS11_TOKEN_LABEL: token.tokenLabel,
+        TRUSTLINK_PKCS11_PIN: token.pin,
+      };
+      const signFails = FAULTS[1]!;
+      await expect(
+        startTestServer(dialect, {
+          database,
+          home,
+          env,
+          keyStore: (ks) => signFails.wrap(ks, db!),
+        }),
+      ).rejects.toThrow(/injected/);
+      const leftover = tokenKeyLabels(token);
+      expect(leftover).toEqual([expect.stringMatching(/^default OEM root \(/)]);
+
+      server = await startTestServer(dialect, { database, home, env });
+      expect((await server.request('GET', '/healthz')).status).toBe(200);
+      // The new root and the audit log's key; the leftover root key is gone.
+      const now = tokenKeyLabels(token).filter((l) => l.startsWith('default OEM root'));
+      expect(now, JSON.stringify(now)).toHaveLength(1);
+      expect(now).not.toContain(leftover[0]);
+      const root = await server.runtime.pki.root(server.runtime.instance.id);
+      expect(now[0]).toContain(root.keyId);
+    }, 60_000);
   });
 }
