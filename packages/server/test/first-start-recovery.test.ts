@@ -1,7 +1,8 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { sql } from 'kysely';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openDatabase, type Db } from '../src/db/database.js';
@@ -13,7 +14,11 @@ import {
 } from '../src/test-helpers/test-databases.js';
 import { createSoftHsmToken, type TestToken } from '../src/test-helpers/test-hsm.js';
 import { opensslAsync, scratch } from '../src/test-helpers/test-openssl.js';
-import { startTestServer, type TestServer } from '../src/test-helpers/test-server.js';
+import { startTestServer, testConfig, type TestServer } from '../src/test-helpers/test-server.js';
+
+const CRASHING = fileURLToPath(
+  new URL('../src/test-helpers/crashing-first-start.ts', import.meta.url),
+);
 
 /** A fault injected into one first start: it may also change the database (a trigger). */
 interface Fault {
@@ -219,6 +224,37 @@ for (const dialect of TEST_DIALECTS) {
         }
       }, 60_000);
     }
+
+    it('ok/a process killed in the middle of its first start: the next start finishes it', async () => {
+      database = await createTestDatabase(dialect);
+      home = mkdtempSync(path.join(os.tmpdir(), 'trustlink-home-'));
+      const config = testConfig(home, database.url);
+      // A real crash: nothing is cleaned up, not even a SQLite file or key file made just now.
+      const child = spawnSync(process.execPath, ['--import', 'tsx', CRASHING], {
+        env: {
+          PATH: process.env.PATH ?? '',
+          TRUSTLINK_DATA_DIR: config.dataDir,
+          TRUSTLINK_MASTER_KEY_FILE: config.masterKeyFile,
+          TRUSTLINK_DATABASE_URL: database.url,
+          TRUSTLINK_MANAGEMENT_PORT: '0',
+          TRUSTLINK_DEVICE_PORT: '0',
+          TRUSTLINK_PKI_HTTP_PORT: '0',
+          TRUSTLINK_MQTT_PORT: '0',
+          TRUSTLINK_BIND_ADDRESS: '127.0.0.1',
+          TRUSTLINK_LOG_LEVEL: 'silent',
+        },
+        encoding: 'utf8',
+        timeout: 60_000,
+      });
+      expect(child.signal, child.stderr).toBe('SIGKILL');
+      db = await openDatabase(database.url);
+      expect(await counts(db)).toEqual({ instances: 1, caCertificates: 0, keys: 1 });
+
+      server = await startTestServer(dialect, { database, home });
+      expect(server.runtime.created).toBe(true);
+      expect((await server.request('GET', '/healthz')).status).toBe(200);
+      expect(await counts(db)).toEqual({ instances: 1, caCertificates: 2, keys: 3 });
+    }, 90_000);
 
     it('ok/with an HSM, the root key a cut-short start made is destroyed in the token', async () => {
       database = await createTestDatabase(dialect);
