@@ -22,6 +22,7 @@ import { registerDatabaseDirectCommands } from './database-direct/database-direc
 import { rotateMasterKey } from './secrets/master-key-rotation.js';
 import { createLogger, startServer } from './serve.js';
 import { registerUserCommands } from './users/users-cli.js';
+import { registerSetupCommands } from './setup/setup-cli.js';
 
 /** Prints one line for a configuration problem and exits non-zero; other errors keep their stack. */
 function fail(err: unknown): never {
@@ -67,6 +68,13 @@ program
           ? [
               '',
               `  One-time setup link (valid ${config.setupLinkTtlMinutes} min): ${server.setupUrl}`,
+            ]
+          : []),
+        ...(server.earlierSetupLink
+          ? [
+              '',
+              `  A setup link was issued at ${server.earlierSetupLink.createdAt} by another replica or an earlier start;`,
+              `  it works until ${server.earlierSetupLink.expiresAt}. For a new one (voids it): trustlink setup link`,
             ]
           : []),
         '',
@@ -168,5 +176,6 @@ registerFirmwareCommands(program, run);
 registerDatabaseDirectCommands(program, run);
 registerManufacturingCommands(program, run);
 registerProvisioningCommands(program, run);
+registerSetupCommands(program, run);
 
 await program.parseAsync(process.argv);

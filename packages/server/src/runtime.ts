@@ -16,9 +16,10 @@ import { createDeviceApi, type DeviceApiServices } from './enrolment/device-api.
 import { createAccessServices, type AccessServices } from './auth/access-services.js';
 import { ConfigError, effectiveDatabaseUrl, effectivePkiBaseUrl, type Config } from './config.js';
 import { openDatabase, parseDatabaseUrl, type Db } from './db/database.js';
-import { isEmptyDatabase, migrateToLatest } from './db/migrator.js';
+import { migrateToLatest } from './db/migrator.js';
 import { takeStartupLock } from './db/startup-lock.js';
 import { createInstanceRepo, type InstanceRecord } from './instances/instance-repo.js';
+import { createInstanceCreation, firstStartState } from './instances/instance-creation-service.js';
 import { createKeyRepo } from './keystore/keystore-repo.js';
 import { createKeyStore } from './keystore/keystore-service.js';
 import type { KeyBackend, KeyStore } from './keystore/keystore-types.js';
@@ -32,7 +33,7 @@ import { createJobLeases, JOB_LEASE_TTL_MS } from './jobs/job-leases.js';
 import { pkiUrls } from './pki/pki-urls.js';
 import { createOutboxRepo, type OutboxRepo } from './outbox/outbox-repo.js';
 import { createOutboxWorker, type OutboxWorker } from './outbox/outbox-worker.js';
-import { verifyMasterKeyCheck, writeMasterKeyCheck } from './secrets/master-key-check.js';
+import { verifyMasterKeyCheck } from './secrets/master-key-check.js';
 import {
   generateMasterKey,
   makeRing,
@@ -151,12 +152,18 @@ function configuredRing(config: Config): MasterKeyRing | undefined {
 /**
  * Opens (or on first start, creates) the instance: database, master key, key store, root CA.
  * Everything that can be checked is checked before anything is written; if creating a new
- * instance fails half-way, what this call created is removed again.
+ * instance fails half-way, what this call created is removed again, and what it cannot remove
+ * (rows in a PostgreSQL database, anything after a crash) the next start finishes.
  */
 export async function openRuntime(
   config: Config,
   log: Logger,
-  opts: { now?: () => Date; existingOnly?: boolean } = {},
+  opts: {
+    now?: () => Date;
+    existingOnly?: boolean;
+    /** Wraps the key store this start uses (tests inject key-store faults through it). */
+    keyStore?: (made: KeyStore) => KeyStore;
+  } = {},
 ): Promise<Runtime> {
   const now = opts.now ?? (() => new Date());
   const url = effectiveDatabaseUrl(config);
@@ -195,10 +202,12 @@ export async function openRuntime(
   try {
     // Replicas starting together take turns from here until the instance exists.
     unlockStartup = await takeStartupLock(db);
-    const fresh = await isEmptyDatabase(db);
+    // An unfinished first start is taken up again like a new one (see instance-creation-service).
+    const state = await firstStartState(db);
+    const fresh = state !== 'created';
     if (fresh && opts.existingOnly) {
       throw new ConfigError(
-        `${db.description} holds no Trustlink data; start the server once (trustlink serve) or check the configuration`,
+        `${db.description} holds no Trustlink data${state === 'unfinished' ? ' (only an instance whose first start was cut short)' : ''}; start the server once (trustlink serve) or check the configuration`,
       );
     }
     if (!fresh && !ring) {
@@ -233,27 +242,22 @@ export async function openRuntime(
 
     const software = createSoftwareBackend(box);
     hsm = openHsm(config);
-    const keystore = createKeyStore({ repo: createKeyRepo(db.kysely), software, hsm, now });
-    const pki = createInstancePki({ keystore, caRepo: createCaRepo(db.kysely), now });
+    const madeKeystore = createKeyStore({ repo: createKeyRepo(db.kysely), software, hsm, now });
+    const keystore = opts.keyStore ? opts.keyStore(madeKeystore) : madeKeystore;
+    const caRepo = createCaRepo(db.kysely);
+    const pki = createInstancePki({ keystore, caRepo, now });
     const instances = createInstanceRepo(db.kysely);
 
-    let instance = await instances.findByName(DEFAULT_INSTANCE_NAME);
-    const isNew = !instance;
-    if (!instance) {
-      instance = {
-        id: randomUUID(),
-        name: DEFAULT_INSTANCE_NAME,
-        createdAt: now().toISOString(),
-        claimedAt: null,
-      };
-      await instances.insert(instance);
-      await writeMasterKeyCheck(db.kysely, box, now().toISOString());
-      const root = await pki.createRoot(instance.id, instance.name);
-      log.info(
-        { instance: instance.id, rootSerial: root.serial },
-        'created instance and its OEM root CA',
-      );
-    }
+    const { instance, created: isNew } = await createInstanceCreation({
+      db,
+      instances,
+      keystore,
+      caRepo,
+      pki,
+      box,
+      log,
+      now,
+    }).ensure(DEFAULT_INSTANCE_NAME);
     await unlockStartup();
     const outbox = createOutboxRepo(db.kysely, db.dialect);
     const outboxWorker = createOutboxWorker({ repo: outbox, log, now });
@@ -266,7 +270,7 @@ export async function openRuntime(
       log,
     });
     await audit.ensureChain(instance.id);
-    const setup = createSetupService(db.kysely, now);
+    const setup = createSetupService(db.kysely, now, db.dialect);
     const access = createAccessServices({ db, box, audit, config, setup, instances, now });
     let pkiPort: number | undefined;
     const pkiEndpoint = {

@@ -2,6 +2,7 @@ import net from 'node:net';
 import pino, { type Logger } from 'pino';
 import { createApps, type AppOptions, type Apps } from './app.js';
 import { ConfigError, type Config } from './config.js';
+import { takeStartupLock } from './db/startup-lock.js';
 import { endpointNames } from './pki/instance-pki.js';
 import { openRuntime, type Runtime } from './runtime.js';
 
@@ -33,7 +34,13 @@ export interface RunningServer {
   /** The port the embedded MQTT broker listens on (TLS, client certificates). */
   mqttPort: number;
   rootPem: string;
+  /** The setup link this start issued (the instance has no administrator and had no link). */
   setupUrl?: string;
+  /**
+   * A setup link issued before (by another replica or an earlier start) that still works; its
+   * token is not known here, so it is not printed again.
+   */
+  earlierSetupLink?: { createdAt: string; expiresAt: string };
   stop(): Promise<void>;
 }
 
@@ -56,7 +63,7 @@ export function createLogger(config: Pick<Config, 'logLevel'>): Logger {
 export async function startServer(
   config: Config,
   log: Logger = createLogger(config),
-  opts: { now?: () => Date } & AppOptions = {},
+  opts: Parameters<typeof openRuntime>[2] & AppOptions = {},
 ): Promise<RunningServer> {
   await probePort(config.bindAddress, config.managementPort, 'TRUSTLINK_MANAGEMENT_PORT');
   await probePort(config.bindAddress, config.devicePort, 'TRUSTLINK_DEVICE_PORT');
@@ -64,10 +71,15 @@ export async function startServer(
   await probePort(config.bindAddress, config.mqttPort, 'TRUSTLINK_MQTT_PORT');
   const runtime = await openRuntime(config, log, opts);
   try {
-    const tls = await runtime.pki.ensureTls(
-      runtime.instance.id,
-      endpointNames(config.publicHostname, config.tlsSubjectAltNames),
-    );
+    // Replicas starting together take turns, so one of them issues a missing or ageing TLS
+    // certificate and the others use it.
+    const unlock = await takeStartupLock(runtime.db);
+    const tls = await runtime.pki
+      .ensureTls(
+        runtime.instance.id,
+        endpointNames(config.publicHostname, config.tlsSubjectAltNames),
+      )
+      .finally(unlock);
     const apps = await createApps(runtime, tls, log, {
       authenticateDevice: opts.authenticateDevice,
     });
@@ -91,10 +103,21 @@ export async function startServer(
     runtime.enrolment.start();
     runtime.provisioning.jobs.start();
     let setupUrl: string | undefined;
+    let earlierSetupLink: RunningServer['earlierSetupLink'];
     if (!runtime.instance.claimedAt) {
-      const link = await runtime.setup.issue(runtime.instance.id, config.setupLinkTtlMinutes);
+      const link = await runtime.setup.issueAtStart(
+        runtime.instance.id,
+        config.setupLinkTtlMinutes,
+      );
       // The token travels in the fragment, so it never reaches access logs or proxies.
-      setupUrl = `${managementUrl}/setup#token=${link.token}`;
+      if (link.kind === 'issued') setupUrl = `${managementUrl}/setup#token=${link.token}`;
+      if (link.kind === 'valid') {
+        earlierSetupLink = { createdAt: link.createdAt, expiresAt: link.expiresAt };
+        log.info(
+          { issuedAt: link.createdAt, expiresAt: link.expiresAt },
+          'a setup link issued by another replica or an earlier start still works; not issuing a new one (trustlink setup link issues a new one and voids it)',
+        );
+      }
     }
     return {
       runtime,
@@ -105,6 +128,7 @@ export async function startServer(
       mqttPort,
       rootPem: tls.rootPem,
       setupUrl,
+      earlierSetupLink,
       async stop() {
         await runtime.enrolment.stop();
         await runtime.pkiServices.jobs.stop();

@@ -21,7 +21,7 @@ export interface ClaimInput {
 }
 
 const INVALID_LINK =
-  'this setup link is invalid, used or expired; restart the server to print a new one';
+  'this setup link is invalid, used or expired; run `trustlink setup link` on the server for a new one';
 
 /**
  * First run: the holder of the one-time setup link creates the first administrator, with an

@@ -7,6 +7,7 @@ import pino from 'pino';
 import { loadConfig, type Config } from '../config.js';
 import type { DialectName } from '../db/database.js';
 import type { DeviceAuthenticator } from '../devices/device-authenticator.js';
+import type { KeyStore } from '../keystore/keystore-types.js';
 import { startServer, type RunningServer } from '../serve.js';
 import { createTestDatabase, type TestDatabase } from './test-databases.js';
 
@@ -172,6 +173,8 @@ export async function startTestServer(
     now?: () => Date;
     /** How device-API requests find their device (injected; see app.ts AppOptions). */
     authenticateDevice?: DeviceAuthenticator;
+    /** Wraps the server's key store, to inject key-store faults (see runtime.ts). */
+    keyStore?: (made: KeyStore) => KeyStore;
   } = {},
 ): Promise<TestServer> {
   const database = opts.database ?? (await createTestDatabase(dialect));
@@ -181,6 +184,7 @@ export async function startTestServer(
   const server = await startServer(config, log, {
     now: opts.now,
     authenticateDevice: opts.authenticateDevice,
+    keyStore: opts.keyStore,
   });
   const ca = server.rootPem;
   return {
