@@ -4,6 +4,7 @@ import SQLite from 'better-sqlite3';
 import { Kysely, PostgresDialect, SqliteDialect, type Transaction } from 'kysely';
 import { withStatementCache } from './sqlite-statement-cache.js';
 import pg from 'pg';
+import { PreparingClient } from './pg-prepared-statements.js';
 import { ConfigError } from '../config.js';
 import type { Database } from './schema.js';
 
@@ -24,13 +25,43 @@ export interface Db {
 export type Executor = Kysely<Database> | Transaction<Database>;
 
 /**
+ * A timestamptz as PostgreSQL writes it with the ISO DateStyle in UTC (the default of a server
+ * whose time zone is UTC: `2026-11-26 04:40:52.123456+00`), turned into what
+ * `new Date(v).toISOString()` gives (milliseconds, the rest cut) by moving characters: every
+ * row of a check-in carries several, and building a Date for each cost more than the rest of
+ * reading the row. Any other form (another zone, `infinity`, a year of other than four digits)
+ * goes through Date as before.
+ */
+export function timestamptzToIso(v: string): string {
+  const n = v.length;
+  if (
+    n >= 22 &&
+    v.charCodeAt(4) === 45 && // -
+    v.charCodeAt(10) === 32 && // space
+    v.charCodeAt(n - 3) === 43 && // +
+    v.charCodeAt(n - 2) === 48 && // 0
+    v.charCodeAt(n - 1) === 48 && // 0
+    (n === 22 || v.charCodeAt(19) === 46) // . before the fraction
+  ) {
+    const ms = n === 22 ? '000' : (v.slice(20, Math.min(23, n - 3)) + '00').slice(0, 3);
+    return `${v.slice(0, 10)}T${v.slice(11, 19)}.${ms}Z`;
+  }
+  return new Date(v).toISOString();
+}
+
+const toNumber = (v: string) => Number(v);
+const timestampToIso = (v: string) => new Date(v).toISOString();
+
+/**
  * pg hands int8 (counts) back as strings and timestamptz as Date; the rest of the code sees
- * numbers and ISO-8601 strings on both dialects, so results compare equal across them.
+ * numbers and ISO-8601 strings on both dialects, so results compare equal across them. The
+ * parsers are made once: pg asks for them for every column of every result.
  */
 const pgTypes = {
   getTypeParser(oid: number, format?: 'text' | 'binary') {
-    if (oid === 20) return (v: string) => Number(v);
-    if (oid === 1184 || oid === 1114) return (v: string) => new Date(v).toISOString();
+    if (oid === 20) return toNumber;
+    if (oid === 1184) return timestamptzToIso;
+    if (oid === 1114) return timestampToIso;
     return pg.types.getTypeParser(oid, format as 'text');
   },
 } as unknown as pg.CustomTypesConfig;
@@ -86,11 +117,21 @@ export function redactUrl(url: string): string {
   }
 }
 
+export interface OpenOptions {
+  /** SQLite: create the file's directory if it is missing. */
+  createDirs?: boolean;
+  /**
+   * PostgreSQL: run the hot compiled queries as named prepared statements (the default); false
+   * sends every statement unnamed, for poolers that cannot keep a statement to a connection.
+   */
+  preparedStatements?: boolean;
+}
+
 /**
  * Opens the database named by the URL. SQLite: checks the path first and creates the file's
  * directory only when `createDirs` is set, so a bad configuration changes nothing on disk.
  */
-export async function openDatabase(url: string, opts: { createDirs?: boolean } = {}): Promise<Db> {
+export async function openDatabase(url: string, opts: OpenOptions = {}): Promise<Db> {
   const { dialect, target } = parseDatabaseUrl(url);
   if (dialect === 'sqlite') {
     checkSqlitePath(target);
@@ -119,7 +160,12 @@ export async function openDatabase(url: string, opts: { createDirs?: boolean } =
       close: () => kysely.destroy(),
     };
   }
-  const pool = new pg.Pool({ connectionString: target, max: 10, types: pgTypes });
+  const pool = new pg.Pool({
+    connectionString: target,
+    max: 10,
+    types: pgTypes,
+    ...(opts.preparedStatements === false ? {} : { Client: PreparingClient }),
+  });
   // An idle client that loses its connection must not crash the process.
   pool.on('error', () => undefined);
   try {
