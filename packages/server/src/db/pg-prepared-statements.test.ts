@@ -102,3 +102,45 @@ describe('compiled queries as prepared statements on postgres', () => {
     });
   });
 });
+
+describe('a column added under a prepared statement on postgres', () => {
+  let tdb: TestDatabase;
+  let db: Db;
+
+  beforeAll(async () => {
+    tdb = await createTestDatabase('postgres');
+    db = await openDatabase(tdb.url);
+    await migrateToLatest(db);
+    await db.kysely
+      .insertInto('job_leases')
+      .values({ name: 'a', holder: 'h1', expires_at: '2026-01-01T00:00:00.000Z' })
+      .execute();
+  });
+  afterAll(async () => {
+    await db.close();
+    await tdb.drop();
+  });
+
+  it('err/the statement is prepared again: retried at once outside a transaction, next time inside one', async () => {
+    // `select *`, as a repo's compiled read of a whole row is; another process then migrates.
+    const q = compiledQuery(
+      db.kysely,
+      (k, [name]: [string]) => k.selectFrom('job_leases').selectAll().where('name', '=', name),
+      1,
+    );
+    await db.kysely.connection().execute(async (conn) => {
+      expect(await q(['a'], conn)).toHaveLength(1);
+      await sql`alter table job_leases add column extra_1 integer`.execute(db.kysely);
+      // PostgreSQL refuses the old plan ("cached plan must not change result type").
+      const [row] = await q(['a'], conn);
+      expect(row).toMatchObject({ name: 'a', extra_1: null });
+      await sql`alter table job_leases add column extra_2 integer`.execute(db.kysely);
+      await sql`begin`.execute(conn);
+      await expect(q(['a'], conn)).rejects.toThrow(/cached plan must not change result type/);
+      await sql`rollback`.execute(conn);
+      expect((await q(['a'], conn))[0]).toMatchObject({ extra_1: null, extra_2: null });
+      await sql`alter table job_leases add column extra_3 integer`.execute(db.kysely);
+      expect((await q(['a'], conn))[0]).toMatchObject({ extra_3: null });
+    });
+  });
+});

@@ -27,11 +27,22 @@ export function preparedStatementName(sql: string): string | undefined {
   return names.get(sql);
 }
 
-/** pg's Client seen through the one call rewritten (its typed overloads cannot be overridden). */
+/** pg's Client seen through the calls used here (its typed overloads cannot be overridden). */
 interface QueryingClient {
   query(text: unknown, values?: unknown, callback?: unknown): unknown;
+  getTransactionStatus(): string | null;
 }
 const BaseClient = pg.Client as unknown as new (config?: pg.ClientConfig) => QueryingClient;
+
+/**
+ * PostgreSQL's answer when a statement's result columns changed since it was prepared: a
+ * migration by another process (a newer replica during a rolling update) added a column to a
+ * table read with `select *`. The statement never works again on that connection.
+ */
+function isStalePlan(err: unknown): boolean {
+  const e = err as { code?: unknown; message?: unknown };
+  return e?.code === '0A000' && /cached plan must not change result type/.test(String(e.message));
+}
 
 /**
  * pg's client, which runs the registered SQL texts as named statements: pg parses such a
@@ -43,12 +54,35 @@ const BaseClient = pg.Client as unknown as new (config?: pg.ClientConfig) => Que
  * on the next use.
  */
 class Preparing extends BaseClient {
+  /** Statements prepared again under another name after the schema changed under them. */
+  #renamed: Map<string, string> | undefined;
+  #renames = 0;
+
   override query(text: unknown, values?: unknown, callback?: unknown): unknown {
     if (typeof text === 'string' && Array.isArray(values) && callback === undefined) {
       const name = names.get(text);
-      if (name) return super.query({ name, text, values });
+      if (name) return this.#prepared(name, text, values);
     }
     return super.query(text, values, callback);
+  }
+
+  /**
+   * A stale statement is prepared again under a new name (pg cannot drop the old one from its
+   * list; the server's copy stays, one per schema change). Outside a transaction the call is
+   * retried at once; inside one the transaction has failed already, and the next use works.
+   */
+  async #prepared(base: string, text: string, values: unknown[]): Promise<unknown> {
+    const name = this.#renamed?.get(base) ?? base;
+    try {
+      return await super.query({ name, text, values });
+    } catch (err) {
+      if (!isStalePlan(err)) throw err;
+      this.#renamed ??= new Map();
+      const next = `${base}_${(this.#renames += 1)}`;
+      this.#renamed.set(base, next);
+      if (this.getTransactionStatus() !== 'I') throw err;
+      return super.query({ name: next, text, values });
+    }
   }
 }
 
