@@ -147,7 +147,9 @@ program
   .action(async (opts: { config?: string }) => {
     try {
       const config = configFrom(opts);
-      const db = await openDatabase(effectiveDatabaseUrl(config));
+      const db = await openDatabase(effectiveDatabaseUrl(config), {
+        preparedStatements: config.databasePreparedStatements === 'on',
+      });
       try {
         const log = {
           info: (o: object, msg: string) =>

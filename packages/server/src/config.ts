@@ -30,6 +30,13 @@ export const CONFIG_OPTIONS = {
     description:
       'Database to keep state in: `postgres://user:pass@host:5432/db` for PostgreSQL, or `sqlite:<path>` for a SQLite file. Unset: `sqlite:<dataDir>/trustlink.db`. `DATABASE_URL` is read when this is unset.',
   },
+  databasePreparedStatements: {
+    env: 'TRUSTLINK_DATABASE_PREPARED_STATEMENTS',
+    schema: z.enum(['on', 'off']),
+    default: 'on',
+    description:
+      'PostgreSQL only: `on` runs the frequent queries (check-ins, device authentication) as named prepared statements, parsed and planned once per connection instead of on every call. `off` sends every statement unnamed: needed behind a pooler in transaction mode that does not track prepared statements (PgBouncer before 1.21, or with `max_prepared_statements = 0`). See docs/postgresql.md.',
+  },
   masterKeyFile: {
     env: 'TRUSTLINK_MASTER_KEY_FILE',
     schema: z.string().min(1),

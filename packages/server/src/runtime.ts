@@ -178,7 +178,11 @@ export async function openRuntime(
     // The database file lives in a directory that will be created; check it like the data dir.
     checkDataDir(path.dirname(target));
   }
-  const db = await openDatabase(url, { createDirs: false }).catch(async (err) => {
+  const dbOptions = {
+    createDirs: false,
+    preparedStatements: config.databasePreparedStatements === 'on',
+  };
+  const db = await openDatabase(url, dbOptions).catch(async (err) => {
     if (err instanceof ConfigError && dialect === 'sqlite' && /does not exist/.test(err.message)) {
       mkdirSync(path.dirname(target), { recursive: true, mode: 0o700 });
       if (!dataDirExisted) created.push('dataDir');

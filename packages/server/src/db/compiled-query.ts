@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Compilable, CompiledQuery } from 'kysely';
 import type { Executor } from './database.js';
+import { preparePostgresStatement } from './pg-prepared-statements.js';
 
 /**
  * Stands for the i-th argument while the query is built; never reaches the database. The random
@@ -17,7 +18,9 @@ const placeholder = (i: number) => `${TAG}${i}`;
  * and must use each as a plain bound value (in `where`, `on`, `values`), never as an
  * identifier or inside a list whose length depends on the arguments; constant values it uses
  * stay as they were. The SQL is the same for the database and its transactions (one dialect),
- * so `tx` may be either.
+ * so `tx` may be either. On PostgreSQL the text runs as a named prepared statement
+ * (pg-prepared-statements.ts), so the server parses and plans it once per connection, not on
+ * every call (SQLite keeps its statements in sqlite-statement-cache.ts).
  */
 export function compiledQuery<Row, Args extends readonly unknown[]>(
   db: Executor,
@@ -38,6 +41,7 @@ export function compiledQuery<Row, Args extends readonly unknown[]>(
       const used = new Set(slots.filter((s) => s >= 0));
       if (used.size !== arity)
         throw new Error(`compiledQuery: ${used.size} of ${arity} arguments reached the SQL`);
+      preparePostgresStatement(c.sql);
       compiled = c;
     }
     const base = compiled;

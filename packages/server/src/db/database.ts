@@ -4,6 +4,8 @@ import SQLite from 'better-sqlite3';
 import { Kysely, PostgresDialect, SqliteDialect, type Transaction } from 'kysely';
 import { withStatementCache } from './sqlite-statement-cache.js';
 import pg from 'pg';
+import { PreparingClient } from './pg-prepared-statements.js';
+import { pgTypes } from './pg-types-fns.js';
 import { ConfigError } from '../config.js';
 import type { Database } from './schema.js';
 
@@ -22,18 +24,6 @@ export interface Db {
 
 /** Either the root handle or an open transaction; repositories accept both. */
 export type Executor = Kysely<Database> | Transaction<Database>;
-
-/**
- * pg hands int8 (counts) back as strings and timestamptz as Date; the rest of the code sees
- * numbers and ISO-8601 strings on both dialects, so results compare equal across them.
- */
-const pgTypes = {
-  getTypeParser(oid: number, format?: 'text' | 'binary') {
-    if (oid === 20) return (v: string) => Number(v);
-    if (oid === 1184 || oid === 1114) return (v: string) => new Date(v).toISOString();
-    return pg.types.getTypeParser(oid, format as 'text');
-  },
-} as unknown as pg.CustomTypesConfig;
 
 /** Checks a SQLite file path can be used, without creating anything. */
 function checkSqlitePath(file: string): void {
@@ -86,11 +76,21 @@ export function redactUrl(url: string): string {
   }
 }
 
+export interface OpenOptions {
+  /** SQLite: create the file's directory if it is missing. */
+  createDirs?: boolean;
+  /**
+   * PostgreSQL: run the hot compiled queries as named prepared statements (the default); false
+   * sends every statement unnamed, for poolers that cannot keep a statement to a connection.
+   */
+  preparedStatements?: boolean;
+}
+
 /**
  * Opens the database named by the URL. SQLite: checks the path first and creates the file's
  * directory only when `createDirs` is set, so a bad configuration changes nothing on disk.
  */
-export async function openDatabase(url: string, opts: { createDirs?: boolean } = {}): Promise<Db> {
+export async function openDatabase(url: string, opts: OpenOptions = {}): Promise<Db> {
   const { dialect, target } = parseDatabaseUrl(url);
   if (dialect === 'sqlite') {
     checkSqlitePath(target);
@@ -119,7 +119,12 @@ export async function openDatabase(url: string, opts: { createDirs?: boolean } =
       close: () => kysely.destroy(),
     };
   }
-  const pool = new pg.Pool({ connectionString: target, max: 10, types: pgTypes });
+  const pool = new pg.Pool({
+    connectionString: target,
+    max: 10,
+    types: pgTypes,
+    ...(opts.preparedStatements === false ? {} : { Client: PreparingClient }),
+  });
   // An idle client that loses its connection must not crash the process.
   pool.on('error', () => undefined);
   try {
