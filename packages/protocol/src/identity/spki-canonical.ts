@@ -63,8 +63,12 @@ class SpkiError extends Error {
  * an uncompressed point on the curve; RSA as rsaEncryption with NULL parameters, a 2048- or
  * 3072-bit modulus and minimal integers; strict DER with nothing after it. Every other encoding
  * of a key is refused, so one key has exactly one encoding and hence one device ID.
+ * `decoded`: the key as OpenSSL already decoded it from exactly these bytes (see toKeyObject).
  */
-export function parseCanonicalSpki(spki: Uint8Array): Result<CanonicalKey, SpkiFailure> {
+export function parseCanonicalSpki(
+  spki: Uint8Array,
+  decoded?: KeyObject,
+): Result<CanonicalKey, SpkiFailure> {
   const der = Buffer.from(spki.buffer, spki.byteOffset, spki.byteLength);
   try {
     const [algorithm, subjectPublicKey, ...rest] = readChildren(readOne(der, TAG.sequence));
@@ -98,7 +102,7 @@ export function parseCanonicalSpki(spki: Uint8Array): Result<CanonicalKey, SpkiF
       ok: true,
       keyType: parsed.keyType,
       spki: Buffer.from(der),
-      key: toKeyObject(der, parsed.keyType),
+      key: toKeyObject(der, parsed.keyType, decoded),
     };
   } catch (e) {
     if (e instanceof SpkiError || e instanceof DerError) return fail(e.reason, e.message);
@@ -177,11 +181,15 @@ function parseRsa(params: { tag: number; contents: Buffer } | undefined, keyByte
   return { keyType, canonical };
 }
 
-/** Hands the key to OpenSSL, which also checks that an EC point lies on its curve. */
-function toKeyObject(der: Buffer, keyType: KeyType): KeyObject {
+/**
+ * Hands the key to OpenSSL, which also checks that an EC point lies on its curve. A key OpenSSL
+ * already decoded from these very bytes (the public key of a certificate it parsed, which
+ * carries them) is used as it is: decoding the same DER again is the slowest step of the check.
+ */
+function toKeyObject(der: Buffer, keyType: KeyType, decoded?: KeyObject): KeyObject {
   let key: KeyObject;
   try {
-    key = createPublicKey({ key: der, format: 'der', type: 'spki' });
+    key = decoded ?? createPublicKey({ key: der, format: 'der', type: 'spki' });
   } catch {
     throw keyType.startsWith('P-')
       ? new SpkiError('point-not-on-curve', 'EC point is not on the curve')
