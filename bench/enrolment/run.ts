@@ -17,7 +17,7 @@
  *   BENCH_PROFILE=<dir>  writes a V8 CPU profile of each trustlink server (node --cpu-prof)
  */
 import { execFileSync, execFile } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { X509Certificate } from 'node:crypto';
 import https from 'node:https';
 import { cpus, loadavg, tmpdir } from 'node:os';
@@ -390,24 +390,50 @@ async function benchReplicas(devices: TestDevice[]): Promise<Figure> {
   }
 }
 
-/** The handshake alone: same client keys and certificates, same server key type (P-256). */
+/**
+ * The handshake alone: same client keys and certificates, and a server identity like the
+ * device port's (a P-256 key whose certificate a P-256 root signed, sent as the two-certificate
+ * chain Trustlink sends: leaf and root), so both send and sign the same.
+ */
 async function benchBareTls(devices: TestDevice[], dir: string): Promise<Figure[]> {
+  const rootKey = path.join(dir, 'tls-root.key');
+  const rootCert = path.join(dir, 'tls-root.pem');
   const key = path.join(dir, 'tls.key');
+  const csr = path.join(dir, 'tls.csr');
+  const leaf = path.join(dir, 'tls-leaf.pem');
   const cert = path.join(dir, 'tls.pem');
-  execFileSync('openssl', ['ecparam', '-name', 'prime256v1', '-genkey', '-noout', '-out', key]);
+  for (const k of [rootKey, key])
+    execFileSync('openssl', ['ecparam', '-name', 'prime256v1', '-genkey', '-noout', '-out', k]);
   execFileSync('openssl', [
     'req',
     '-new',
     '-x509',
     '-key',
-    key,
+    rootKey,
     '-out',
-    cert,
+    rootCert,
     '-days',
     '1',
     '-subj',
-    '/CN=localhost',
+    '/CN=bench root',
   ]);
+  execFileSync('openssl', ['req', '-new', '-key', key, '-out', csr, '-subj', '/CN=localhost']);
+  execFileSync('openssl', [
+    'x509',
+    '-req',
+    '-in',
+    csr,
+    '-CA',
+    rootCert,
+    '-CAkey',
+    rootKey,
+    '-CAcreateserial',
+    '-out',
+    leaf,
+    '-days',
+    '1',
+  ]);
+  writeFileSync(cert, readFileSync(leaf, 'utf8') + readFileSync(rootCert, 'utf8'));
   const port = await freePort();
   const server = await spawnServer(
     process.execPath,

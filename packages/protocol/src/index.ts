@@ -32,7 +32,7 @@ export {
   keyTypeOfSpki,
   isDeviceId,
 } from './identity/device-id.js';
-export { spkiFromCertificate } from './identity/certificate-spki.js';
+export { spkiFromCertificate, spkiFromParsedCertificate } from './identity/certificate-spki.js';
 export {
   ecdsaDerToRaw,
   ecdsaRawToDer,

@@ -162,4 +162,55 @@ for (const dialect of TEST_DIALECTS) {
       expect(v.problems.map((p) => p.kind)).toContain('checkpoint-invalid');
     });
   });
+
+  describe(`audit entries in a caller's transaction on ${dialect}`, () => {
+    let server: TestServer;
+    const id = () => server.runtime.instance.id;
+    const event = (what: string) => ({
+      instanceId: id(),
+      actor: { type: 'system' as const, name: 'test' },
+      action: 'test.event',
+      target: { type: 'thing', id: what, name: what },
+      result: 'ok' as const,
+      details: { what },
+    });
+
+    beforeAll(async () => {
+      server = await startTestServer(dialect, { env: { TRUSTLINK_AUDIT_CHECKPOINT_SECONDS: '0' } });
+    });
+    afterAll(async () => {
+      await server?.close();
+    });
+
+    // An enrolment appends twice in its transaction (the PKI's entry and the device's); the
+    // second append takes the head the first wrote instead of locking it again.
+    it('ok/several entries per transaction beside other writers: consecutive, gap-free, a valid chain', async () => {
+      const audit = server.runtime.audit;
+      const inTx = (n: number) =>
+        server.runtime.db.kysely.transaction().execute(async (tx) => {
+          const seqs: number[] = [];
+          for (let k = 0; k < 3; k++) seqs.push((await audit.record(event(`tx${n}.${k}`), tx)).seq);
+          return seqs;
+        });
+      const [grouped, alone] = await Promise.all([
+        Promise.all(Array.from({ length: 15 }, (_, n) => inTx(n))),
+        Promise.all(Array.from({ length: 15 }, (_, n) => audit.record(event(`alone${n}`)))),
+      ]);
+      for (const seqs of grouped) expect(seqs).toEqual([seqs[0], seqs[0]! + 1, seqs[0]! + 2]);
+      const all = [...grouped.flat(), ...alone.map((r) => r.seq)].sort((a, b) => a - b);
+      expect(all).toEqual(Array.from({ length: 60 }, (_, i) => i + 1));
+      // A rolled-back transaction leaves no entry and no gap; the next append follows on.
+      await expect(
+        server.runtime.db.kysely.transaction().execute(async (tx) => {
+          await audit.record(event('rolled back 1'), tx);
+          await audit.record(event('rolled back 2'), tx);
+          throw new Error('roll back');
+        }),
+      ).rejects.toThrow('roll back');
+      expect((await audit.record(event('after'))).seq).toBe(61);
+      const v = await audit.verify(id());
+      expect(v.problems).toEqual([]);
+      expect(v).toMatchObject({ ok: true, entries: 61, lastSeq: 61, headSeq: 61 });
+    });
+  });
 }

@@ -11,6 +11,23 @@ import { type Result, fail } from '../result.js';
 export function spkiFromCertificate(
   certDer: Uint8Array,
 ): Result<{ spki: Buffer }, 'bad-certificate'> {
+  return spkiOfCertificate(certDer, true);
+}
+
+/**
+ * {@link spkiFromCertificate} for a certificate the caller has already parsed in full with
+ * OpenSSL (an `X509Certificate` of these bytes): only the slice, no second parse.
+ */
+export function spkiFromParsedCertificate(
+  certDer: Uint8Array,
+): Result<{ spki: Buffer }, 'bad-certificate'> {
+  return spkiOfCertificate(certDer, false);
+}
+
+function spkiOfCertificate(
+  certDer: Uint8Array,
+  fullParse: boolean,
+): Result<{ spki: Buffer }, 'bad-certificate'> {
   const der = Buffer.from(certDer.buffer, certDer.byteOffset, certDer.byteLength);
   try {
     const [tbs] = readChildren(readOne(der, TAG.sequence));
@@ -22,7 +39,7 @@ export function spkiFromCertificate(
       return fail('bad-certificate', 'certificate has no subjectPublicKeyInfo');
     }
     // Also a full parse, so a structure that only looks like a certificate is refused.
-    new X509Certificate(der);
+    if (fullParse) new X509Certificate(der);
     return { ok: true, spki: Buffer.from(spki.der) };
   } catch (e) {
     if (e instanceof DerError) return fail('bad-certificate', `certificate: ${e.message}`);

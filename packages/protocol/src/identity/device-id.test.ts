@@ -108,6 +108,24 @@ describe('deviceIdFromSpki', () => {
     );
     expect(accepted).toEqual([spki]);
   });
+
+  // The server hands in the key OpenSSL already decoded from a bootstrap certificate.
+  it('ok/with the key already decoded: the same ID, and every other encoding still refused', () => {
+    const { spki } = testKey('device-P-256');
+    const decoded = createPublicKey({ key: spki, format: 'der', type: 'spki' });
+    expect(deviceIdFromSpki(spki, decoded)).toEqual(deviceIdFromSpki(spki));
+    const accepted = [spki, ...p256Variants(spki).map((v) => v.spki)].filter(
+      (s) => deviceIdFromSpki(s, decoded).ok,
+    );
+    expect(accepted).toEqual([spki]);
+  });
+
+  it('fail/with a decoded key of another curve: the crypto library reads it differently', () => {
+    const { spki } = testKey('device-P-256');
+    const other = testKey('device-P-384').spki;
+    const decoded = createPublicKey({ key: other, format: 'der', type: 'spki' });
+    expect(reasonOf(deviceIdFromSpki(spki, decoded))).toBe('not-canonical');
+  });
 });
 
 describe('isDeviceId', () => {

@@ -63,8 +63,12 @@ class SpkiError extends Error {
  * an uncompressed point on the curve; RSA as rsaEncryption with NULL parameters, a 2048- or
  * 3072-bit modulus and minimal integers; strict DER with nothing after it. Every other encoding
  * of a key is refused, so one key has exactly one encoding and hence one device ID.
+ * `decoded`: the key as OpenSSL already decoded it from exactly these bytes (see toKeyObject).
  */
-export function parseCanonicalSpki(spki: Uint8Array): Result<CanonicalKey, SpkiFailure> {
+export function parseCanonicalSpki(
+  spki: Uint8Array,
+  decoded?: KeyObject,
+): Result<CanonicalKey, SpkiFailure> {
   const der = Buffer.from(spki.buffer, spki.byteOffset, spki.byteLength);
   try {
     const [algorithm, subjectPublicKey, ...rest] = readChildren(readOne(der, TAG.sequence));
@@ -98,7 +102,7 @@ export function parseCanonicalSpki(spki: Uint8Array): Result<CanonicalKey, SpkiF
       ok: true,
       keyType: parsed.keyType,
       spki: Buffer.from(der),
-      key: toKeyObject(der, parsed.keyType),
+      key: toKeyObject(der, parsed.keyType, decoded),
     };
   } catch (e) {
     if (e instanceof SpkiError || e instanceof DerError) return fail(e.reason, e.message);
@@ -177,9 +181,20 @@ function parseRsa(params: { tag: number; contents: Buffer } | undefined, keyByte
   return { keyType, canonical };
 }
 
-/** Hands the key to OpenSSL, which also checks that an EC point lies on its curve. */
-function toKeyObject(der: Buffer, keyType: KeyType): KeyObject {
+/**
+ * Hands the key to OpenSSL, which also checks that an EC point lies on its curve. An EC key
+ * OpenSSL already decoded from these bytes (the public key of a certificate it parsed, which
+ * carries them) is used instead once its point is shown to be this SPKI's: decoding the same
+ * DER again is the slowest step of the check (about 110 µs; the comparison about 30).
+ */
+function toKeyObject(der: Buffer, keyType: KeyType, decoded?: KeyObject): KeyObject {
   let key: KeyObject;
+  const curve = CURVES.find((c) => c.keyType === keyType);
+  if (decoded && curve) {
+    if (!isThisPoint(decoded, der, curve.keyType, curve.size))
+      throw new SpkiError('not-canonical', 'the decoded key is not this SubjectPublicKeyInfo');
+    return decoded;
+  }
   try {
     key = createPublicKey({ key: der, format: 'der', type: 'spki' });
   } catch {
@@ -188,12 +203,23 @@ function toKeyObject(der: Buffer, keyType: KeyType): KeyObject {
       : new SpkiError('bad-modulus', 'RSA key refused by the crypto library');
   }
   const d = key.asymmetricKeyDetails;
-  const curve = CURVES.find((c) => c.keyType === keyType);
   const agrees = curve
     ? d?.namedCurve === curve.node
     : d?.modulusLength === Number(keyType.slice(4));
   if (!agrees) throw new SpkiError('not-canonical', 'the crypto library reads the key differently');
   return key;
+}
+
+/** Whether an EC key object is on `keyType`'s curve with the point at the end of canonical `der`. */
+function isThisPoint(key: KeyObject, der: Buffer, keyType: KeyType, size: number): boolean {
+  if (key.type !== 'public' || key.asymmetricKeyType !== 'ec') return false;
+  const jwk = key.export({ format: 'jwk' });
+  const xy = der.subarray(der.length - 2 * size);
+  return (
+    jwk.crv === keyType &&
+    jwk.x === xy.subarray(0, size).toString('base64url') &&
+    jwk.y === xy.subarray(size).toString('base64url')
+  );
 }
 
 function bitLength(magnitude: Buffer): number {

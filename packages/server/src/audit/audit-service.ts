@@ -71,6 +71,11 @@ export function createAuditService(deps: AuditServiceDeps) {
   const { db, box, keystore, now } = deps;
   const repo = createAuditRepo(db.kysely);
   const chainKeys = new Map<string, Buffer>();
+  /**
+   * The chain head each caller's transaction last wrote (enrolment appends twice in one: the
+   * PKI's entry and the device's), forgotten with the transaction object.
+   */
+  const heldHeads = new WeakMap<Executor, { instanceId: string; seq: number; mac: string }>();
   const pending = new Map<string, NodeJS.Timeout>();
   // Instances with entries no checkpoint covers yet; stop() signs them.
   const dirty = new Set<string>();
@@ -169,7 +174,14 @@ export function createAuditService(deps: AuditServiceDeps) {
         details = JSON.stringify({ truncated: details.slice(0, MAX_DETAILS_CHARS) });
       }
       const append = async (t: Executor) => {
-        const head = await repo.lockHead(event.instanceId, t);
+        // A transaction that appended already holds the head's lock (the row lock on
+        // PostgreSQL, the write lock on SQLite) until it ends, so nobody else has moved the head
+        // since: its own last append is the head, without locking and reading it again.
+        const held = heldHeads.get(t);
+        const head =
+          held && held.instanceId === event.instanceId
+            ? held
+            : await repo.lockHead(event.instanceId, t);
         if (!head)
           throw new Error(`audit chain of instance ${event.instanceId} is not initialised`);
         const key = await chainKey(event.instanceId, t);
@@ -190,6 +202,9 @@ export function createAuditService(deps: AuditServiceDeps) {
         const mac = entryMac(key, event.instanceId, head.mac, fields);
         await repo.insertEntry(event.instanceId, { ...fields, mac }, t);
         await repo.advanceHead(event.instanceId, fields.seq, mac, fields.at, t);
+        // Only a real transaction holds the lock; a bare connection handed in as `tx` does not.
+        if (tx && t.isTransaction)
+          heldHeads.set(t, { instanceId: event.instanceId, seq: fields.seq, mac });
         return fields.seq;
       };
       const seq = tx ? await append(tx) : await db.kysely.transaction().execute(append);

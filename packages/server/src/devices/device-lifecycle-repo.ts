@@ -111,6 +111,65 @@ export function createDeviceLifecycleRepo(db: Executor, opts: { alongside?: Devi
         .where('id', '=', id),
     4,
   );
+  // Every enrolment and renewal runs one: compiled once per shape (which columns it sets and
+  // whether a current certificate is expected), not built by Kysely on every request. A shape
+  // takes the values it uses, in this order: instance, device, time, certificate id, serial,
+  // not-after, renew-at, CSR, then the expected certificate, method and key type it has.
+  const setCertificateShapes = new Map<
+    string,
+    (args: unknown[], tx?: Executor) => Promise<{ id: string }[]>
+  >();
+  function setCertificateQuery(change: {
+    state: 'enrolled' | 'renewed';
+    expectCertId: string | null;
+    enrolMethod?: string;
+    keyType?: string;
+  }) {
+    const enrolled = change.state === 'enrolled';
+    const expect = change.expectCertId !== null;
+    const method = Boolean(change.enrolMethod);
+    const keyType = Boolean(change.keyType);
+    const shape = `${change.state}/${expect}/${method}/${keyType}`;
+    let run = setCertificateShapes.get(shape);
+    if (run) return run;
+    const arity = 8 + Number(expect) + Number(method) + Number(keyType);
+    run = compiledQuery(
+      db,
+      (q, a: unknown[]) => {
+        const v = a as string[];
+        let next = 8;
+        const expected = expect ? v[next++]! : undefined;
+        const methodArg = method ? v[next++]! : undefined;
+        const keyTypeArg = keyType ? v[next++]! : undefined;
+        let u = q
+          .updateTable('devices')
+          .set({
+            state: change.state,
+            ...(enrolled ? { enrolled_at: v[2]!, renewed_at: null } : { renewed_at: v[2]! }),
+            expired_at: null,
+            current_cert_id: v[3]!,
+            current_serial: v[4]!,
+            cert_not_after: v[5]!,
+            renew_at: v[6]!,
+            csr: a[7] as Buffer,
+            ...(methodArg !== undefined ? { enrol_method: methodArg } : {}),
+            ...(keyTypeArg !== undefined ? { key_type: keyTypeArg } : {}),
+          })
+          .where('instance_id', '=', v[0]!)
+          .where('id', '=', v[1]!)
+          .where('state', '!=', 'revoked');
+        u =
+          expected !== undefined
+            ? u.where('current_cert_id', '=', expected)
+            : u.where('current_cert_id', 'is', null);
+        return u.returning('id');
+      },
+      arity,
+    );
+    setCertificateShapes.set(shape, run);
+    return run;
+  }
+
   return {
     /**
      * Records an enrolment or renewal: the new current certificate, the state and its time.
@@ -129,31 +188,22 @@ export function createDeviceLifecycleRepo(db: Executor, opts: { alongside?: Devi
       },
       tx: Executor = db,
     ): Promise<boolean> {
-      let q = tx
-        .updateTable('devices')
-        .set({
-          state: change.state,
-          ...(change.state === 'enrolled'
-            ? { enrolled_at: change.at, renewed_at: null }
-            : { renewed_at: change.at }),
-          expired_at: null,
-          current_cert_id: change.cert.id,
-          current_serial: change.cert.serial,
-          cert_not_after: change.cert.notAfter,
-          renew_at: change.cert.renewAt,
-          csr: change.cert.csr,
-          ...(change.enrolMethod ? { enrol_method: change.enrolMethod } : {}),
-          ...(change.keyType ? { key_type: change.keyType } : {}),
-        })
-        .where('instance_id', '=', instanceId)
-        .where('id', '=', id)
-        .where('state', '!=', 'revoked');
-      q =
-        change.expectCertId === null
-          ? q.where('current_cert_id', 'is', null)
-          : q.where('current_cert_id', '=', change.expectCertId);
-      const r = await q.executeTakeFirst();
-      return Number(r.numUpdatedRows) === 1;
+      const c = change.cert;
+      const args: unknown[] = [
+        instanceId,
+        id,
+        change.at,
+        c.id,
+        c.serial,
+        c.notAfter,
+        c.renewAt,
+        c.csr,
+      ];
+      if (change.expectCertId !== null) args.push(change.expectCertId);
+      if (change.enrolMethod) args.push(change.enrolMethod);
+      if (change.keyType) args.push(change.keyType);
+      const rows = await setCertificateQuery(change)(args, tx);
+      return rows.length === 1;
     },
 
     /** Marks a device revoked; false when it already was (or does not exist). */

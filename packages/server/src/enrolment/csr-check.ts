@@ -1,3 +1,4 @@
+import type { KeyObject } from 'node:crypto';
 import type { KeyType } from '@trustlink/protocol';
 import { parseCsr, type ParsedCsr } from '../pki/csr-fns.js';
 import { verifyCsrSignature } from '../pki/csr-verify.js';
@@ -13,11 +14,14 @@ export type CsrCheck =
  * a canonical key of a type the policy accepts, subject CN absent or the device ID, signed
  * by its own key, and for the identity key unless the policy allows a separate operational
  * key. Everything the issuance engine would refuse is refused here first, with the reason.
+ * `known`: the identity key already decoded (from the bootstrap certificate); when the CSR
+ * carries that same key, its signature is checked with it rather than a second import.
  */
 export async function checkDeviceCsr(
   csrDer: Buffer,
   deviceId: string,
   policy: Policy,
+  known?: { spki: Buffer; key: KeyObject },
 ): Promise<CsrCheck> {
   const parsed = parseCsr(csrDer);
   if (!parsed.ok) return { ok: false, invalid: true, reason: parsed.reason };
@@ -45,7 +49,8 @@ export async function checkDeviceCsr(
       reason: 'the CSR subject CN must be the device ID, or absent',
     };
   }
-  if (!(await verifyCsrSignature(csr))) {
+  const sameKey = known && known.spki.equals(csr.key.spkiDer) ? known.key : undefined;
+  if (!(await verifyCsrSignature(csr, sameKey))) {
     return { ok: false, invalid: true, reason: 'the CSR signature does not verify with its key' };
   }
   return { ok: true, csr, operationalKey };

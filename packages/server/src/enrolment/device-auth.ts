@@ -1,9 +1,9 @@
-import type { X509Certificate } from 'node:crypto';
+import type { KeyObject, X509Certificate } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Socket } from 'node:net';
 import type { DetailedPeerCertificate, TLSSocket } from 'node:tls';
 import type { FastifyRequest } from 'fastify';
-import { spkiFromCertificate } from '@trustlink/protocol';
+import { spkiFromParsedCertificate } from '@trustlink/protocol';
 import type { Device } from '../devices/device-repo.js';
 import type { DeviceLifecycleRepo } from '../devices/device-lifecycle-repo.js';
 import type { DeviceSessionService } from '../device-sessions/device-session-service.js';
@@ -17,8 +17,11 @@ export type PeerCredential =
   | { kind: 'none' }
   /** Issued by one of the instance's issuing CAs (signature checked). */
   | { kind: 'device-certificate'; issuerId: string; serial: string; der: Buffer }
-  /** Self-signed, and its own key verifies it: proves the key, nothing more. */
-  | { kind: 'bootstrap'; der: Buffer; spki: Buffer }
+  /**
+   * Self-signed, and its own key verifies it: proves the key, nothing more. `key` is that key
+   * as OpenSSL decoded it from `spki` when it parsed the certificate (reused, not decoded again).
+   */
+  | { kind: 'bootstrap'; der: Buffer; spki: Buffer; key: KeyObject }
   /** Anything else: perhaps a factory certificate, with the intermediates the client sent. */
   | { kind: 'foreign'; der: Buffer; intermediates: Buffer[] };
 
@@ -147,8 +150,9 @@ export function createDeviceAuth(deps: DeviceAuthDeps) {
       }
     }
     if (isSelfSigned(x)) {
-      const spki = spkiFromCertificate(der);
-      if (spki.ok) return { kind: 'bootstrap', der, spki: spki.spki };
+      // Parsed in full just above: only the SubjectPublicKeyInfo's bytes are sliced out.
+      const spki = spkiFromParsedCertificate(der);
+      if (spki.ok) return { kind: 'bootstrap', der, spki: spki.spki, key: x.publicKey };
     }
     return { kind: 'foreign', der, intermediates };
   }

@@ -8,6 +8,7 @@ import { addDuration } from '../lib/duration.js';
 import { ConflictError, ServiceUnavailableError } from '../lib/errors.js';
 import type { Policy } from '../policies/policy-types.js';
 import type { CaRepo } from '../pki/ca-repo.js';
+import type { ParsedCsr } from '../pki/csr-fns.js';
 import type { DeviceCertificateRecord } from '../pki/device-cert-repo.js';
 import type { Pki } from '../pki/pki-module.js';
 import type { AuditContext } from '../audit/audit-types.js';
@@ -46,6 +47,8 @@ export interface IssueRequest {
   batchId: string;
   policy: Policy;
   csrDer: Buffer;
+  /** `csrDer` already parsed and its signature verified (checkDeviceCsr): not done again. */
+  checkedCsr?: ParsedCsr;
   /** The CSR's key is an operational key, not the identity key (the policy allows it). */
   operationalKey: boolean;
   /** The device ID is not registered yet (a token enrolment): register it in the same commit. */
@@ -125,6 +128,7 @@ export function createDeviceIssuance(deps: DeviceIssuanceDeps) {
           instanceId: r.instanceId,
           issuingCaId,
           csrDer: r.csrDer,
+          ...(r.checkedCsr ? { checkedCsr: r.checkedCsr } : {}),
           deviceId: r.deviceId,
           operationalKey: r.operationalKey,
           lifetimeSeconds,

@@ -205,7 +205,7 @@ export function registerDeviceApiRoutes(app: FastifyInstance, api: DeviceApi): v
           c.kind === 'device-certificate'
             ? { kind: 'device-certificate', issuerId: c.issuerId, serial: c.serial, via: 'tls' }
             : c.kind === 'bootstrap'
-              ? { kind: 'key', spki: c.spki, via: 'tls-bootstrap' }
+              ? { kind: 'key', spki: c.spki, key: c.key, via: 'tls-bootstrap' }
               : {
                   kind: 'factory',
                   certificate: c.der,

@@ -1,3 +1,4 @@
+import type { KeyObject } from 'node:crypto';
 import {
   deviceIdFromSpki,
   spkiFromCertificate,
@@ -17,8 +18,12 @@ import { decideEnrolment, type EnrolmentMethod } from './enrolment-methods.js';
 
 /** How a device proved the key it enrols with. */
 export type EnrolCredential =
-  /** The identity key itself: a self-signed bootstrap certificate over TLS, or a proof with spki=. */
-  | { kind: 'key'; spki: Buffer; via: 'tls-bootstrap' | 'proof' }
+  /**
+   * The identity key itself: a self-signed bootstrap certificate over TLS, or a proof with spki=.
+   * `key`: the same key as OpenSSL decoded it from `spki` (the bootstrap certificate's), so the
+   * canonical check and the CSR's signature check do not decode it again.
+   */
+  | { kind: 'key'; spki: Buffer; key?: KeyObject; via: 'tls-bootstrap' | 'proof' }
   /** A certificate for the identity key that is not ours: a factory certificate. */
   | { kind: 'factory'; certificate: Buffer; intermediates: Buffer[]; via: 'tls' | 'proof' }
   /** One of our device certificates (re-enrolment of an enrolled device). */
@@ -90,7 +95,7 @@ export function createEnrolmentService(deps: EnrolmentServiceDeps) {
       c.kind === 'key' ? { ok: true as const, spki: c.spki } : spkiFromCertificate(c.certificate);
     if (!spki.ok)
       throw await audit.refuse(ctx, ACTION, 'unauthorized', `factory certificate: ${spki.detail}`);
-    const id = deviceIdFromSpki(spki.spki);
+    const id = deviceIdFromSpki(spki.spki, c.kind === 'key' ? c.key : undefined);
     if (!id.ok) {
       throw await audit.refuse(
         ctx,
@@ -161,7 +166,12 @@ export function createEnrolmentService(deps: EnrolmentServiceDeps) {
         { via },
       );
     }
-    const csr = await checkDeviceCsr(input.csrDer, deviceId, policy);
+    const csr = await checkDeviceCsr(
+      input.csrDer,
+      deviceId,
+      policy,
+      c.kind === 'key' && c.key ? { spki: c.spki, key: c.key } : undefined,
+    );
     if (!csr.ok) {
       throw await audit.refuse(ctx, ACTION, csr.invalid ? 'invalid' : 'unauthorized', csr.reason, {
         via,
@@ -193,6 +203,7 @@ export function createEnrolmentService(deps: EnrolmentServiceDeps) {
         batchId: batch.id,
         policy,
         csrDer: input.csrDer,
+        checkedCsr: csr.csr,
         operationalKey: csr.operationalKey,
         register: decision.register,
         expectCertId: device?.currentCertId ?? null,

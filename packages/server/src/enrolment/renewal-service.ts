@@ -99,6 +99,7 @@ export function createRenewalService(deps: RenewalServiceDeps) {
       batchId: device.batchId,
       policy,
       csrDer,
+      checkedCsr: csr.csr,
       operationalKey: csr.operationalKey,
       register: false,
       expectCertId: device.currentCertId,

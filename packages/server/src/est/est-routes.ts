@@ -115,7 +115,7 @@ export function registerEstRoutes(app: FastifyInstance, api: DeviceApi): void {
         c.kind === 'device-certificate'
           ? { kind: 'device-certificate', issuerId: c.issuerId, serial: c.serial, via: 'tls' }
           : c.kind === 'bootstrap'
-            ? { kind: 'key', spki: c.spki, via: 'tls-bootstrap' }
+            ? { kind: 'key', spki: c.spki, key: c.key, via: 'tls-bootstrap' }
             : { kind: 'factory', certificate: c.der, intermediates: c.intermediates, via: 'tls' };
       const token = basicPassword(req.headers.authorization);
       const result = await api.enrolment.enrol(ctx, {

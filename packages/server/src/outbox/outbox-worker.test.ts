@@ -43,6 +43,40 @@ for (const dialect of TEST_DIALECTS) {
       await tdb.drop();
     });
 
+    it('ok/a kick during a run runs once more after it: an intent committed meanwhile is not left to the next tick', async () => {
+      const seen: string[] = [];
+      let release!: () => void;
+      const held = new Promise<void>((r) => (release = r));
+      const w = createOutboxWorker({ repo, log: quiet, now });
+      w.register('t', async (e) => {
+        seen.push(e.subject);
+        if (e.subject === 'first') await held;
+      });
+      w.start(3_600_000); // a tick an hour away: only the kicks can run anything in time
+      try {
+        await repo.enqueue(
+          db.kysely,
+          { instanceId: 'i1', topic: 't', subject: 'first', payload: {} },
+          clock,
+        );
+        w.kick();
+        await expect.poll(() => seen).toEqual(['first']);
+        // Committed after the running claim took its entries; kicked (twice) while it runs.
+        await repo.enqueue(
+          db.kysely,
+          { instanceId: 'i1', topic: 't', subject: 'second', payload: {} },
+          clock,
+        );
+        w.kick();
+        w.kick();
+        release();
+        await expect.poll(() => seen).toEqual(['first', 'second']);
+      } finally {
+        release();
+        await w.stop();
+      }
+    });
+
     it('ok/an intent written in a rolled-back transaction never runs', async () => {
       await db.kysely
         .transaction()

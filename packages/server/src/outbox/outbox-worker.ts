@@ -32,6 +32,8 @@ export function createOutboxWorker(opts: OutboxWorkerOptions) {
   const maxAttempts = opts.maxAttempts ?? 12;
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<number> | undefined;
+  /** A kick came while a run was under way: run once more after it. */
+  let again = false;
 
   async function runEntry(entry: OutboxEntry): Promise<void> {
     const handler = handlers.get(entry.topic);
@@ -84,6 +86,18 @@ export function createOutboxWorker(opts: OutboxWorkerOptions) {
      */
     kick(): void {
       if (!timer) return;
+      // A run under way may have claimed before the kicker's intent committed: one more run
+      // after it (however many kicks came meanwhile) picks it up.
+      if (running) {
+        if (!again) {
+          again = true;
+          void running.finally(() => {
+            again = false;
+            if (timer) runOnce().catch((err) => opts.log.error({ err }, 'outbox run failed'));
+          });
+        }
+        return;
+      }
       runOnce().catch((err) => opts.log.error({ err }, 'outbox run failed'));
     },
     start(intervalMs = 2000) {

@@ -25,11 +25,30 @@ export async function devicePublicKey(key: DeviceKey): Promise<KeyObject> {
   });
 }
 
-/** True when the CSR's signature verifies with its own public key (proof the signer holds it). */
-export async function verifyCsrSignature(csr: ParsedCsr): Promise<boolean> {
+/** Parsed CSRs whose signature verified (each object as parseCsr made it; never mutated). */
+const verified = new WeakSet<ParsedCsr>();
+
+/** Whether this parsed CSR's signature was verified already (the issuance engine skips it). */
+export function csrSignatureVerified(csr: ParsedCsr): boolean {
+  return verified.has(csr);
+}
+
+/**
+ * True when the CSR's signature verifies with its own public key (proof the signer holds it).
+ * `decoded`: that same key already decoded by OpenSSL (the caller has checked its SPKI is the
+ * CSR's, byte for byte), used instead of importing it again.
+ */
+export async function verifyCsrSignature(csr: ParsedCsr, decoded?: KeyObject): Promise<boolean> {
+  if (verified.has(csr)) return true;
+  const ok = await verifyWith(csr, decoded);
+  if (ok) verified.add(csr);
+  return ok;
+}
+
+async function verifyWith(csr: ParsedCsr, decoded?: KeyObject): Promise<boolean> {
   let key: KeyObject;
   try {
-    key = await devicePublicKey(csr.key);
+    key = decoded ?? (await devicePublicKey(csr.key));
   } catch {
     return false; // e.g. a point that is not on the curve
   }

@@ -9,8 +9,8 @@ import {
 } from '../lib/errors.js';
 import type { CaCertificateRecord, CaRepo } from './ca-repo.js';
 import { subjectKeyId } from './certificate-builder.js';
-import { MAX_CSR_BYTES, parseCsr } from './csr-fns.js';
-import { verifyCsrSignature } from './csr-verify.js';
+import { MAX_CSR_BYTES, parseCsr, type ParsedCsr } from './csr-fns.js';
+import { csrSignatureVerified, verifyCsrSignature } from './csr-verify.js';
 import { unsignedIntegerBody } from './der-fns.js';
 import { issuerNameDer } from './cert-fns.js';
 import { prepareDeviceCertTemplate, type DeviceCertTemplate } from './device-cert-template.js';
@@ -40,6 +40,12 @@ export interface IssueInput {
    * needs no read of its own (on SQLite such a read would wait for that very transaction).
    */
   prepared?: IssuerContext;
+  /**
+   * `csrDer` as the caller already parsed it and verified its signature (enrolment's CSR
+   * check): not parsed and verified a second time. The request's rules below are still applied
+   * to it; a parsed CSR whose signature was not verified is ignored.
+   */
+  checkedCsr?: ParsedCsr;
 }
 
 export interface BuiltCertificate {
@@ -158,7 +164,9 @@ export function createIssuanceEngine(deps: IssuanceEngineDeps) {
     let ready = input.prepared ?? readyIssuer(input.instanceId, input.issuingCaId);
     const pending = ready ? undefined : issuer(input.instanceId, input.issuingCaId);
     pending?.catch(() => undefined); // awaited below; a CSR error may be thrown first
-    const parsed = parseCsr(input.csrDer);
+    const checked =
+      input.checkedCsr && csrSignatureVerified(input.checkedCsr) ? input.checkedCsr : undefined;
+    const parsed = checked ? { ok: true as const, csr: checked } : parseCsr(input.csrDer);
     if (!parsed.ok) throw new BadRequestError(parsed.reason, undefined, 'csr-invalid');
     const csr = parsed.csr;
     const accepted = input.acceptedKeyTypes ?? ['P-256'];

@@ -133,11 +133,11 @@ export function createCloudSync(deps: CloudSyncDeps) {
     async certificateIssued(
       tx: Executor,
       e: { instanceId: string; deviceId: string; policy: { hubId: string | null }; state: string },
-    ): Promise<void> {
-      if (!e.policy.hubId) return;
+    ): Promise<boolean> {
+      if (!e.policy.hubId) return false;
       // Read through the transaction: on SQLite another connection would wait on our lock.
       const hub = await createHubRepo(tx).find(e.instanceId, e.policy.hubId, tx);
-      if (!hub || !isCloudHub(hub)) return;
+      if (!hub || !isCloudHub(hub)) return false;
       await enqueueSync(
         tx,
         e.instanceId,
@@ -145,6 +145,7 @@ export function createCloudSync(deps: CloudSyncDeps) {
         e.deviceId,
         e.state === 'enrolled' ? 'enrolment' : 'renewal',
       );
+      return true;
     },
     /** A new issuing CA exists: every cloud hub of the instance that registers CAs learns it. */
     async caCreated(tx: Executor, instanceId: string, caId: string): Promise<void> {
