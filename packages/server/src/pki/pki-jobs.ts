@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { CrlService } from './crl-service.js';
 import type { IssuingCaService } from './issuing-ca-service.js';
 import type { JobLease } from '../jobs/job-leases.js';
+import { createPeriodicJob } from '../jobs/periodic-job.js';
 
 export interface PkiJobsDeps {
   crl: Pick<CrlService, 'rebuildDue'>;
@@ -22,10 +23,6 @@ export const PKI_JOB_INTERVAL_MS = 60_000;
  * handover (or a test calling `runOnce` with an injected clock) does no harm.
  */
 export function createPkiJobs(deps: PkiJobsDeps) {
-  const intervalMs = deps.intervalMs ?? PKI_JOB_INTERVAL_MS;
-  let timer: NodeJS.Timeout | undefined;
-  let running: Promise<void> | undefined;
-
   async function runOnce(): Promise<{ renewed: number; crls: number }> {
     let renewed = 0;
     try {
@@ -42,27 +39,12 @@ export function createPkiJobs(deps: PkiJobsDeps) {
     return { renewed, crls };
   }
 
-  return {
-    runOnce,
-    start() {
-      if (timer) return;
-      const tick = () => {
-        if (running) return;
-        running = (deps.lease ? deps.lease('pki', runOnce) : runOnce()).then(
-          () => undefined,
-          () => undefined,
-        );
-        void running.finally(() => (running = undefined));
-      };
-      tick();
-      timer = setInterval(tick, intervalMs);
-      timer.unref();
-    },
-    async stop() {
-      if (timer) clearInterval(timer);
-      timer = undefined;
-      await running;
-    },
-  };
+  const timer = createPeriodicJob({
+    name: 'pki',
+    intervalMs: deps.intervalMs ?? PKI_JOB_INTERVAL_MS,
+    run: runOnce,
+    lease: deps.lease,
+  });
+  return { runOnce, start: timer.start, stop: timer.stop };
 }
 export type PkiJobs = ReturnType<typeof createPkiJobs>;

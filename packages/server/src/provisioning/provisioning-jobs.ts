@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { JobLease } from '../jobs/job-leases.js';
+import { createPeriodicJob } from '../jobs/periodic-job.js';
 import type { ProvisioningRuns } from './provisioning-run-service.js';
 
 export interface ProvisioningJobsDeps {
@@ -19,10 +20,6 @@ export const PROVISIONING_JOB_INTERVAL_MS = 60_000;
  * `provisioning` lease; the sweep is idempotent, so an overlap at a handover does no harm.
  */
 export function createProvisioningJobs(deps: ProvisioningJobsDeps) {
-  const intervalMs = deps.intervalMs ?? PROVISIONING_JOB_INTERVAL_MS;
-  let timer: NodeJS.Timeout | undefined;
-  let running: Promise<void> | undefined;
-
   async function runOnce(): Promise<{ abandoned: number }> {
     try {
       const abandoned = await deps.runs.abandonStale();
@@ -34,27 +31,12 @@ export function createProvisioningJobs(deps: ProvisioningJobsDeps) {
     }
   }
 
-  return {
-    runOnce,
-    start() {
-      if (timer) return;
-      const tick = () => {
-        if (running) return;
-        running = (deps.lease ? deps.lease('provisioning', runOnce) : runOnce()).then(
-          () => undefined,
-          () => undefined,
-        );
-        void running.finally(() => (running = undefined));
-      };
-      tick();
-      timer = setInterval(tick, intervalMs);
-      timer.unref();
-    },
-    async stop() {
-      if (timer) clearInterval(timer);
-      timer = undefined;
-      await running;
-    },
-  };
+  const timer = createPeriodicJob({
+    name: 'provisioning',
+    intervalMs: deps.intervalMs ?? PROVISIONING_JOB_INTERVAL_MS,
+    run: runOnce,
+    lease: deps.lease,
+  });
+  return { runOnce, start: timer.start, stop: timer.stop };
 }
 export type ProvisioningJobs = ReturnType<typeof createProvisioningJobs>;
