@@ -53,7 +53,8 @@ describe('an application uses the TPM-held identity key for its own MQTT connect
     // The key store runs tpm2-tools with this process's environment: it must reach the bus.
     process.env.DBUS_SESSION_BUS_ADDRESS = rm.env.DBUS_SESSION_BUS_ADDRESS;
     toolEnv = { ...process.env, ...rm.env, TPM2TOOLS_TCTI: rm.tcti, TSS2_LOG: 'all+NONE' };
-  });
+    // The resource manager may take up to three starts of 30 s each (tpm-resource-manager.ts).
+  }, 240_000);
   afterAll(async () => {
     if (broker && broker.exitCode === null) {
       broker.kill();
