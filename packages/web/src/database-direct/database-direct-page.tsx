@@ -1,15 +1,5 @@
-import {
-  ActionIcon,
-  Anchor,
-  Badge,
-  Button,
-  Group,
-  Modal,
-  Table,
-  Text,
-  Tooltip,
-} from '@mantine/core';
-import { IconDatabase, IconDownload, IconPencil, IconPlus, IconTrash } from '@tabler/icons-react';
+import { Anchor, Badge, Button, Group, Modal, Table, Text, Tooltip } from '@mantine/core';
+import { IconDatabase, IconDownload, IconPlus } from '@tabler/icons-react';
 import { useState } from 'react';
 import { useApi } from '../api/api-context';
 import { apiUrl } from '../api/api-client';
@@ -24,6 +14,7 @@ import { useIsAdministrator } from '../session/use-is-administrator';
 import { ConnectionForm } from './connection-form';
 import { credentialsState, publicKeyFileName } from './database-direct-fns';
 import { DATABASE_TYPE_LABELS, type DatabaseConnection } from './database-direct-types';
+import { DeleteAction, EditAction } from '../components/row-actions';
 
 type Dialog =
   { kind: 'create' } | { kind: 'edit' | 'delete'; connection: DatabaseConnection } | undefined;
@@ -144,25 +135,14 @@ export function DatabaseDirectPage() {
                 {admin && (
                   <Table.Td>
                     <Group gap={4} wrap="nowrap" justify="flex-end">
-                      <Tooltip label="Edit">
-                        <ActionIcon
-                          variant="subtle"
-                          aria-label={`Edit ${c.name}`}
-                          onClick={() => setDialog({ kind: 'edit', connection: c })}
-                        >
-                          <IconPencil size={18} aria-hidden />
-                        </ActionIcon>
-                      </Tooltip>
-                      <Tooltip label="Delete">
-                        <ActionIcon
-                          variant="subtle"
-                          color="red"
-                          aria-label={`Delete ${c.name}`}
-                          onClick={() => setDialog({ kind: 'delete', connection: c })}
-                        >
-                          <IconTrash size={18} aria-hidden />
-                        </ActionIcon>
-                      </Tooltip>
+                      <EditAction
+                        name={c.name}
+                        onClick={() => setDialog({ kind: 'edit', connection: c })}
+                      />
+                      <DeleteAction
+                        name={c.name}
+                        onClick={() => setDialog({ kind: 'delete', connection: c })}
+                      />
                     </Group>
                   </Table.Td>
                 )}

@@ -1,8 +1,8 @@
-import { ActionIcon, Anchor, Group, Table, Tooltip, VisuallyHidden } from '@mantine/core';
-import { IconPencil, IconTrash } from '@tabler/icons-react';
+import { Anchor, Group, Table, VisuallyHidden } from '@mantine/core';
 import { Link } from 'react-router';
 import type { Batch } from './batch-types';
 import { CountCell } from './count-cell';
+import { DeleteAction, EditAction } from '../components/row-actions';
 
 /**
  * The batches with their device counts. Enrolled, expired and revoked each carry a small bar
@@ -72,25 +72,8 @@ export function BatchesTable({
               </Table.Td>
               <Table.Td>
                 <Group gap={4} wrap="nowrap" justify="flex-end">
-                  <Tooltip label="Edit">
-                    <ActionIcon
-                      variant="subtle"
-                      aria-label={`Edit ${b.name}`}
-                      onClick={() => onEdit(b)}
-                    >
-                      <IconPencil size={18} aria-hidden />
-                    </ActionIcon>
-                  </Tooltip>
-                  <Tooltip label="Delete">
-                    <ActionIcon
-                      variant="subtle"
-                      color="red"
-                      aria-label={`Delete ${b.name}`}
-                      onClick={() => onDelete(b)}
-                    >
-                      <IconTrash size={18} aria-hidden />
-                    </ActionIcon>
-                  </Tooltip>
+                  <EditAction name={b.name} onClick={() => onEdit(b)} />
+                  <DeleteAction name={b.name} onClick={() => onDelete(b)} />
                 </Group>
               </Table.Td>
             </Table.Tr>

@@ -1,9 +1,10 @@
 import { ActionIcon, Anchor, Badge, Group, Stack, Table, Text, Tooltip } from '@mantine/core';
-import { IconPencil, IconRocket, IconTrash } from '@tabler/icons-react';
+import { IconRocket } from '@tabler/icons-react';
 import { Link } from 'react-router';
 import { formatTime } from '../logs/audit-fns';
 import { formatSize, signedBy } from './firmware-fns';
 import type { Firmware } from './firmware-types';
+import { DeleteAction, EditAction } from '../components/row-actions';
 
 /**
  * The firmware list: name (with version and description), when and by whom it was added, size,
@@ -135,25 +136,8 @@ export function FirmwareTable({
                           <IconRocket size={18} aria-hidden />
                         </ActionIcon>
                       </Tooltip>
-                      <Tooltip label="Edit">
-                        <ActionIcon
-                          variant="subtle"
-                          aria-label={`Edit ${f.name}`}
-                          onClick={() => onEdit(f)}
-                        >
-                          <IconPencil size={18} aria-hidden />
-                        </ActionIcon>
-                      </Tooltip>
-                      <Tooltip label="Delete">
-                        <ActionIcon
-                          variant="subtle"
-                          color="red"
-                          aria-label={`Delete ${f.name}`}
-                          onClick={() => onDelete(f)}
-                        >
-                          <IconTrash size={18} aria-hidden />
-                        </ActionIcon>
-                      </Tooltip>
+                      <EditAction name={f.name} onClick={() => onEdit(f)} />
+                      <DeleteAction name={f.name} onClick={() => onDelete(f)} />
                     </Group>
                   </Table.Td>
                 )}

@@ -12,14 +12,7 @@ import {
   Title,
   Tooltip,
 } from '@mantine/core';
-import {
-  IconCloudComputing,
-  IconEye,
-  IconPencil,
-  IconPlus,
-  IconTool,
-  IconTrash,
-} from '@tabler/icons-react';
+import { IconCloudComputing, IconEye, IconPlus, IconTool } from '@tabler/icons-react';
 import { useState } from 'react';
 import { useApi } from '../api/api-context';
 import { useApiQuery } from '../api/use-api-query';
@@ -37,6 +30,7 @@ import { hubFormOf } from './hub-form-registry';
 import { HubSettingsView } from './hub-settings-view';
 import { HubTools } from './hub-tools';
 import { HUB_TYPE_LABELS, type Hub, type HubStatus } from './hub-types';
+import { DeleteAction, EditAction } from '../components/row-actions';
 
 type Dialog = { kind: 'create' } | { kind: 'edit' | 'delete' | 'view'; hub: Hub } | undefined;
 
@@ -190,27 +184,16 @@ export function HubsPage() {
                         </Tooltip>
                       )}
                       {admin && form && (
-                        <Tooltip label="Edit">
-                          <ActionIcon
-                            variant="subtle"
-                            aria-label={`Edit ${h.name}`}
-                            onClick={() => setDialog({ kind: 'edit', hub: h })}
-                          >
-                            <IconPencil size={18} aria-hidden />
-                          </ActionIcon>
-                        </Tooltip>
+                        <EditAction
+                          name={h.name}
+                          onClick={() => setDialog({ kind: 'edit', hub: h })}
+                        />
                       )}
                       {admin && (
-                        <Tooltip label="Delete">
-                          <ActionIcon
-                            variant="subtle"
-                            color="red"
-                            aria-label={`Delete ${h.name}`}
-                            onClick={() => setDialog({ kind: 'delete', hub: h })}
-                          >
-                            <IconTrash size={18} aria-hidden />
-                          </ActionIcon>
-                        </Tooltip>
+                        <DeleteAction
+                          name={h.name}
+                          onClick={() => setDialog({ kind: 'delete', hub: h })}
+                        />
                       )}
                     </Group>
                   </Table.Td>

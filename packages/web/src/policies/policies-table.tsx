@@ -1,9 +1,9 @@
-import { ActionIcon, Badge, Group, Table, Text, Tooltip, VisuallyHidden } from '@mantine/core';
-import { IconPencil, IconTrash } from '@tabler/icons-react';
+import { Badge, Group, Table, Text, VisuallyHidden } from '@mantine/core';
 import type { CaCertificate } from '../hsm/hsm-types';
 import { CaStatusBadge } from '../hsm/ca-status-badge';
 import { formatDuration } from './duration-fns';
 import { CONNECTION_LABELS, KEY_TYPE_LABELS, type Policy } from './policy-types';
+import { DeleteAction, EditAction } from '../components/row-actions';
 
 function IssuingCa({ policy, cas }: { policy: Policy; cas: CaCertificate[] }) {
   const { lifetime, keyType, autoRenew } = policy.issuingCertificate;
@@ -84,25 +84,8 @@ export function PoliciesTable({
               </Table.Td>
               <Table.Td>
                 <Group gap={4} wrap="nowrap" justify="flex-end">
-                  <Tooltip label="Edit">
-                    <ActionIcon
-                      variant="subtle"
-                      aria-label={`Edit ${p.name}`}
-                      onClick={() => onEdit(p)}
-                    >
-                      <IconPencil size={18} aria-hidden />
-                    </ActionIcon>
-                  </Tooltip>
-                  <Tooltip label="Delete">
-                    <ActionIcon
-                      variant="subtle"
-                      color="red"
-                      aria-label={`Delete ${p.name}`}
-                      onClick={() => onDelete(p)}
-                    >
-                      <IconTrash size={18} aria-hidden />
-                    </ActionIcon>
-                  </Tooltip>
+                  <EditAction name={p.name} onClick={() => onEdit(p)} />
+                  <DeleteAction name={p.name} onClick={() => onDelete(p)} />
                 </Group>
               </Table.Td>
             </Table.Tr>

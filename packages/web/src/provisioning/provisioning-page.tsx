@@ -11,14 +11,7 @@ import {
   Tooltip,
   VisuallyHidden,
 } from '@mantine/core';
-import {
-  IconBrandDatabricks,
-  IconHistory,
-  IconPencil,
-  IconPlayerPlay,
-  IconPlus,
-  IconTrash,
-} from '@tabler/icons-react';
+import { IconBrandDatabricks, IconHistory, IconPlayerPlay, IconPlus } from '@tabler/icons-react';
 import { useState } from 'react';
 import { Link } from 'react-router';
 import { useApi } from '../api/api-context';
@@ -32,6 +25,7 @@ import { BOOTLOADER_LABELS, DEVICE_TYPE_LABELS, type Task } from './provisioning
 import { RunDialog } from './run-dialog';
 import { RunsDrawer } from './runs-drawer';
 import { TaskDialog } from './task-dialog';
+import { DeleteAction, EditAction } from '../components/row-actions';
 
 type Dialog =
   { kind: 'create' } | { kind: 'edit' | 'delete' | 'run' | 'runs'; task: Task } | undefined;
@@ -160,25 +154,16 @@ export function ProvisioningPage() {
                           </Tooltip>
                           {admin && (
                             <>
-                              <Tooltip label="Edit">
-                                <ActionIcon
-                                  variant="subtle"
-                                  aria-label={`Edit ${t.name}`}
-                                  onClick={() => setDialog({ kind: 'edit', task: t })}
-                                >
-                                  <IconPencil size={16} aria-hidden />
-                                </ActionIcon>
-                              </Tooltip>
-                              <Tooltip label="Delete">
-                                <ActionIcon
-                                  variant="subtle"
-                                  color="red"
-                                  aria-label={`Delete ${t.name}`}
-                                  onClick={() => setDialog({ kind: 'delete', task: t })}
-                                >
-                                  <IconTrash size={16} aria-hidden />
-                                </ActionIcon>
-                              </Tooltip>
+                              <EditAction
+                                name={t.name}
+                                onClick={() => setDialog({ kind: 'edit', task: t })}
+                                size={16}
+                              />
+                              <DeleteAction
+                                name={t.name}
+                                onClick={() => setDialog({ kind: 'delete', task: t })}
+                                size={16}
+                              />
                             </>
                           )}
                         </Group>
