@@ -73,6 +73,12 @@ export async function up(db: Kysely<unknown>, dialect: DialectName): Promise<voi
     .on('provisioning_runs')
     .columns(['instance_id', 'task_id', 'started_at'])
     .execute();
+  // The abandoned-run sweep reads the runs still started, oldest first, across instances.
+  await db.schema
+    .createIndex('provisioning_runs_status_idx')
+    .on('provisioning_runs')
+    .columns(['status', 'started_at'])
+    .execute();
 }
 
 export async function down(db: Kysely<unknown>): Promise<void> {
