@@ -276,7 +276,10 @@ for (const dialect of TEST_DIALECTS) {
         const answers = await Promise.all(
           Array.from({ length: 8 }, (_, n) => write(token, collection, { n })),
         );
-        expect(answers.map((a) => a.status)).toEqual(Array(8).fill(201));
+        expect(
+          answers.map((a) => a.status),
+          server.warnings().join('\n'),
+        ).toEqual(Array(8).fill(201));
         expect((await db.rows(collection)).length).toBe(8);
       }
     });

@@ -36,6 +36,30 @@ const POOL_SIZE = 4;
 const CONNECT_TIMEOUT_MS = 5_000;
 
 /**
+ * Creates each collection's table once per pool: writes arriving together wait for the one
+ * CREATE. Another process (a replica) may create the same table at that moment, and
+ * PostgreSQL then fails the loser on its catalogue's unique indexes rather than skipping;
+ * one more CREATE ... IF NOT EXISTS sees the committed table and skips.
+ */
+function tableMaker(create: (quotedTable: string) => Promise<unknown>) {
+  const made = new Map<string, Promise<void>>();
+  return {
+    ensure(table: string): Promise<void> {
+      let p = made.get(table);
+      if (!p) {
+        p = create(table)
+          .catch(() => create(table))
+          .then(() => undefined);
+        made.set(table, p);
+        // A failure is not remembered: the next write tries again.
+        p.catch(() => made.delete(table));
+      }
+      return p;
+    },
+  };
+}
+
+/**
  * Writes device records into users' PostgreSQL and MariaDB databases: one table per collection
  * (device_id, received_at, document), created when first written. Collection names are
  * checked against COLLECTION_PATTERN and quoted by the driver; values always travel as
@@ -78,21 +102,15 @@ export function createDeviceDataRepo() {
     });
     // An idle client that loses its server must not take the process down.
     pool.on('error', () => undefined);
-    const made = new Set<string>();
+    const tables = tableMaker((table) =>
+      pool.query(
+        `CREATE TABLE IF NOT EXISTS ${table} (id bigserial PRIMARY KEY, device_id text NOT NULL, received_at timestamptz NOT NULL, document jsonb NOT NULL)`,
+      ),
+    );
     return {
       async insert(r) {
         const table = pg.escapeIdentifier(r.collection);
-        if (!made.has(r.collection)) {
-          await pool
-            .query(
-              `CREATE TABLE IF NOT EXISTS ${table} (id bigserial PRIMARY KEY, device_id text NOT NULL, received_at timestamptz NOT NULL, document jsonb NOT NULL)`,
-            )
-            .catch((err: { code?: string }) => {
-              // Two writers creating the same table at once: the loser's error means "exists".
-              if (err.code !== '23505' && err.code !== '42P07') throw err;
-            });
-          made.add(r.collection);
-        }
+        await tables.ensure(table);
         await pool.query(
           `INSERT INTO ${table} (device_id, received_at, document) VALUES ($1, $2, $3::jsonb)`,
           [r.deviceId, r.receivedAt.toISOString(), r.json],
@@ -118,16 +136,15 @@ export function createDeviceDataRepo() {
       timezone: 'Z',
       multipleStatements: false,
     });
-    const made = new Set<string>();
+    const tables = tableMaker((table) =>
+      pool.query(
+        `CREATE TABLE IF NOT EXISTS ${table} (id BIGINT AUTO_INCREMENT PRIMARY KEY, device_id VARCHAR(64) NOT NULL, received_at DATETIME(3) NOT NULL, document JSON NOT NULL)`,
+      ),
+    );
     return {
       async insert(r) {
         const table = mysql.escapeId(r.collection);
-        if (!made.has(r.collection)) {
-          await pool.query(
-            `CREATE TABLE IF NOT EXISTS ${table} (id BIGINT AUTO_INCREMENT PRIMARY KEY, device_id VARCHAR(64) NOT NULL, received_at DATETIME(3) NOT NULL, document JSON NOT NULL)`,
-          );
-          made.add(r.collection);
-        }
+        await tables.ensure(table);
         await pool.execute(
           `INSERT INTO ${table} (device_id, received_at, document) VALUES (?, ?, ?)`,
           [r.deviceId, r.receivedAt, r.json],

@@ -21,6 +21,11 @@ export interface TestServer extends RunningServer {
   deviceRequest(method: string, urlPath: string, opts?: RequestOptions): Promise<TestResponse>;
   /** Plain-HTTP request to the PKI port (CRL, OCSP). */
   pkiRequest(method: string, urlPath: string, opts?: RequestOptions): Promise<TestResponse>;
+  /**
+   * The server's last warnings and errors (pino JSON lines), kept even when the test log is
+   * silent, so a failing assertion can say why the server answered as it did.
+   */
+  warnings(): string[];
   /** Stops the server; `keepData` leaves the database and home for a restart. */
   close(opts?: { keepData?: boolean }): Promise<void>;
 }
@@ -180,7 +185,19 @@ export async function startTestServer(
   const database = opts.database ?? (await createTestDatabase(dialect));
   const home = opts.home ?? mkdtempSync(path.join(os.tmpdir(), 'trustlink-home-'));
   const config = testConfig(home, database.url, opts.env);
-  const log = pino({ level: config.logLevel });
+  const warnings: string[] = [];
+  const log = pino(
+    { level: config.logLevel === 'silent' ? 'warn' : config.logLevel },
+    {
+      write(line: string) {
+        if (pino.levels.values.warn! <= (JSON.parse(line) as { level: number }).level) {
+          warnings.push(line.trimEnd());
+          if (warnings.length > 100) warnings.shift();
+        }
+        if (config.logLevel !== 'silent') process.stdout.write(line);
+      },
+    },
+  );
   const server = await startServer(config, log, {
     now: opts.now,
     authenticateDevice: opts.authenticateDevice,
@@ -195,6 +212,7 @@ export async function startTestServer(
     request: (m, p, o) => httpsRequest(server.managementUrl, ca, m, p, o),
     deviceRequest: (m, p, o) => httpsRequest(server.deviceUrl, ca, m, p, o),
     pkiRequest: (m, p, o) => httpRequest(server.pkiUrl, m, p, o),
+    warnings: () => [...warnings],
     async close(closeOpts = {}) {
       await server.stop();
       if (!closeOpts.keepData) {
