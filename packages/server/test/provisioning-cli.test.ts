@@ -44,7 +44,7 @@ for (const dialect of TEST_DIALECTS) {
     });
     afterAll(async () => server?.close());
 
-    it('ok/create (remote, by name), list and delete (local); refusals are one clear line', async () => {
+    it('ok/create (remote, by name), list, runs and delete (local); refusals are one clear line', async () => {
       const created = await runCli(createArgs('Bench S3'), remote(admin));
       expect(created.code, created.stderr).toBe(0);
       const id = created.stdout.trim();
@@ -69,6 +69,44 @@ for (const dialect of TEST_DIALECTS) {
       const list = await runCli(['provisioning-task', 'list'], localEnv(server));
       expect(list.code, list.stderr).toBe(0);
       expect(list.stdout).toMatch(/Bench S3\s+esp32-s3\s+development\s+IEF\s+Bench/);
+
+      // Runs: three started in the console (by API here), one ended as failed.
+      const started: string[] = [];
+      for (let n = 0; n < 3; n++) {
+        const r = await server.request('POST', `/api/v1/provisioning-tasks/${id}/runs`, {
+          headers: contributor.headers,
+          body: { wifi: { ssid: 'Line 2', password: 'line-two-secret' } },
+        });
+        expect(r.status, r.text).toBe(201);
+        started.push(r.json<{ run: { id: string } }>().run.id);
+      }
+      const failed = await server.request(
+        'POST',
+        `/api/v1/provisioning-tasks/${id}/runs/${started[2]}/failure`,
+        { headers: contributor.headers, body: { reason: 'the port closed while writing' } },
+      );
+      expect(failed.status, failed.text).toBe(200);
+      const runs = await runCli(
+        ['provisioning-task', 'runs', 'Bench S3', '--limit', '2'],
+        remote(contributor),
+      );
+      expect(runs.code, runs.stderr).toBe(0);
+      const lines = runs.stdout.trimEnd().split('\n');
+      expect(lines[0]).toMatch(/^STARTED\s+STATUS\s+DEVICE ID\s+ENDED\s+BY\s+REASON$/);
+      expect(lines[1]).toMatch(/\sfailed\s+-\s+\d{4}-.*the port closed while writing$/);
+      expect(lines[2]).toMatch(/\sstarted\s+-\s+-\s/);
+      expect(lines[3]).toBe('(1-2 of 3; --offset for more)');
+      const json = await runCli(
+        ['provisioning-task', 'runs', id, '--offset', '2', '--json'],
+        localEnv(server),
+      );
+      expect(json.code, json.stderr).toBe(0);
+      const page = JSON.parse(json.stdout) as { items: { id: string }[]; total: number };
+      expect(page).toMatchObject({ total: 3, items: [{ id: started[0] }] });
+      const bad = await runCli(['provisioning-task', 'runs', id, '--limit', '0'], localEnv(server));
+      expect(bad.code).not.toBe(0);
+      expect(bad.stderr.trim().split('\n')).toHaveLength(1);
+      expect(bad.stderr).toMatch(/--limit/);
 
       const del = await runCli(['provisioning-task', 'delete', 'Bench S3'], localEnv(server));
       expect(del.code, del.stderr).toBe(0);

@@ -8,7 +8,7 @@ import {
 } from '../cli/cli-context.js';
 import { ConfigError } from '../config.js';
 import { BOOTLOADER_KINDS, DEVICE_TYPES } from './provisioning-fns.js';
-import { taskInputSchema, type Task } from './provisioning-types.js';
+import { runPageQuerySchema, taskInputSchema, type Run, type Task } from './provisioning-types.js';
 
 type Run = (fn: () => Promise<void>) => Promise<void>;
 
@@ -44,7 +44,7 @@ const OPTION_OF: Record<string, string> = {
   bootloaderKind: '--bootloader-kind',
 };
 
-/** `trustlink provisioning-task create|list|delete`, locally or against a server. */
+/** `trustlink provisioning-task create|list|runs|delete`, locally or against a server. */
 export function registerProvisioningCommands(program: Command, run: Run): void {
   const cmd = program
     .command('provisioning-task')
@@ -130,6 +130,51 @@ export function registerProvisioningCommands(program: Command, run: Run): void {
           ]);
         }),
       ),
+  );
+
+  withConnection(
+    cmd
+      .command('runs')
+      .description("a task's runs, newest first: who started each, how it ended, the device ID")
+      .argument('<id-or-name>', 'the task')
+      .option('--limit <n>', 'runs to show (1-200)', '20')
+      .option('--offset <n>', 'newest runs to skip', '0'),
+  ).action((ref: string, o: ConnectionOptions & { limit: string; offset: string }) =>
+    run(() =>
+      withTarget(o, async (t) => {
+        const page = runPageQuerySchema.safeParse({ limit: o.limit, offset: o.offset });
+        if (!page.success) {
+          const i = page.error.issues[0]!;
+          throw new ConfigError(`--${String(i.path[0])}: ${i.message}`);
+        }
+        const id = pick(await listTasks(t), ref, 'provisioning task');
+        const { limit, offset } = page.data;
+        const runs =
+          t.mode === 'remote'
+            ? await t.call<{ items: Run[]; total: number }>(
+                'GET',
+                `/api/v1/provisioning-tasks/${id}/runs?limit=${limit}&offset=${offset}`,
+              )
+            : await t.runtime.provisioning.runs.list(t.runtime.instance.id, id, page.data);
+        if (o.json) return void process.stdout.write(JSON.stringify(runs, null, 2) + '\n');
+        printTable([
+          ['STARTED', 'STATUS', 'DEVICE ID', 'ENDED', 'BY', 'REASON'],
+          ...runs.items.map((x) => [
+            x.startedAt,
+            x.status,
+            x.deviceId ?? '-',
+            x.endedAt ?? '-',
+            x.startedBy,
+            x.reason ?? '',
+          ]),
+        ]);
+        const shown = runs.items.length;
+        if (shown < runs.total)
+          process.stdout.write(
+            `(${shown ? `${offset + 1}-${offset + shown}` : 'none'} of ${runs.total}; --offset for more)\n`,
+          );
+      }),
+    ),
   );
 
   withConnection(
