@@ -8,7 +8,12 @@ import {
 } from '../cli/cli-context.js';
 import { ConfigError } from '../config.js';
 import { BOOTLOADER_KINDS, DEVICE_TYPES } from './provisioning-fns.js';
-import { runPageQuerySchema, taskInputSchema, type Run, type Task } from './provisioning-types.js';
+import {
+  runPageQuerySchema,
+  taskInputSchema,
+  type Run as ProvisioningRun,
+  type Task,
+} from './provisioning-types.js';
 
 type Run = (fn: () => Promise<void>) => Promise<void>;
 
@@ -151,7 +156,7 @@ export function registerProvisioningCommands(program: Command, run: Run): void {
         const { limit, offset } = page.data;
         const runs =
           t.mode === 'remote'
-            ? await t.call<{ items: Run[]; total: number }>(
+            ? await t.call<{ items: ProvisioningRun[]; total: number }>(
                 'GET',
                 `/api/v1/provisioning-tasks/${id}/runs?limit=${limit}&offset=${offset}`,
               )
