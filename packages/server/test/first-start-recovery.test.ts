@@ -100,6 +100,26 @@ const FAULTS: Fault[] = [
     }),
     leaves: { instances: 1, caCertificates: 1, keys: 2 },
   },
+  {
+    // The TLS key made, its certificate not: the key goes again, the next start makes another.
+    name: 'the key store fails to sign the TLS certificate',
+    wrap: (ks) => {
+      let tlsKeyMade = false;
+      return {
+        ...ks,
+        async generate(i, input) {
+          const made = await ks.generate(i, input);
+          if (input.purpose === 'tls') tlsKeyMade = true;
+          return made;
+        },
+        async sign(i, keyId, data, scheme) {
+          if (tlsKeyMade) throw failing('TLS certificate signature');
+          return ks.sign(i, keyId, data, scheme);
+        },
+      };
+    },
+    leaves: { instances: 1, caCertificates: 1, keys: 2 },
+  },
 ];
 
 /** Labels of the private keys in a SoftHSM2 token, read by another process (pkcs11-tool). */

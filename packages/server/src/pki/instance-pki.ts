@@ -126,26 +126,33 @@ export function createInstancePki(deps: InstancePkiDeps) {
       purpose: 'tls',
     });
     const t = now();
-    const der = await buildCertificate(
-      {
-        serial: randomSerial(),
-        issuer: subjectNameOf(issuer.der),
-        subject: `CN=${escapeDn(names.dns.find((n) => n !== 'localhost') ?? names.dns[0] ?? 'localhost')}, OU=${instanceId}`,
-        notBefore: new Date(t.getTime() - BACKDATE_MS),
-        notAfter: new Date(
-          Math.min(t.getTime() + TLS_LIFETIME_DAYS * DAY, Date.parse(issuer.notAfter)),
-        ),
-        subjectPublicKeyDer: key.publicKeyDer,
-        authorityKeyId: subjectKeyId(issuerKey.publicKeyDer),
-        keyUsage: KeyUsageFlags.digitalSignature,
-        extendedKeyUsage: [ID_KP_SERVER_AUTH],
-        subjectAltNames: names,
-      },
-      signerFor(keystore, instanceId, issuer.keyId, issuerKey.algorithm),
-    );
     const previous = await caRepo.current(instanceId, 'tls');
-    const rec = caRecord(instanceId, 'tls', 'TLS endpoints', key.id, issuer.id, der, now());
-    await caRepo.insert(rec);
+    let rec: CaCertificateRecord;
+    try {
+      const der = await buildCertificate(
+        {
+          serial: randomSerial(),
+          issuer: subjectNameOf(issuer.der),
+          subject: `CN=${escapeDn(names.dns.find((n) => n !== 'localhost') ?? names.dns[0] ?? 'localhost')}, OU=${instanceId}`,
+          notBefore: new Date(t.getTime() - BACKDATE_MS),
+          notAfter: new Date(
+            Math.min(t.getTime() + TLS_LIFETIME_DAYS * DAY, Date.parse(issuer.notAfter)),
+          ),
+          subjectPublicKeyDer: key.publicKeyDer,
+          authorityKeyId: subjectKeyId(issuerKey.publicKeyDer),
+          keyUsage: KeyUsageFlags.digitalSignature,
+          extendedKeyUsage: [ID_KP_SERVER_AUTH],
+          subjectAltNames: names,
+        },
+        signerFor(keystore, instanceId, issuer.keyId, issuerKey.algorithm),
+      );
+      rec = caRecord(instanceId, 'tls', 'TLS endpoints', key.id, issuer.id, der, now());
+      await caRepo.insert(rec);
+    } catch (err) {
+      // A key no certificate names would stay in the key store for good: take it back out.
+      await keystore.delete(instanceId, key.id).catch(() => undefined);
+      throw err;
+    }
     if (previous) await caRepo.retire(instanceId, previous.id, t.toISOString());
     return rec;
   }
