@@ -1,3 +1,4 @@
+import pino from 'pino';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { openDatabase, type Db } from '../db/database.js';
 import { migrateToLatest } from '../db/migrator.js';
@@ -10,7 +11,12 @@ import {
 import { createOutboxRepo, type OutboxEntry, type OutboxRepo } from './outbox-repo.js';
 import { backoffMs, createOutboxWorker } from './outbox-worker.js';
 
-const quiet = { warn: () => undefined, error: () => undefined };
+/** A real pino logger (its methods need their `this`), keeping what it writes. */
+const logged: { level: number; msg: string; attempts?: number }[] = [];
+const log = pino(
+  { level: 'warn' },
+  { write: (line: string) => void logged.push(JSON.parse(line)) },
+);
 
 for (const dialect of TEST_DIALECTS) {
   describe(`outbox on ${dialect}`, () => {
@@ -47,7 +53,7 @@ for (const dialect of TEST_DIALECTS) {
       const seen: string[] = [];
       let release!: () => void;
       const held = new Promise<void>((r) => (release = r));
-      const w = createOutboxWorker({ repo, log: quiet, now });
+      const w = createOutboxWorker({ repo, log, now });
       w.register('t', async (e) => {
         seen.push(e.subject);
         if (e.subject === 'first') await held;
@@ -90,7 +96,7 @@ for (const dialect of TEST_DIALECTS) {
         })
         .catch(() => undefined);
       const seen: OutboxEntry[] = [];
-      const w = createOutboxWorker({ repo, log: quiet, now });
+      const w = createOutboxWorker({ repo, log, now });
       w.register('t', async (e) => void seen.push(e));
       expect(await w.runOnce()).toBe(0);
       expect(seen).toHaveLength(0);
@@ -107,7 +113,7 @@ for (const dialect of TEST_DIALECTS) {
           ),
         );
       const seen: OutboxEntry[] = [];
-      const w = createOutboxWorker({ repo, log: quiet, now });
+      const w = createOutboxWorker({ repo, log, now });
       w.register('t', async (e) => void seen.push(e));
       expect(await w.runOnce()).toBe(1);
       expect(await w.runOnce()).toBe(0);
@@ -124,7 +130,8 @@ for (const dialect of TEST_DIALECTS) {
         clock,
       );
       let calls = 0;
-      const w = createOutboxWorker({ repo, log: quiet, now, maxAttempts: 3 });
+      logged.length = 0;
+      const w = createOutboxWorker({ repo, log, now, maxAttempts: 3 });
       w.register('t', async () => {
         calls++;
         throw new Error(`hub unreachable #${calls}`);
@@ -143,6 +150,11 @@ for (const dialect of TEST_DIALECTS) {
         attempts: 3,
         lastError: 'hub unreachable #3',
       });
+      expect(logged.map((l) => [l.level, l.attempts, l.msg])).toEqual([
+        [40, 1, 'outbox entry failed; will retry'],
+        [40, 2, 'outbox entry failed; will retry'],
+        [50, 3, 'outbox entry failed for good'],
+      ]);
     });
 
     it('ok/an entry leased by a worker that died is taken over after the lease', async () => {

@@ -44,7 +44,8 @@ export function createOutboxWorker(opts: OutboxWorkerOptions) {
     } catch (err) {
       const giveUp = entry.attempts >= maxAttempts;
       const message = (err as Error)?.message ?? String(err);
-      (giveUp ? opts.log.error : opts.log.warn)(
+      // Called on the logger: pino's methods need it as `this`.
+      opts.log[giveUp ? 'error' : 'warn'](
         { outbox: entry.id, topic: entry.topic, attempts: entry.attempts, err: message },
         giveUp ? 'outbox entry failed for good' : 'outbox entry failed; will retry',
       );
