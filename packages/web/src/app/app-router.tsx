@@ -1,6 +1,5 @@
 import { Navigate, Outlet, createBrowserRouter, type RouteObject } from 'react-router';
 import { AccountPage } from '../account/account-page';
-import { PlannedScreen } from '../components/planned-screen';
 import { NotFoundPage } from '../components/not-found-page';
 import { LoginPage } from '../session/login-page';
 import { RequireSession } from '../session/require-session';
@@ -15,7 +14,7 @@ import { SCREENS } from './screens';
  * shows that refusal). Access is the server's decision, never only the console's.
  */
 const screenRoutes: RouteObject[] = SCREENS.flatMap((s) => [
-  { path: s.path.slice(1), element: s.component ? <s.component /> : <PlannedScreen area={s} /> },
+  { path: s.path.slice(1), element: <s.component /> },
   ...(s.subPages ?? []).map((p) => ({
     path: `${s.path.slice(1)}/${p.path}`,
     element: <p.component />,

@@ -131,13 +131,6 @@ export function ConsoleShell() {
                 to={a.path}
                 label={a.label}
                 leftSection={<a.icon size={18} aria-hidden />}
-                rightSection={
-                  a.component ? undefined : (
-                    <Text size="xs" c="dimmed">
-                      later
-                    </Text>
-                  )
-                }
                 active={location.pathname === a.path || location.pathname.startsWith(`${a.path}/`)}
                 onClick={close}
               />

@@ -11,8 +11,6 @@ export interface AreaInfo {
   label: string;
   /** Roles that see the area in the menu; the server's checks apply regardless. */
   roles: readonly Role[];
-  /** One line for the placeholder of areas whose screen has not landed yet. */
-  summary: string;
 }
 
 const everyone: readonly Role[] = ['administrator', 'contributor'];
@@ -27,67 +25,56 @@ export const AREAS: readonly AreaInfo[] = [
     path: '/dashboard',
     label: 'Dashboard',
     roles: everyone,
-    summary: 'Status of the instance at a glance.',
   },
   {
     path: '/devices',
     label: 'Devices',
     roles: everyone,
-    summary: 'Batches of device identities, their enrolment and certificates.',
   },
   {
     path: '/hsm',
     label: 'HSM',
     roles: everyone,
-    summary: 'Root, issuing and TLS certificates, auth certificates, tokens and signing keys.',
   },
   {
     path: '/firmwares',
     label: 'Firmwares',
     roles: everyone,
-    summary: 'Firmware images, their attributes and signatures.',
   },
   {
     path: '/policies',
     label: 'Policies',
     roles: everyone,
-    summary: 'Certificate lifetimes, key types and connection types for batches.',
   },
   {
     path: '/iot-hubs',
     label: 'IoT Hubs',
     roles: everyone,
-    summary: 'Brokers and clouds that enrolled devices are onboarded to.',
   },
   {
     path: '/provisioning',
     label: 'Provisioning',
     roles: everyone,
-    summary: 'Tasks that flash a USB-connected device and add its identity to a batch.',
   },
   {
     path: '/users',
     label: 'Users',
     roles: administrators,
-    summary: 'Accounts, roles and two-factor authentication.',
   },
   {
     path: '/logs',
     label: 'Logs',
     roles: everyone,
-    summary: 'Every action and device event: who, what and when.',
   },
   {
     path: '/database-direct',
     label: 'Database Direct',
     roles: everyone,
-    summary: 'Databases that devices write to directly with short-lived tokens.',
   },
   {
     path: '/terminal',
     label: 'Terminal',
     roles: everyone,
-    summary: 'A serial console to a USB-connected device, in the browser.',
   },
 ];
 

@@ -52,17 +52,16 @@ const ProvisioningPage = lazy(() =>
   import('../provisioning/provisioning-page').then((m) => ({ default: m.ProvisioningPage })),
 );
 
-/** An area with its menu icon and, once its screen has landed, the screen's component. */
+/** An area with its menu icon and its screen. */
 export interface Screen extends AreaInfo {
   icon: Icon;
-  /** The screen; undefined shows the "not in this version yet" placeholder. */
-  component?: ComponentType;
+  component: ComponentType;
   /** Pages under the area's path (e.g. `:batchId` for /devices/:batchId); same menu entry. */
   subPages?: { path: string; component: ComponentType }[];
 }
 
 /**
- * Where each area's screen is plugged in. A feature that adds a screen sets `component` here
+ * Where each area's screen is plugged in. A feature that adds an area adds its entry here
  * (and nothing else in the shell changes): the route, the menu entry and its role filter
  * follow from AREAS in nav-fns.ts.
  */
