@@ -57,8 +57,8 @@ program
       const lines = [
         '',
         'Trustlink is running.',
-        `  Console and management API  ${server.managementUrl}/`,
-        `  API reference (OpenAPI)     ${server.managementUrl}/api/docs`,
+        `  Console and management API  ${server.consoleUrl}/`,
+        `  API reference (OpenAPI)     ${server.consoleUrl}/api/docs`,
         `  Device API and EST          ${server.deviceUrl}/device/v1  ${server.deviceUrl}/.well-known/est`,
         `  MQTT broker (mqtt hubs)     mqtts://${config.publicHostname}:${server.mqttPort}`,
         `  Database                    ${server.runtime.db.description}`,

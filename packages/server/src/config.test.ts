@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import {
   CONFIG_OPTIONS,
   ConfigError,
+  effectiveConsoleUrl,
   effectiveDatabaseUrl,
   loadConfig,
   renderConfigDocs,
@@ -30,6 +31,15 @@ describe('loadConfig', () => {
     const c = loadConfig({ TRUSTLINK_CONFIG_FILE: file, TRUSTLINK_DEVICE_PORT: '9100' });
     expect(c.managementPort).toBe(9000);
     expect(c.devicePort).toBe(9100);
+  });
+
+  it('ok/the console address: configured (without a trailing slash), or host and port', () => {
+    expect(effectiveConsoleUrl(loadConfig({}))).toBe('https://localhost:8443');
+    expect(effectiveConsoleUrl(loadConfig({ TRUSTLINK_PUBLIC_HOSTNAME: 'tl.lan' }), 9443)).toBe(
+      'https://tl.lan:9443',
+    );
+    const c = loadConfig({ TRUSTLINK_CONSOLE_URL: 'https://trustlink.example.com/' });
+    expect(effectiveConsoleUrl(c, 9443)).toBe('https://trustlink.example.com');
   });
 
   it('ok/DATABASE_URL is read when TRUSTLINK_DATABASE_URL is unset', () => {
@@ -76,6 +86,16 @@ describe('loadConfig', () => {
       'fail/firmware in the database without PostgreSQL',
       { TRUSTLINK_FIRMWARE_STORE: 'database' },
       /TRUSTLINK_FIRMWARE_STORE=database needs a PostgreSQL/,
+    ],
+    [
+      'fail/a console address over plain HTTP',
+      { TRUSTLINK_CONSOLE_URL: 'http://trustlink.example.com' },
+      /TRUSTLINK_CONSOLE_URL.*https:\/\//,
+    ],
+    [
+      'fail/a console address with a path',
+      { TRUSTLINK_CONSOLE_URL: 'https://example.com/trustlink' },
+      /TRUSTLINK_CONSOLE_URL.*no path/,
     ],
     ['fail/unknown firmware store', { TRUSTLINK_FIRMWARE_STORE: 's3' }, /TRUSTLINK_FIRMWARE_STORE/],
   ];

@@ -87,6 +87,19 @@ export const CONFIG_OPTIONS = {
     description:
       'Name devices and users reach this server by. Used in printed URLs and in the TLS certificates of the endpoints.',
   },
+  consoleUrl: {
+    env: 'TRUSTLINK_CONSOLE_URL',
+    schema: z
+      .string()
+      .regex(
+        /^https:\/\/[A-Za-z0-9.-]+(:\d{1,5})?\/?$/,
+        'must be an https:// address with a host name and an optional port, no path',
+      )
+      .optional(),
+    default: undefined,
+    description:
+      'Address users open the console by, when it is not `https://<publicHostname>:<managementPort>` (e.g. `https://trustlink.example.com` behind a load balancer on 443). Used in the links the server and `trustlink setup link` print.',
+  },
   tlsSubjectAltNames: {
     env: 'TRUSTLINK_TLS_SANS',
     schema: z
@@ -461,6 +474,14 @@ export function effectivePkiBaseUrl(config: Config, boundPort?: number): string 
   return (
     config.pkiBaseUrl?.replace(/\/+$/, '') ??
     `http://${config.publicHostname}:${boundPort ?? config.pkiHttpPort}`
+  );
+}
+
+/** The console's address as printed to users (links): the configured one, or this server's. */
+export function effectiveConsoleUrl(config: Config, boundPort?: number): string {
+  return (
+    config.consoleUrl?.replace(/\/+$/, '') ??
+    `https://${config.publicHostname}:${boundPort ?? config.managementPort}`
   );
 }
 

@@ -1,7 +1,7 @@
 import net from 'node:net';
 import pino, { type Logger } from 'pino';
 import { createApps, type AppOptions, type Apps } from './app.js';
-import { ConfigError, type Config } from './config.js';
+import { ConfigError, effectiveConsoleUrl, type Config } from './config.js';
 import { takeStartupLock } from './db/startup-lock.js';
 import { endpointNames } from './pki/instance-pki.js';
 import { openRuntime, type Runtime } from './runtime.js';
@@ -27,7 +27,10 @@ async function probePort(host: string, port: number, option: string): Promise<vo
 export interface RunningServer {
   runtime: Runtime;
   apps: Apps;
+  /** This server's management listener, as bound. */
   managementUrl: string;
+  /** Where users open the console (TRUSTLINK_CONSOLE_URL, or the management listener). */
+  consoleUrl: string;
   deviceUrl: string;
   /** Base URL of the plain-HTTP PKI listener as written into certificates. */
   pkiUrl: string;
@@ -94,6 +97,7 @@ export async function startServer(
       return typeof addr === 'object' && addr ? addr.port : 0;
     };
     const managementUrl = `https://${config.publicHostname}:${portOf(apps.management)}`;
+    const consoleUrl = effectiveConsoleUrl(config, portOf(apps.management));
     const deviceUrl = `https://${config.publicHostname}:${portOf(apps.device)}`;
     runtime.pkiEndpoint.bind(portOf(apps.pki));
     runtime.databaseDirect.bindDevicePort(portOf(apps.device));
@@ -110,7 +114,7 @@ export async function startServer(
         config.setupLinkTtlMinutes,
       );
       // The token travels in the fragment, so it never reaches access logs or proxies.
-      if (link.kind === 'issued') setupUrl = `${managementUrl}/setup#token=${link.token}`;
+      if (link.kind === 'issued') setupUrl = `${consoleUrl}/setup#token=${link.token}`;
       if (link.kind === 'valid') {
         earlierSetupLink = { createdAt: link.createdAt, expiresAt: link.expiresAt };
         log.info(
@@ -123,6 +127,7 @@ export async function startServer(
       runtime,
       apps,
       managementUrl,
+      consoleUrl,
       deviceUrl,
       pkiUrl,
       mqttPort,

@@ -127,6 +127,24 @@ for (const dialect of TEST_DIALECTS) {
       env.TRUSTLINK_MANAGEMENT_PORT = new URL(server.managementUrl).port;
     }, 60_000);
 
+    it("ok/behind a load balancer the link names the console's address (TRUSTLINK_CONSOLE_URL)", async () => {
+      const res = await runCli(['setup', 'link', '--json'], {
+        ...env,
+        TRUSTLINK_CONSOLE_URL: 'https://trustlink.example.com/',
+      });
+      expect(res.code, res.stderr).toBe(0);
+      const { url } = JSON.parse(res.stdout) as { url: string };
+      expect(url).toMatch(/^https:\/\/trustlink\.example\.com\/setup#token=[\w-]+$/);
+      expect((await check(server, tokenOf(url))).status).toBe(200);
+      const bad = await runCli(['setup', 'link'], {
+        ...env,
+        TRUSTLINK_CONSOLE_URL: 'http://trustlink.example.com',
+      });
+      expect(bad.code).toBe(2);
+      expect(bad.stderr.trim().split('\n')).toHaveLength(1);
+      expect(bad.stderr).toMatch(/TRUSTLINK_CONSOLE_URL/);
+    });
+
     it('ok/the command prints a new link at the server address; the earlier link stops working', async () => {
       const old = await runCli(['setup', 'link', '--json'], env);
       expect(old.code, old.stderr).toBe(0);

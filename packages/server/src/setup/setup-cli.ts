@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { withTarget } from '../cli/cli-context.js';
-import { ConfigError } from '../config.js';
+import { ConfigError, effectiveConsoleUrl } from '../config.js';
 
 /**
  * `trustlink setup link`: a new one-time setup link on purpose, for an instance that has no
@@ -39,8 +39,8 @@ export function registerSetupCommands(
             details: { expiresAt: link.expiresAt },
           });
           return {
-            // The address `trustlink serve` prints: the configured host and management port.
-            url: `https://${config.publicHostname}:${config.managementPort}/setup#token=${link.token}`,
+            // The address `trustlink serve` prints (the console URL, or host and port).
+            url: `${effectiveConsoleUrl(config)}/setup#token=${link.token}`,
             expiresAt: link.expiresAt,
           };
         });
