@@ -29,6 +29,9 @@ describe('topicMatches', () => {
     ['fail/shorter topic', 'a/b/c', 'a/b', false],
     ['fail/hash does not match $ topics', '#', '$SYS/x', false],
     ['fail/plus does not match $ topics', '+/x', '$SYS/x', false],
+    // A client's own filter is taken as written: `{clientId}` stands for an ID only in rules.
+    ['ok/a literal {clientId} level matches itself', 'a/{clientId}', 'a/{clientId}', true],
+    ['fail/a literal {clientId} level matches nothing else', 'a/{clientId}', 'a/dev1', false],
   ];
   for (const [name, filter, topic, want] of cases)
     it(name, () => expect(topicMatches(filter, topic)).toBe(want));

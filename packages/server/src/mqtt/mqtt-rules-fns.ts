@@ -89,14 +89,7 @@ export function expandFilters(filters: string[], clientId: string): string[] {
 export function topicMatches(filter: string, topic: string): boolean {
   // Wildcards at the first level never match topics starting with $ [MQTT-4.7.2-1].
   if (topic.startsWith('$') && (filter.startsWith('+') || filter.startsWith('#'))) return false;
-  const f = filter.split('/');
-  const t = topic.split('/');
-  for (let i = 0; i < f.length; i++) {
-    if (f[i] === '#') return true;
-    if (i >= t.length) return false;
-    if (f[i] !== '+' && f[i] !== t[i]) return false;
-  }
-  return f.length === t.length;
+  return levelsMatch(filter.split('/'), topic.split('/'));
 }
 
 /**
@@ -104,21 +97,7 @@ export function topicMatches(filter: string, topic: string): boolean {
  * subscription, which must not reach further than the rule that grants it.
  */
 export function filterCovered(requested: string, allowed: string): boolean {
-  const r = requested.split('/');
-  const a = allowed.split('/');
-  for (let i = 0; i < r.length; i++) {
-    const al = a[i];
-    if (al === '#') return true;
-    if (al === undefined) return false;
-    const rl = r[i]!;
-    // '#' in the request also matches the parent level, which only '#' in the rule covers.
-    if (rl === '#') return false;
-    if (al === '+') continue;
-    if (rl === '+' || rl !== al) return false;
-  }
-  // The request ends; the rule must not demand more levels, except a trailing '#' (which also
-  // matches the parent level).
-  return a.length === r.length || (a.length === r.length + 1 && a[r.length] === '#');
+  return levelsCovered(requested.split('/'), allowed.split('/'));
 }
 
 export type RuleCheck =
@@ -157,29 +136,36 @@ export interface CompiledRules {
   ): RuleCheck;
 }
 
-/** Does the (wildcard-free) topic, split, match the filter's levels for this client? */
-function levelsMatch(f: string[], t: string[], clientId: string): boolean {
+/**
+ * Does the (wildcard-free) topic, split, match the filter's levels? With a client ID, a
+ * `{clientId}` level of a rule stands for it; without one, every level is taken as written.
+ */
+function levelsMatch(f: string[], t: string[], clientId?: string): boolean {
   for (let i = 0; i < f.length; i++) {
     const l = f[i]!;
     if (l === '#') return true;
     if (i >= t.length) return false;
     if (l === '+') continue;
-    if ((l === CLIENT_ID_LEVEL ? clientId : l) !== t[i]) return false;
+    if ((l === CLIENT_ID_LEVEL && clientId !== undefined ? clientId : l) !== t[i]) return false;
   }
   return f.length === t.length;
 }
 
-/** Is every topic the requested filter (split) can match also matched by `a` for this client? */
-function levelsCovered(r: string[], a: string[], clientId: string): boolean {
+/** Is every topic the requested filter (split) can match also matched by `a` (as levelsMatch)? */
+function levelsCovered(r: string[], a: string[], clientId?: string): boolean {
   for (let i = 0; i < r.length; i++) {
     const al = a[i];
     if (al === '#') return true;
     if (al === undefined) return false;
     const rl = r[i]!;
+    // '#' in the request also matches the parent level, which only '#' in the rule covers.
     if (rl === '#') return false;
     if (al === '+') continue;
-    if (rl === '+' || rl !== (al === CLIENT_ID_LEVEL ? clientId : al)) return false;
+    if (rl === '+' || rl !== (al === CLIENT_ID_LEVEL && clientId !== undefined ? clientId : al))
+      return false;
   }
+  // The request ends; the rule must not demand more levels, except a trailing '#' (which also
+  // matches the parent level).
   return a.length === r.length || (a.length === r.length + 1 && a[r.length] === '#');
 }
 
