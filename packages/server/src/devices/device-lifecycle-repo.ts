@@ -90,6 +90,14 @@ export function createDeviceLifecycleRepo(db: Executor, opts: { alongside?: Devi
       ),
     3,
   );
+  type CertificateRow = Awaited<ReturnType<typeof byCertificate>>[number];
+  const presented = (r: CertificateRow): PresentedCertificate => ({
+    certId: r.cert_id,
+    status: r.cert_status,
+    notBefore: r.cert_not_before,
+    notAfter: r.cert_valid_until,
+    device: toDevice(r),
+  });
   // Every check-in leads to one of these in a later flush.
   const touchSeen = compiledQuery(
     db,
@@ -296,14 +304,7 @@ export function createDeviceLifecycleRepo(db: Executor, opts: { alongside?: Devi
       tx: Executor = db,
     ): Promise<PresentedCertificate | undefined> {
       const [r] = await byCertificate([instanceId, issuerId, serial], tx);
-      if (!r) return undefined;
-      return {
-        certId: r.cert_id,
-        status: r.cert_status,
-        notBefore: r.cert_not_before,
-        notAfter: r.cert_valid_until,
-        device: toDevice(r),
-      };
+      return r && presented(r);
     },
     /** findByCertificate, with the `alongside` value of the device read in the same statement. */
     async findByCertificateAlongside(
@@ -312,15 +313,7 @@ export function createDeviceLifecycleRepo(db: Executor, opts: { alongside?: Devi
       serial: string,
     ): Promise<(PresentedCertificate & { alongside: string | null }) | undefined> {
       const [r] = await byCertificateAlongside([instanceId, issuerId, serial]);
-      if (!r) return undefined;
-      return {
-        certId: r.cert_id,
-        status: r.cert_status,
-        notBefore: r.cert_not_before,
-        notAfter: r.cert_valid_until,
-        device: toDevice(r),
-        alongside: r.alongside,
-      };
+      return r && { ...presented(r), alongside: r.alongside };
     },
 
     /** Current states of some devices (the connection reconcile). */
